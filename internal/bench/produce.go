@@ -1,0 +1,77 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// produceResult is one produce pass over a topic.
+type produceResult struct {
+	records   int
+	elapsed   time.Duration
+	latencies []time.Duration // one per record, Produce() call to promise
+}
+
+// produceOpts builds the producer options shared by both targets.
+// Idempotence is off because Sluice has no InitProducerId yet; turning it
+// off for kfake too keeps the two sides doing the same work. Compression is
+// off because kgo's default (snappy) would squeeze a batch of identical
+// payloads to almost nothing, and MB/s would then measure the codec rather
+// than bytes moved to the broker and its disk.
+func produceOpts(addrs []string, acks Acks, maxBuffered int) []kgo.Opt {
+	ack := kgo.LeaderAck()
+	if acks == AcksAll {
+		ack = kgo.AllISRAcks()
+	}
+	return []kgo.Opt{
+		kgo.SeedBrokers(addrs...),
+		kgo.DisableIdempotentWrite(),
+		kgo.RequiredAcks(ack),
+		kgo.MaxBufferedRecords(maxBuffered),
+		kgo.ProducerBatchCompression(kgo.NoCompression()),
+	}
+}
+
+// produce writes n records of payload to topic as fast as kgo allows,
+// keeping at most maxBuffered records in flight. Produce blocks once the
+// buffer is full, so the loop is closed: latency includes the time a record
+// waited for room, which is what a saturating application sees.
+func produce(ctx context.Context, addrs []string, topic string, n int, payload []byte, acks Acks, maxBuffered int) (produceResult, error) {
+	cl, err := kgo.NewClient(produceOpts(addrs, acks, maxBuffered)...)
+	if err != nil {
+		return produceResult{}, err
+	}
+	defer cl.Close()
+
+	// Each promise writes only its own slot, so no lock is needed.
+	lat := make([]time.Duration, n)
+	var (
+		wg       sync.WaitGroup
+		failed   atomic.Int64
+		firstErr atomic.Value
+	)
+	wg.Add(n)
+	start := time.Now()
+	for i := range n {
+		sent := time.Now()
+		rec := &kgo.Record{Topic: topic, Value: payload}
+		cl.Produce(ctx, rec, func(_ *kgo.Record, err error) {
+			lat[i] = time.Since(sent)
+			if err != nil && failed.Add(1) == 1 {
+				firstErr.Store(err)
+			}
+			wg.Done()
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	if f := failed.Load(); f > 0 {
+		return produceResult{}, fmt.Errorf("%d of %d records failed, first: %v", f, n, firstErr.Load())
+	}
+	return produceResult{records: n, elapsed: elapsed, latencies: lat}, nil
+}

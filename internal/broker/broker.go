@@ -1,0 +1,168 @@
+// Package broker is the composition root: it opens the data dir, recovers
+// the topics, wires the handler and the server, runs background work
+// (retention) and shuts everything down in order.
+package broker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"sync"
+	"time"
+
+	"sluice/internal/handler"
+	"sluice/internal/partition"
+	"sluice/internal/server"
+	"sluice/internal/topics"
+	"sluice/internal/vfs"
+)
+
+// Config is the broker's settings. Zero values take the documented defaults.
+type Config struct {
+	Listen    string // default 127.0.0.1:9092
+	Advertise string // host:port given to clients; default: the listener's address
+	DataDir   string // default ./sluice-data
+	NodeID    int32
+
+	Fsync         partition.FsyncPolicy
+	FsyncInterval time.Duration // for fsync=interval; default 1s
+
+	AutoCreateTopics       bool
+	MaxFrameBytes          int32             // socket.request.max.bytes; default 100 MiB
+	RetentionCheckInterval time.Duration     // default 5 minutes
+	TopicDefaults          map[string]string // broker-wide topic config defaults
+
+	FS     vfs.FS // default: the OS file system
+	Logger *slog.Logger
+	Clock  func() time.Time
+}
+
+func (c *Config) setDefaults() {
+	if c.Listen == "" {
+		c.Listen = "127.0.0.1:9092"
+	}
+	if c.DataDir == "" {
+		c.DataDir = "./sluice-data"
+	}
+	if c.FsyncInterval <= 0 {
+		c.FsyncInterval = time.Second
+	}
+	if c.RetentionCheckInterval <= 0 {
+		c.RetentionCheckInterval = 5 * time.Minute
+	}
+	if c.FS == nil {
+		c.FS = vfs.OS()
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Clock == nil {
+		c.Clock = time.Now
+	}
+}
+
+// Broker is a running Sluice broker.
+type Broker struct {
+	cfg    Config
+	topics *topics.Manager
+	srv    *server.Server
+	cancel context.CancelFunc
+	bg     sync.WaitGroup
+	once   sync.Once
+	err    error
+}
+
+// Start opens the data dir, recovers every partition and starts serving.
+func Start(cfg Config) (*Broker, error) {
+	cfg.setDefaults()
+	start := cfg.Clock()
+	tm, err := topics.Open(cfg.FS, topics.Config{
+		DataDir: cfg.DataDir, Fsync: cfg.Fsync, FsyncInterval: cfg.FsyncInterval,
+		Defaults: cfg.TopicDefaults, Logger: cfg.Logger, Clock: cfg.Clock,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open data dir %s: %w", cfg.DataDir, err)
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		tm.Close()
+		return nil, err
+	}
+	host, port, err := advertised(cfg.Advertise, ln.Addr())
+	if err != nil {
+		ln.Close()
+		tm.Close()
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	h := handler.New(handler.Env{
+		Topics: tm, NodeID: cfg.NodeID, Host: host, Port: port,
+		AutoCreateTopics: cfg.AutoCreateTopics, DataDir: cfg.DataDir,
+		Logger: cfg.Logger, Clock: cfg.Clock, Ctx: ctx,
+	})
+	b := &Broker{cfg: cfg, topics: tm, cancel: cancel}
+	b.srv = server.New(ln, h, server.Config{MaxFrameBytes: cfg.MaxFrameBytes, Logger: cfg.Logger})
+	b.bg.Add(2)
+	go func() { defer b.bg.Done(); _ = b.srv.Serve(ctx) }()
+	go func() { defer b.bg.Done(); b.retentionLoop(ctx) }()
+	cfg.Logger.Info("sluice: serving", "listen", ln.Addr().String(), "advertise", net.JoinHostPort(host, strconv.Itoa(int(port))),
+		"dataDir", cfg.DataDir, "fsync", cfg.Fsync.String(), "topics", len(tm.All()), "startup", cfg.Clock().Sub(start).String())
+	return b, nil
+}
+
+func advertised(adv string, addr net.Addr) (string, int32, error) {
+	if adv == "" {
+		adv = addr.String()
+	}
+	host, portStr, err := net.SplitHostPort(adv)
+	if err != nil {
+		return "", 0, fmt.Errorf("advertise %q: %w", adv, err)
+	}
+	port, err := strconv.Atoi(portStr)
+	if err != nil || port <= 0 || port > 65535 {
+		return "", 0, fmt.Errorf("advertise %q: bad port", adv)
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return host, int32(port), nil
+}
+
+// Addr is the address the broker listens on.
+func (b *Broker) Addr() string { return b.srv.Addr().String() }
+
+// Topics exposes the topic manager (tests and tools inspect it).
+func (b *Broker) Topics() *topics.Manager { return b.topics }
+
+func (b *Broker) retentionLoop(ctx context.Context) {
+	t := time.NewTicker(b.cfg.RetentionCheckInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n := b.topics.EnforceRetention(b.cfg.Clock()); n > 0 {
+				b.cfg.Logger.Info("sluice: retention deleted segments", "segments", n)
+			}
+		}
+	}
+}
+
+// Close shuts down gracefully: stop accepting, finish in-flight requests
+// (up to 10 seconds), then sync and close every partition.
+func (b *Broker) Close() error {
+	b.once.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		b.cancel() // ends long polls; durable waits still complete
+		srvErr := b.srv.Shutdown(ctx)
+		b.bg.Wait()
+		b.err = errors.Join(srvErr, b.topics.Close())
+		b.cfg.Logger.Info("sluice: stopped", "err", b.err)
+	})
+	return b.err
+}

@@ -1,0 +1,118 @@
+package brokertest
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// Binary builds ./cmd/sluice once per test process and returns its path.
+func Binary(t testing.TB) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "sluice-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "sluice")
+		_, file, _, _ := runtime.Caller(0)
+		root := filepath.Join(filepath.Dir(file), "..", "..")
+		cmd := exec.Command("go", "build", "-race", "-o", binPath, "./cmd/sluice")
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+// Process is a broker running as a child process.
+type Process struct {
+	Addr    string
+	DataDir string
+	Args    []string
+	cmd     *exec.Cmd
+	Log     *SyncBuffer
+	exited  chan struct{}
+}
+
+var listenRE = regexp.MustCompile(`sluice: serving"? listen=(\S+)`)
+
+// StartProcess runs `sluice serve` on 127.0.0.1:0 over dataDir with extra
+// flags and waits until it listens. The process is killed when the test ends.
+func StartProcess(t testing.TB, dataDir string, extra ...string) *Process {
+	t.Helper()
+	args := append([]string{"serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--log-level", "debug"}, extra...)
+	p := &Process{DataDir: dataDir, Args: extra, Log: &SyncBuffer{}, exited: make(chan struct{})}
+	p.cmd = exec.Command(Binary(t), args...)
+	stderr, err := p.cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	addr := make(chan string, 1)
+	go p.scan(stderr, addr)
+	go func() { p.cmd.Wait(); close(p.exited) }()
+	t.Cleanup(func() { p.Kill() })
+	select {
+	case a := <-addr:
+		p.Addr = a
+	case <-p.exited:
+		t.Fatalf("sluice exited before listening:\n%s", p.Log.String())
+	case <-time.After(60 * time.Second):
+		t.Fatalf("sluice did not start listening:\n%s", p.Log.String())
+	}
+	return p
+}
+
+func (p *Process) scan(r io.Reader, addr chan<- string) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		p.Log.Write([]byte(line + "\n"))
+		if m := listenRE.FindStringSubmatch(line); m != nil {
+			select {
+			case addr <- m[1]:
+			default:
+			}
+		}
+	}
+}
+
+// Kill sends SIGKILL and waits for the process to exit.
+func (p *Process) Kill() {
+	_ = p.cmd.Process.Signal(syscall.SIGKILL)
+	<-p.exited
+}
+
+// Stop sends SIGTERM and waits for a graceful exit.
+func (p *Process) Stop() error {
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	<-p.exited
+	if !p.cmd.ProcessState.Success() {
+		return fmt.Errorf("sluice exited with %v", p.cmd.ProcessState)
+	}
+	return nil
+}

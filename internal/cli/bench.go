@@ -1,0 +1,105 @@
+package cli
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/pprof"
+
+	"sluice/internal/bench"
+	"sluice/internal/partition"
+)
+
+// runBench parses flags and hands the work to internal/bench; the table goes
+// to stdout (and --out), per-run progress to stderr.
+func runBench(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cfg bench.Config
+	fsync := fs.String("fsync", "always", "fsync policy of the in-process Sluice: always, interval or never")
+	fs.StringVar(&cfg.Brokers, "brokers", "", "host:port[,host:port] of a running Sluice to bench instead of starting one")
+	fs.StringVar(&cfg.DataDir, "data-dir", "", "parent directory for the in-process Sluice's temp data dir (default: the OS temp dir)")
+	fs.Float64Var(&cfg.Scale, "scale", 1, "multiply every cell's record count (e.g. 0.05 for a quick run)")
+	fs.IntVar(&cfg.Runs, "runs", 3, "runs per cell and target; the table shows the median")
+	fs.StringVar(&cfg.Only, "only", "", "run only cells whose name contains this, e.g. 1KiB/acks=all")
+	fs.IntVar(&cfg.MaxBuffered, "max-buffered", 10_000, "producer records in flight (kgo MaxBufferedRecords)")
+	out := fs.String("out", "", "also write the markdown table to this file")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole bench (client, Sluice and kfake share the process) to this file")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "sluice bench: unexpected arguments %q\n", fs.Args())
+		return 2
+	}
+	policy, err := partition.ParseFsyncPolicy(*fsync)
+	if err != nil {
+		fmt.Fprintln(stderr, "sluice bench:", err)
+		return 2
+	}
+	cfg.Fsync, cfg.Progress = policy, stderr
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(stderr, "sluice bench:", err)
+			return 1
+		}
+		defer stop()
+	}
+	return benchAndReport(cfg, *out, stdout, stderr)
+}
+
+// benchAndReport runs the bench and prints the table. Ctrl-C cancels the
+// work in flight instead of killing the process, so the in-process Sluice
+// is closed and its temp data dir removed.
+func benchAndReport(cfg bench.Config, out string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	rep, err := bench.Run(ctx, cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, "sluice bench:", err)
+		return 1
+	}
+	if err := rep.WriteMarkdown(stdout); err != nil {
+		return 1
+	}
+	if out != "" {
+		if err := writeReport(rep, out); err != nil {
+			fmt.Fprintln(stderr, "sluice bench:", err)
+			return 1
+		}
+	}
+	if rep.Err() != nil {
+		return 1
+	}
+	return 0
+}
+
+// startCPUProfile profiles the bench process; since Sluice runs in-process
+// the profile shows where the broker spends its time under each workload.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
+
+func writeReport(rep *bench.Report, path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := rep.WriteMarkdown(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}

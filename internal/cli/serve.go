@@ -1,0 +1,63 @@
+package cli
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"sluice/internal/broker"
+	"sluice/internal/partition"
+	"sluice/internal/wire"
+)
+
+func runServe(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cfg broker.Config
+	fs.StringVar(&cfg.Listen, "listen", "127.0.0.1:9092", "address to listen on")
+	fs.StringVar(&cfg.Advertise, "advertise", "", "host:port given to clients in Metadata (default: the listen address)")
+	fs.StringVar(&cfg.DataDir, "data-dir", "./sluice-data", "directory holding the catalog and the partition logs")
+	nodeID := fs.Int("node-id", 0, "this broker's node id")
+	fsync := fs.String("fsync", "always", "when to fsync: always (acks=all answered after fsync), interval, never; see docs/durability.md")
+	fs.DurationVar(&cfg.FsyncInterval, "fsync-interval", 0, "sync period for --fsync=interval (default 1s)")
+	fs.BoolVar(&cfg.AutoCreateTopics, "auto-create-topics", false, "create unknown topics asked for in Metadata requests")
+	maxFrame := fs.Int("socket-request-max-bytes", wire.DefaultMaxFrameBytes, "largest request frame accepted; larger ones close the connection")
+	fs.DurationVar(&cfg.RetentionCheckInterval, "retention-check-interval", 0, "how often retention runs (default 5m)")
+	level := fs.String("log-level", "info", "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	policy, err := partition.ParseFsyncPolicy(*fsync)
+	if err != nil {
+		fmt.Fprintln(stderr, "sluice serve:", err)
+		return 2
+	}
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
+		fmt.Fprintln(stderr, "sluice serve: --log-level:", err)
+		return 2
+	}
+	cfg.Fsync, cfg.NodeID, cfg.MaxFrameBytes = policy, int32(*nodeID), int32(*maxFrame)
+	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl}))
+	return serve(cfg)
+}
+
+func serve(cfg broker.Config) int {
+	b, err := broker.Start(cfg)
+	if err != nil {
+		cfg.Logger.Error("sluice: cannot start", "err", err)
+		return 1
+	}
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	s := <-sig
+	cfg.Logger.Info("sluice: shutting down", "signal", s.String())
+	if err := b.Close(); err != nil {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,321 @@
+// Package commitlog stores one partition's log on disk: record batches
+// back to back in segment files named by base offset, each with a sparse
+// offset index and a time index, Kafka style.
+//
+// The promise: a batch that was acknowledged (its Append returned before a
+// Sync that returned nil) survives a crash, and a corrupt batch is never
+// served. Recovery in Open keeps that promise; sticky errors keep it at run
+// time, since after a failed write or fsync the state of the file is
+// unknown and carrying on could acknowledge lost data.
+package commitlog
+
+import (
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"sluice/internal/recordbatch"
+	"sluice/internal/vfs"
+)
+
+// Log is one partition's log. Append, TruncateTo and Close are serialized
+// by the log; everything else may run concurrently with them and with
+// each other.
+//
+// Lock order: appendMu, then syncMu, then mu, then segment.mu.
+type Log struct {
+	fsys   vfs.FS
+	dir    string
+	logger *slog.Logger
+	cfg    atomic.Pointer[Config]
+
+	// appendMu serializes Append, TruncateTo and Close, and guards active
+	// and the segments' appender-owned fields. The partition already
+	// serializes appends, so it is never contended on the hot path.
+	appendMu sync.Mutex
+	active   *segment // nil once closed; also written under mu
+
+	// syncMu serializes Sync, TruncateTo and Close; guards pending.
+	syncMu  sync.Mutex
+	pending []syncTarget
+
+	// mu guards segs and closed. Read holds it shared for its whole run,
+	// so retention and truncation (exclusive) never pull a segment from
+	// under a reader.
+	mu     sync.RWMutex
+	segs   []*segment
+	closed bool
+
+	start    atomic.Int64 // first offset held
+	next     atomic.Int64 // log end offset
+	synced   atomic.Int64 // offset after the last durable batch
+	dirDirty atomic.Bool  // segments were created since the last SyncDir
+	failed   atomic.Pointer[error]
+}
+
+// Dir returns the log's directory.
+func (l *Log) Dir() string { return l.dir }
+
+// NextOffset returns the log end offset: the offset the next batch gets.
+func (l *Log) NextOffset() int64 { return l.next.Load() }
+
+// StartOffset returns the first offset still held.
+func (l *Log) StartOffset() int64 { return l.start.Load() }
+
+// SyncedOffset returns the offset after the last batch known durable.
+func (l *Log) SyncedOffset() int64 { return l.synced.Load() }
+
+// Size returns the total bytes of all segments.
+func (l *Log) Size() int64 {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	var n int64
+	for _, s := range l.segs {
+		n += s.size.Load()
+	}
+	return n
+}
+
+// Segments returns the number of segments.
+func (l *Log) Segments() int {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return len(l.segs)
+}
+
+// SetConfig changes the roll and retention settings; they apply from the
+// next Append or EnforceRetention. The logger given to Open is kept.
+func (l *Log) SetConfig(cfg Config) {
+	cfg.Logger = l.logger
+	cfg = cfg.withDefaults()
+	l.cfg.Store(&cfg)
+}
+
+// stickyErr returns the first write, fsync or truncate failure, if any.
+func (l *Log) stickyErr() error {
+	if p := l.failed.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// fail records err as the sticky error unless one is already recorded,
+// and returns the recorded one. After a failed write or fsync the kernel
+// may have dropped dirty pages and the file's contents are unknown, so
+// retrying and reporting success could acknowledge lost data: the log
+// refuses all further writes instead, and a restart runs recovery.
+func (l *Log) fail(err error) error {
+	if l.failed.CompareAndSwap(nil, &err) {
+		l.logger.Error("commitlog: write failure, log is now read-only", "dir", l.dir, "err", err)
+	}
+	return *l.failed.Load()
+}
+
+// Append writes one whole batch, whose base offset must be NextOffset(),
+// to the active segment, rolling first if the segment is too big or too
+// old. The bytes are stored exactly as given. now is the append time, for
+// age-based rolling.
+func (l *Log) Append(batch []byte, now time.Time) error {
+	l.appendMu.Lock()
+	defer l.appendMu.Unlock()
+	if err := l.stickyErr(); err != nil {
+		return err
+	}
+	s := l.active
+	if s == nil {
+		return ErrClosed
+	}
+	h, err := l.checkBatch(batch)
+	if err != nil {
+		return err
+	}
+	cfg := l.cfg.Load()
+	if l.shouldRoll(s, h, now, cfg) {
+		if s, err = l.roll(); err != nil {
+			return err
+		}
+	}
+	pos := s.size.Load()
+	if _, err := s.file.Write(batch); err != nil {
+		// A partial write may have left bytes past size: the sticky error
+		// stops appends, and recovery cuts them as a torn tail.
+		return l.fail(fmt.Errorf("commitlog: write %s/%s: %w", l.dir, s.name, err))
+	}
+	if s.rollBaseMs == noTime {
+		s.rollBaseMs = now.UnixMilli()
+	}
+	s.indexBatch(h, pos, cfg.IndexIntervalBytes)
+	// Publish size before the log end offset: a reader that sees the new
+	// end offset must find the bytes.
+	s.size.Store(pos + h.size)
+	s.next.Store(h.next)
+	l.next.Store(h.next)
+	return nil
+}
+
+// checkBatch validates that batch is exactly one framed batch continuing
+// the log.
+func (l *Log) checkBatch(batch []byte) (header, error) {
+	b, err := recordbatch.Frame(batch)
+	if err != nil {
+		return header{}, fmt.Errorf("%w: %w", ErrBadBatch, err)
+	}
+	if len(b) != len(batch) {
+		return header{}, fmt.Errorf("%w: %d bytes after the batch", ErrBadBatch, len(batch)-len(b))
+	}
+	h := parseHeader(b)
+	if h.next <= h.base {
+		return header{}, fmt.Errorf("%w: negative last offset delta", ErrBadBatch)
+	}
+	if next := l.next.Load(); h.base != next {
+		return header{}, fmt.Errorf("%w: base offset %d, log end offset %d", ErrBadBatch, h.base, next)
+	}
+	return h, nil
+}
+
+// shouldRoll reports whether the batch must go to a new segment. An empty
+// segment is never rolled: it would only make another empty one.
+func (l *Log) shouldRoll(s *segment, h header, now time.Time, cfg *Config) bool {
+	size := s.size.Load()
+	if size == 0 {
+		return false
+	}
+	switch {
+	case size+h.size > cfg.SegmentBytes:
+		return true
+	case s.rollBaseMs != noTime && now.UnixMilli()-s.rollBaseMs >= cfg.SegmentAge.Milliseconds():
+		return true
+	case h.next-1-s.base > maxRelOffset:
+		// Relative offsets in the indexes are 32 bits.
+		return true
+	}
+	return false
+}
+
+const maxRelOffset = 1<<32 - 1
+
+// roll makes a new active segment starting at NextOffset. Requires appendMu.
+func (l *Log) roll() (*segment, error) {
+	old := l.active
+	// Recovery validates only the last segment fully, so a segment must be
+	// durable before a later one can exist.
+	if size := old.size.Load(); old.synced.Load() < size {
+		if err := old.file.Sync(); err != nil {
+			return nil, l.fail(fmt.Errorf("commitlog: fsync %s/%s: %w", l.dir, old.name, err))
+		}
+		old.markSynced(size)
+	}
+	// The indexes are derived data: if writing them fails recovery rebuilds
+	// them, so a failure is only logged.
+	if err := l.writeIndexes(old); err != nil {
+		l.logger.Warn("commitlog: writing index files", "dir", l.dir, "segment", old.name, "err", err)
+	}
+	s, err := l.createSegment(l.next.Load())
+	if err != nil {
+		return nil, err
+	}
+	l.mu.Lock()
+	l.segs = append(l.segs, s)
+	l.active = s
+	l.mu.Unlock()
+	l.dirDirty.Store(true)
+	l.logger.Info("commitlog: rolled segment", "dir", l.dir, "segment", s.name, "previousSize", old.size.Load())
+	return s, nil
+}
+
+// createSegment creates an empty segment file.
+func (l *Log) createSegment(base int64) (*segment, error) {
+	f, err := l.fsys.Create(l.path(base, logSuffix))
+	if err != nil {
+		return nil, fmt.Errorf("commitlog: create segment: %w", err)
+	}
+	return newSegment(base, fileName(base, logSuffix), f), nil
+}
+
+// writeIndexes writes s's indexes to their files. Each file is written
+// under a temporary name, synced, then renamed, so that a file under the
+// final name is always complete; a crash at worst loses it, and recovery
+// rebuilds a missing index. Requires the appender role.
+func (l *Log) writeIndexes(s *segment) error {
+	s.mu.RLock()
+	off, ts := s.offIdx, s.timeIdx
+	s.mu.RUnlock()
+	if err := l.writeIndexFile(l.path(s.base, indexSuffix), off); err != nil {
+		return err
+	}
+	if err := l.writeIndexFile(l.path(s.base, timeIndexSuffix), ts); err != nil {
+		return err
+	}
+	s.indexOnDisk = true
+	return nil
+}
+
+func (l *Log) writeIndexFile(name string, data []byte) error {
+	tmp := name + tmpSuffix
+	f, err := l.fsys.Create(tmp)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = l.fsys.Rename(tmp, name)
+	}
+	if err != nil {
+		l.fsys.Remove(tmp)
+		return err
+	}
+	l.dirDirty.Store(true)
+	return nil
+}
+
+// Close syncs the log, writes the active segment's index files and closes
+// every file. Later calls return ErrClosed.
+func (l *Log) Close() error {
+	l.appendMu.Lock()
+	defer l.appendMu.Unlock()
+	l.syncMu.Lock()
+	defer l.syncMu.Unlock()
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return ErrClosed
+	}
+	l.closed = true
+	segs := l.segs
+	l.segs = nil
+	l.active = nil
+	l.mu.Unlock()
+
+	err := l.stickyErr()
+	if err == nil {
+		for _, s := range segs {
+			if !s.indexOnDisk {
+				if werr := l.writeIndexes(s); werr != nil {
+					l.logger.Warn("commitlog: writing index files", "dir", l.dir, "segment", s.name, "err", werr)
+				}
+			}
+		}
+		targets := make([]syncTarget, 0, len(segs))
+		for _, s := range segs {
+			if size := s.size.Load(); size > s.synced.Load() {
+				s.ref()
+				targets = append(targets, syncTarget{s, size})
+			}
+		}
+		err = l.syncSegments(targets, l.dirDirty.Swap(false))
+	}
+	for _, s := range segs {
+		if cerr := s.unref(); cerr != nil && err == nil {
+			err = cerr
+		}
+	}
+	return err
+}

@@ -1,0 +1,138 @@
+package handler
+
+// Produce, v3-11.
+//
+// v3 is the first version with record batch v2, the only format Sluice
+// stores; librdkafka enables batches only when the broker offers v3 (and
+// zstd only with v7). Each partition's records must be exactly one valid
+// batch: a bad CRC, framing or record count gets CORRUPT_MESSAGE for that
+// partition only; over max.message.bytes, MESSAGE_TOO_LARGE. acks must be
+// -1, 0 or 1 (else INVALID_REQUIRED_ACKS). acks=0 gets no response at all;
+// acks=1 is answered once the batch is appended; acks=-1 once it is
+// durable (see package partition), or REQUEST_TIMED_OUT after the
+// request's timeout. v5 adds log_start_offset; v8 record errors (KIP-467).
+// Producer ids are not issued yet, so a batch carrying one gets
+// UNKNOWN_PRODUCER_ID rather than being stored without its guarantees.
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"sluice/internal/partition"
+	"sluice/internal/recordbatch"
+)
+
+func init() { register(0, 3, 11, produce) }
+
+// durableWait is an acks=all partition waiting for its fsync.
+type durableWait struct {
+	p    *partition.Partition
+	next int64
+	resp *kmsg.ProduceResponseTopicPartition
+}
+
+func produce(h *Handler, ctx context.Context, r kmsg.Request) Result {
+	req := r.(*kmsg.ProduceRequest)
+	resp := req.ResponseKind().(*kmsg.ProduceResponse)
+	acksOK := req.Acks == -1 || req.Acks == 0 || req.Acks == 1
+	var waits []durableWait
+	resp.Topics = make([]kmsg.ProduceResponseTopic, len(req.Topics))
+	for i, rt := range req.Topics {
+		st := &resp.Topics[i]
+		*st = kmsg.NewProduceResponseTopic()
+		st.Topic = rt.Topic
+		st.Partitions = make([]kmsg.ProduceResponseTopicPartition, len(rt.Partitions))
+		for j, rp := range rt.Partitions {
+			sp := &st.Partitions[j]
+			*sp = kmsg.NewProduceResponseTopicPartition()
+			sp.Partition = rp.Partition
+			if !acksOK {
+				sp.ErrorCode = kerr.InvalidRequiredAcks.Code
+				continue
+			}
+			if p, next := h.producePartition(rt.Topic, rp, req.Acks, sp); p != nil && req.Acks == -1 {
+				waits = append(waits, durableWait{p, next, sp})
+			}
+		}
+	}
+	if req.Acks == 0 && acksOK {
+		return Result{NoResponse: true}
+	}
+	if len(waits) == 0 {
+		return ready(resp)
+	}
+	timeout := time.Duration(req.TimeoutMillis) * time.Millisecond
+	return Result{Wait: func() kmsg.Response {
+		h.awaitDurable(waits, timeout)
+		return resp
+	}}
+}
+
+// producePartition validates and appends one partition's batch, filling sp.
+// It returns the partition and the offset a durable wait needs, or nil.
+func (h *Handler) producePartition(topic string, rp kmsg.ProduceRequestTopicPartition, acks int16, sp *kmsg.ProduceResponseTopicPartition) (*partition.Partition, int64) {
+	t := h.env.Topics.Get(topic)
+	p := h.env.Topics.Partition(topic, rp.Partition)
+	if p == nil {
+		sp.ErrorCode = kerr.UnknownTopicOrPartition.Code
+		return nil, 0
+	}
+	sp.LogStartOffset = p.StartOffset()
+	if max := p.MaxMessageBytes(); int64(len(rp.Records)) > int64(max) {
+		sp.ErrorCode = kerr.MessageTooLarge.Code
+		return nil, 0
+	}
+	b, err := recordbatch.Validate(rp.Records)
+	if err != nil || len(b) != len(rp.Records) {
+		sp.ErrorCode = kerr.CorruptMessage.Code
+		h.env.Logger.Debug("produce: rejected batch", "topic", topic, "partition", rp.Partition, "err", err)
+		return nil, 0
+	}
+	if b.ProducerID() >= 0 {
+		sp.ErrorCode = kerr.UnknownProducerID.Code
+		return nil, 0
+	}
+	if acks == -1 && t.Config.MinInsyncReplicas > 1 {
+		sp.ErrorCode = kerr.NotEnoughReplicas.Code // one broker: the ISR is always 1
+		return nil, 0
+	}
+	res, err := p.Append(b)
+	if err != nil {
+		sp.ErrorCode = appendErrorCode(err)
+		return nil, 0
+	}
+	sp.BaseOffset, sp.LogAppendTime = res.BaseOffset, res.LogAppendTime
+	return p, res.NextOffset
+}
+
+func appendErrorCode(err error) int16 {
+	switch {
+	case errors.Is(err, partition.ErrTooLarge):
+		return kerr.MessageTooLarge.Code
+	case errors.Is(err, partition.ErrClosed):
+		return kerr.NotLeaderForPartition.Code // the topic was deleted under us: a client refreshes metadata
+	}
+	return kerr.KafkaStorageError.Code
+}
+
+// awaitDurable waits for every acks=all partition, marking the ones that
+// fail or time out.
+func (h *Handler) awaitDurable(waits []durableWait, timeout time.Duration) {
+	// Not h.env.Ctx: at shutdown the partitions still finish their syncs,
+	// and an acknowledged-as-durable answer must not turn into a timeout.
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	for _, w := range waits {
+		if err := w.p.WaitDurable(ctx, w.next); err != nil {
+			if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+				w.resp.ErrorCode = kerr.RequestTimedOut.Code
+			} else {
+				w.resp.ErrorCode = appendErrorCode(err)
+			}
+		}
+	}
+}

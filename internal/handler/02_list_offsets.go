@@ -1,0 +1,72 @@
+package handler
+
+// ListOffsets, v1-8.
+//
+// Special timestamps: -2 earliest (the log start), -1 latest (the high
+// watermark; under read_committed the last stable offset, equal to it
+// until transactions exist), -3 the record with the largest timestamp
+// (v7+, KIP-734), -4 the earliest local offset (v8+, KIP-1005; all data is
+// local, so the log start). Any other timestamp finds the first record whose
+// timestamp is at or after it, or offset -1 when there is none. v4 adds the
+// current leader epoch check (KIP-320) and the leader epoch in answers.
+
+import (
+	"context"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+func init() { register(2, 1, 8, listOffsets) }
+
+func listOffsets(h *Handler, _ context.Context, r kmsg.Request) Result {
+	req := r.(*kmsg.ListOffsetsRequest)
+	resp := req.ResponseKind().(*kmsg.ListOffsetsResponse)
+	for _, rt := range req.Topics {
+		st := kmsg.NewListOffsetsResponseTopic()
+		st.Topic = rt.Topic
+		for _, rp := range rt.Partitions {
+			sp := kmsg.NewListOffsetsResponseTopicPartition()
+			sp.Partition = rp.Partition
+			h.listOffset(rt.Topic, rp, &sp)
+			st.Partitions = append(st.Partitions, sp)
+		}
+		resp.Topics = append(resp.Topics, st)
+	}
+	return ready(resp)
+}
+
+func (h *Handler) listOffset(topic string, rp kmsg.ListOffsetsRequestTopicPartition, sp *kmsg.ListOffsetsResponseTopicPartition) {
+	sp.Timestamp, sp.Offset, sp.LeaderEpoch = -1, -1, 0
+	p := h.env.Topics.Partition(topic, rp.Partition)
+	if p == nil {
+		sp.ErrorCode = kerr.UnknownTopicOrPartition.Code
+		return
+	}
+	if code := leaderEpochCheck(rp.CurrentLeaderEpoch); code != 0 {
+		sp.ErrorCode = code
+		return
+	}
+	switch rp.Timestamp {
+	case -2, -4:
+		sp.Offset = p.StartOffset()
+	case -1:
+		sp.Offset = p.HighWatermark()
+	case -3:
+		h.setFound(sp, p.MaxTimestamp)
+	default:
+		ts := rp.Timestamp
+		h.setFound(sp, func() (int64, int64, bool, error) { return p.OffsetForTimestamp(ts) })
+	}
+}
+
+func (h *Handler) setFound(sp *kmsg.ListOffsetsResponseTopicPartition, find func() (int64, int64, bool, error)) {
+	off, ts, ok, err := find()
+	if err != nil {
+		sp.ErrorCode = kerr.KafkaStorageError.Code
+		return
+	}
+	if ok {
+		sp.Offset, sp.Timestamp = off, ts
+	}
+}

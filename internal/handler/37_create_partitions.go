@@ -1,0 +1,52 @@
+package handler
+
+// CreatePartitions, v0-3.
+//
+// Grows a topic to the requested count; a count not above the current one
+// gets INVALID_PARTITIONS, a manual assignment naming another broker
+// INVALID_REPLICA_ASSIGNMENT, a topic named twice INVALID_REQUEST.
+
+import (
+	"context"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+func init() { register(37, 0, 3, createPartitions) }
+
+func createPartitions(h *Handler, _ context.Context, r kmsg.Request) Result {
+	req := r.(*kmsg.CreatePartitionsRequest)
+	resp := req.ResponseKind().(*kmsg.CreatePartitionsResponse)
+	seen := map[string]int{}
+	for _, rt := range req.Topics {
+		seen[rt.Topic]++
+	}
+	for _, rt := range req.Topics {
+		st := kmsg.NewCreatePartitionsResponseTopic()
+		st.Topic = rt.Topic
+		switch {
+		case seen[rt.Topic] > 1:
+			st.ErrorCode = kerr.InvalidRequest.Code
+		case !h.assignmentIsLocal(rt.Assignment):
+			st.ErrorCode = kerr.InvalidReplicaAssignment.Code
+		default:
+			if err := h.env.Topics.CreatePartitions(rt.Topic, rt.Count, req.ValidateOnly); err != nil {
+				st.ErrorCode = topicErrorCode(err)
+				msg := err.Error()
+				st.ErrorMessage = &msg
+			}
+		}
+		resp.Topics = append(resp.Topics, st)
+	}
+	return ready(resp)
+}
+
+func (h *Handler) assignmentIsLocal(as []kmsg.CreatePartitionsRequestTopicAssignment) bool {
+	for _, a := range as {
+		if len(a.Replicas) != 1 || a.Replicas[0] != h.env.NodeID {
+			return false
+		}
+	}
+	return true
+}

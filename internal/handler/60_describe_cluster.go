@@ -1,0 +1,32 @@
+package handler
+
+// DescribeCluster, v0-1 (KIP-700).
+//
+// One broker, which is also the controller. v1 adds the endpoint type
+// (KIP-919): brokers (1) are listed; asking for controllers gets
+// UNSUPPORTED_ENDPOINT_TYPE, since Sluice has no separate controllers.
+
+import (
+	"context"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+func init() { register(60, 0, 1, describeCluster) }
+
+func describeCluster(h *Handler, _ context.Context, r kmsg.Request) Result {
+	req := r.(*kmsg.DescribeClusterRequest)
+	resp := req.ResponseKind().(*kmsg.DescribeClusterResponse)
+	resp.EndpointType = req.EndpointType
+	if req.Version >= 1 && req.EndpointType != 1 {
+		resp.ErrorCode = kerr.UnsupportedEndpointType.Code
+		return ready(resp)
+	}
+	resp.ClusterID = h.env.Topics.ClusterID()
+	resp.ControllerID = h.env.NodeID
+	b := kmsg.NewDescribeClusterResponseBroker()
+	b.NodeID, b.Host, b.Port = h.env.NodeID, h.env.Host, h.env.Port
+	resp.Brokers = append(resp.Brokers, b)
+	return ready(resp)
+}

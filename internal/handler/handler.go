@@ -1,0 +1,101 @@
+// Package handler turns decoded Kafka requests into responses: one file per
+// API key, each opening with the versions it handles and registering them.
+// It is the only layer that knows request versions; below it, packages
+// speak Sluice's own types.
+package handler
+
+import (
+	"context"
+	"log/slog"
+	"sort"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"sluice/internal/topics"
+)
+
+// Env is what the handlers reach: the topics and the broker's identity.
+type Env struct {
+	Topics           *topics.Manager
+	NodeID           int32
+	Host             string // advertised host
+	Port             int32  // advertised port
+	AutoCreateTopics bool
+	DataDir          string // reported by DescribeLogDirs
+	Logger           *slog.Logger
+	Clock            func() time.Time
+	// Ctx ends when the broker shuts down, ending long polls and durable
+	// waits early.
+	Ctx context.Context
+}
+
+// Result is a handler's answer. Either Resp is ready, or Wait produces it
+// later (an acks=all produce waiting for its fsync, a long-poll fetch), or
+// NoResponse is set (acks=0). The server writes results in request order.
+type Result struct {
+	Resp       kmsg.Response
+	Wait       func() kmsg.Response
+	NoResponse bool
+}
+
+// ready wraps a response that needs no waiting.
+func ready(r kmsg.Response) Result { return Result{Resp: r} }
+
+// Handler dispatches requests to the registered APIs.
+type Handler struct {
+	env Env
+}
+
+// New returns a handler over env.
+func New(env Env) *Handler {
+	if env.Logger == nil {
+		env.Logger = slog.New(slog.DiscardHandler)
+	}
+	if env.Ctx == nil {
+		env.Ctx = context.Background()
+	}
+	if env.Clock == nil {
+		env.Clock = time.Now
+	}
+	return &Handler{env: env}
+}
+
+type handleFunc func(h *Handler, ctx context.Context, req kmsg.Request) Result
+
+type api struct {
+	key, min, max int16
+	handle        handleFunc
+}
+
+// registry holds every implemented API; ApiVersions is built from it, so
+// what is advertised cannot drift from what is handled.
+var registry = map[int16]api{}
+
+func register(key, min, max int16, fn handleFunc) {
+	registry[key] = api{key: key, min: min, max: max, handle: fn}
+}
+
+// Supports reports whether key at version is implemented.
+func Supports(key, version int16) bool {
+	a, ok := registry[key]
+	return ok && version >= a.min && version <= a.max
+}
+
+// Handle answers one decoded request. The caller has checked Supports.
+func (h *Handler) Handle(ctx context.Context, req kmsg.Request) Result {
+	return registry[req.Key()].handle(h, ctx, req)
+}
+
+// VersionRange is one implemented API's range.
+type VersionRange struct{ Key, Min, Max int16 }
+
+// Versions lists the implemented APIs, sorted by key.
+func Versions() []VersionRange {
+	out := make([]VersionRange, 0, len(registry))
+	for _, a := range registry {
+		out = append(out, VersionRange{a.key, a.min, a.max})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out
+}

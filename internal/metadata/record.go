@@ -1,0 +1,56 @@
+// Package metadata is the broker's catalog: topics with their ids,
+// partition counts and configs. It is kept as a log of versioned records
+// applied by one function (Apply), so that the same records can later be
+// replicated: the state is only ever what the records say.
+package metadata
+
+import (
+	"encoding/hex"
+	"fmt"
+)
+
+// RecordType names a change to the catalog.
+type RecordType string
+
+const (
+	RecCreateTopic      RecordType = "create_topic"
+	RecDeleteTopic      RecordType = "delete_topic"
+	RecCreatePartitions RecordType = "create_partitions"
+	RecAlterConfigs     RecordType = "alter_configs"
+	RecClusterID        RecordType = "cluster_id"
+)
+
+// recordVersion is written into every record; Apply refuses records of a
+// later version so an old binary never misreads a newer catalog.
+const recordVersion = 1
+
+// Record is one change to the catalog. Fields unused by a type are empty.
+type Record struct {
+	Version    int                `json:"v"`
+	Type       RecordType         `json:"type"`
+	Topic      string             `json:"topic,omitempty"`
+	TopicID    TopicID            `json:"topic_id,omitempty"`
+	Partitions int32              `json:"partitions,omitempty"`
+	Configs    map[string]*string `json:"configs,omitempty"` // nil value deletes the key
+	ClusterID  string             `json:"cluster_id,omitempty"`
+}
+
+// TopicID is a topic's 16-byte UUID.
+type TopicID [16]byte
+
+// IsZero reports whether id is unset.
+func (id TopicID) IsZero() bool { return id == TopicID{} }
+
+func (id TopicID) String() string { return hex.EncodeToString(id[:]) }
+
+// MarshalText encodes the id as hex.
+func (id TopicID) MarshalText() ([]byte, error) { return []byte(id.String()), nil }
+
+// UnmarshalText decodes a hex id.
+func (id *TopicID) UnmarshalText(b []byte) error {
+	if len(b) != 32 {
+		return fmt.Errorf("metadata: topic id %q: want 32 hex digits", b)
+	}
+	_, err := hex.Decode(id[:], b)
+	return err
+}

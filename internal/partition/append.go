@@ -1,0 +1,196 @@
+package partition
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"sluice/internal/recordbatch"
+)
+
+// ErrTooLarge is returned for a batch over max.message.bytes.
+var ErrTooLarge = errors.New("partition: batch exceeds max.message.bytes")
+
+// AppendResult says where a batch landed.
+type AppendResult struct {
+	BaseOffset    int64
+	NextOffset    int64 // the HW a durable wait needs
+	LogAppendTime int64 // -1 unless the topic uses LogAppendTime
+}
+
+// Append stores one validated batch (see the package comment for the
+// ordering). b is modified in place (base offset, leader epoch, append
+// time) and not retained after Append returns.
+func (p *Partition) Append(b recordbatch.Batch) (AppendResult, error) {
+	res, err := p.appendBatch(b)
+	if err != nil {
+		return res, err
+	}
+	if p.policy() == FsyncAlways {
+		p.requestFlush()
+	} else {
+		p.advanceHW(res.NextOffset)
+	}
+	return res, nil
+}
+
+func (p *Partition) appendBatch(b recordbatch.Batch) (AppendResult, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	res := AppendResult{LogAppendTime: -1}
+	if err := p.Err(); err != nil {
+		return res, err
+	}
+	if p.cfg.MaxMessageBytes > 0 && int64(len(b)) > int64(p.cfg.MaxMessageBytes) {
+		return res, ErrTooLarge
+	}
+	now := p.clock()
+	base := p.log.NextOffset()
+	b.SetBaseOffset(base)
+	b.SetLeaderEpoch(0) // one broker, one leader epoch; replication will stamp the Raft term
+	if p.cfg.LogAppendTime {
+		res.LogAppendTime = now.UnixMilli()
+		b.SetLogAppendTime(res.LogAppendTime)
+	}
+	if err := p.log.Append(b, now); err != nil {
+		p.fail(err)
+		return res, err
+	}
+	res.BaseOffset, res.NextOffset = base, b.NextOffset()
+	return res, nil
+}
+
+func (p *Partition) policy() FsyncPolicy {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.cfg.Fsync
+}
+
+// WaitDurable blocks until the HW reaches next (the batch is durable under
+// the fsync policy), the partition fails, or ctx ends.
+func (p *Partition) WaitDurable(ctx context.Context, next int64) error {
+	ch := make(chan struct{}, 1)
+	p.Watch(ch)
+	defer p.Unwatch(ch)
+	for {
+		p.hwMu.Lock()
+		hw, err, closed := p.hw, p.err, p.closed
+		p.hwMu.Unlock()
+		switch {
+		case hw >= next:
+			return nil
+		case err != nil:
+			return err
+		case closed:
+			return ErrClosed
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// Watch registers ch (buffered, capacity >= 1) to be signalled, without
+// blocking, whenever the HW moves or the partition fails or closes.
+func (p *Partition) Watch(ch chan<- struct{}) {
+	p.hwMu.Lock()
+	p.watchers[ch] = struct{}{}
+	p.hwMu.Unlock()
+}
+
+// Unwatch removes ch from the watchers.
+func (p *Partition) Unwatch(ch chan<- struct{}) {
+	p.hwMu.Lock()
+	delete(p.watchers, ch)
+	p.hwMu.Unlock()
+}
+
+func (p *Partition) advanceHW(to int64) {
+	p.hwMu.Lock()
+	defer p.hwMu.Unlock()
+	if to <= p.hw {
+		return
+	}
+	p.hw = to
+	p.notifyLocked()
+}
+
+// fail records the first storage error; every later append refuses with it.
+func (p *Partition) fail(err error) {
+	p.hwMu.Lock()
+	defer p.hwMu.Unlock()
+	if p.err == nil {
+		p.err = err
+		p.logger.Error("partition: storage failed; refusing further appends", "topic", p.Topic, "partition", p.Index, "err", err)
+	}
+	p.notifyLocked()
+}
+
+// notifyLocked wakes every watcher. Requires p.hwMu.
+func (p *Partition) notifyLocked() {
+	for ch := range p.watchers {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (p *Partition) requestFlush() {
+	select {
+	case p.flushReq <- struct{}{}:
+	default: // a sync is already pending and will cover this append
+	}
+}
+
+// flusher is the group-commit loop: one sync at a time, each covering every
+// append that finished before it started.
+func (p *Partition) flusher() {
+	defer close(p.flushDone)
+	ticker := time.NewTicker(p.fsyncInterval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-p.stop:
+			return
+		case <-p.flushReq:
+		case <-ticker.C:
+			if p.policy() != FsyncInterval {
+				continue
+			}
+		}
+		p.sync()
+	}
+}
+
+func (p *Partition) sync() {
+	if p.Err() != nil {
+		return
+	}
+	leo := p.log.NextOffset()
+	if err := p.log.Sync(); err != nil {
+		p.fail(err)
+		return
+	}
+	p.advanceHW(leo)
+}
+
+// Close stops the flusher, syncs and closes the log. Waiters are released
+// with ErrClosed.
+func (p *Partition) Close() error {
+	p.hwMu.Lock()
+	if p.closed {
+		p.hwMu.Unlock()
+		return nil
+	}
+	p.closed = true
+	p.notifyLocked()
+	p.hwMu.Unlock()
+	close(p.stop)
+	<-p.flushDone
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.log.Close()
+}

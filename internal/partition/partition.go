@@ -1,0 +1,165 @@
+// Package partition gives one partition its append and fetch semantics on
+// top of its commit log: offset assignment, the high watermark, group
+// commit and the waiters of long-poll fetches and acks=all produces.
+//
+// The append pipeline, in order:
+//
+//  1. Append takes p.mu, assigns the batch's base offset (the log end
+//     offset), stamps the leader epoch and, for LogAppendTime topics, the
+//     append time; then writes the batch to the active segment and
+//     releases p.mu. The log end offset (LEO) has moved; the high
+//     watermark (HW) has not.
+//  2. Under fsync=always, Append then asks the flusher for a sync. The
+//     flusher goroutine reads the LEO, calls log.Sync, and only then moves
+//     the HW to that LEO and wakes the waiters. Appends that arrive while a
+//     sync is running are covered by the next one: concurrent appends share
+//     one fsync (group commit).
+//  3. acks=all waits (WaitDurable) until HW >= the batch's next offset;
+//     acks=1 returns after step 1.
+//
+// Readers see only offsets below the HW, so under fsync=always a consumer
+// never reads a record that a crash could take away. Under fsync=interval
+// and fsync=never the HW moves with the LEO at step 1 (see
+// docs/durability.md for what those policies can lose).
+//
+// Locks: p.mu serializes appends and guards nothing else; p.hwMu guards the
+// HW, the sticky error and the waiters. p.mu may be held while taking
+// p.hwMu, never the reverse.
+package partition
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"sluice/internal/commitlog"
+)
+
+// FsyncPolicy says when appended data is synced to disk.
+type FsyncPolicy int
+
+const (
+	FsyncAlways   FsyncPolicy = iota // sync before the HW moves and before acks=all is answered
+	FsyncInterval                    // sync every Config.FsyncInterval; HW moves on append
+	FsyncNever                       // sync only on roll and close; HW moves on append
+)
+
+// ParseFsyncPolicy parses "always", "interval" or "never".
+func ParseFsyncPolicy(s string) (FsyncPolicy, error) {
+	switch s {
+	case "always":
+		return FsyncAlways, nil
+	case "interval":
+		return FsyncInterval, nil
+	case "never":
+		return FsyncNever, nil
+	}
+	return 0, fmt.Errorf("fsync policy %q: want always, interval or never", s)
+}
+
+func (f FsyncPolicy) String() string {
+	return [...]string{"always", "interval", "never"}[f]
+}
+
+// ErrClosed is returned by operations on a closed partition.
+var ErrClosed = errors.New("partition: closed")
+
+// Config is what a partition needs to know from its topic and the broker.
+type Config struct {
+	Log             commitlog.Config
+	Fsync           FsyncPolicy
+	FsyncInterval   time.Duration // for FsyncInterval; 0 => 1s
+	MaxMessageBytes int32
+	LogAppendTime   bool
+	Logger          *slog.Logger
+}
+
+// Partition is one partition of a topic.
+type Partition struct {
+	Topic string
+	Index int32
+
+	log    *commitlog.Log
+	clock  func() time.Time
+	logger *slog.Logger
+
+	fsyncInterval time.Duration // fixed at Open
+
+	mu  sync.Mutex // serializes appends
+	cfg Config     // guarded by mu for writes; read under mu on the append path
+
+	hwMu     sync.Mutex
+	hw       int64
+	err      error // sticky storage error; guarded by hwMu
+	watchers map[chan<- struct{}]struct{}
+	closed   bool
+
+	flushReq  chan struct{} // buffered 1: a sync is wanted
+	flushDone chan struct{} // closed when the flusher exits
+	stop      chan struct{}
+}
+
+// Open wraps a recovered log and starts its flusher. It syncs the log
+// first: whatever recovery kept becomes durable before any reader can see
+// it, since the HW starts at the log end.
+func Open(log *commitlog.Log, topic string, index int32, cfg Config, clock func() time.Time) (*Partition, error) {
+	if err := log.Sync(); err != nil {
+		return nil, err
+	}
+	if cfg.FsyncInterval <= 0 {
+		cfg.FsyncInterval = time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	p := &Partition{
+		Topic: topic, Index: index, log: log, clock: clock, cfg: cfg, logger: cfg.Logger, fsyncInterval: cfg.FsyncInterval,
+		hw:        log.NextOffset(),
+		watchers:  map[chan<- struct{}]struct{}{},
+		flushReq:  make(chan struct{}, 1),
+		flushDone: make(chan struct{}),
+		stop:      make(chan struct{}),
+	}
+	go p.flusher()
+	return p, nil
+}
+
+// SetConfig changes the topic-level settings at run time.
+func (p *Partition) SetConfig(cfg Config) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if cfg.FsyncInterval <= 0 {
+		cfg.FsyncInterval = p.cfg.FsyncInterval
+	}
+	p.cfg = cfg
+	p.log.SetConfig(cfg.Log)
+}
+
+// Log exposes the commit log for reads.
+func (p *Partition) Log() *commitlog.Log { return p.log }
+
+// HighWatermark returns the offset below which records are readable.
+func (p *Partition) HighWatermark() int64 {
+	p.hwMu.Lock()
+	defer p.hwMu.Unlock()
+	return p.hw
+}
+
+// StartOffset returns the log start offset.
+func (p *Partition) StartOffset() int64 { return p.log.StartOffset() }
+
+// Err returns the sticky storage error, if any.
+func (p *Partition) Err() error {
+	p.hwMu.Lock()
+	defer p.hwMu.Unlock()
+	return p.err
+}
+
+// MaxMessageBytes returns the topic's max.message.bytes.
+func (p *Partition) MaxMessageBytes() int32 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.cfg.MaxMessageBytes
+}

@@ -1,0 +1,190 @@
+package server
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"reflect"
+	"runtime/debug"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"sluice/internal/handler"
+	"sluice/internal/wire"
+)
+
+// maxPipelined bounds the requests of one connection that have been handled
+// but not yet answered (acks=all waiting for fsync, long polls). The read
+// loop stops reading when it is reached, which pushes back on the client.
+const maxPipelined = 32
+
+// pending is a handled request whose response is yet to be written.
+type pending struct {
+	correlationID int32
+	result        handler.Result
+}
+
+// conn serves one client connection: a read loop that decodes and handles
+// requests one at a time, in order, and a write loop that writes their
+// responses in the same order, waiting where a response is not ready yet.
+// Appends therefore happen in request order, while fsync waits of
+// pipelined requests overlap (and share group commits).
+type conn struct {
+	srv    *Server
+	nc     net.Conn
+	log    *slog.Logger
+	out    chan pending
+	closed chan struct{}
+}
+
+func (c *conn) serve(ctx context.Context) {
+	defer c.nc.Close()
+	writerDone := make(chan struct{})
+	go c.writeLoop(writerDone)
+	err := c.readLoop(ctx)
+	close(c.out)
+	<-writerDone
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
+		c.log.Warn("server: closing connection", "err", err)
+	}
+}
+
+func (c *conn) readLoop(ctx context.Context) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic handling request: %v\n%s", r, debug.Stack())
+		}
+	}()
+	br := bufio.NewReaderSize(c.nc, 64<<10)
+	var buf []byte
+	for {
+		frame, err := wire.ReadFrame(br, buf, c.srv.cfg.MaxFrameBytes)
+		if err != nil {
+			return err
+		}
+		p, err := c.decodeAndHandle(ctx, frame)
+		if err != nil {
+			return err
+		}
+		select {
+		case c.out <- p:
+		case <-c.closed:
+			return nil
+		}
+		if cap(frame) <= 1<<20 {
+			buf = frame[:0] // reuse small buffers; handlers keep no request bytes
+		} else {
+			buf = nil
+		}
+	}
+}
+
+// decodeAndHandle decodes one request and runs its handler. An error
+// closes the connection.
+func (c *conn) decodeAndHandle(ctx context.Context, frame []byte) (pending, error) {
+	hdr, err := wire.ParseRequestHeader(frame)
+	if err != nil {
+		return pending{}, err
+	}
+	p := pending{correlationID: hdr.CorrelationID}
+	if !handler.Supports(hdr.Key, hdr.Version) {
+		return c.unsupported(p, hdr)
+	}
+	req := kmsg.RequestForKey(hdr.Key)
+	req.SetVersion(hdr.Version)
+	if err := hdr.SkipHeaderTags(req); err != nil {
+		return p, err
+	}
+	if err := req.ReadFrom(hdr.Body); err != nil {
+		return p, fmt.Errorf("decode %s v%d: %w", kmsg.NameForKey(hdr.Key), hdr.Version, err)
+	}
+	p.result = c.srv.handler.Handle(ctx, req)
+	return p, nil
+}
+
+// unsupported answers a request this broker does not implement at that
+// version. ApiVersions gets its v0 answer with the supported ranges
+// (KIP-511). Other known APIs get their response at the requested version
+// with UNSUPPORTED_VERSION in the top-level error code when the response
+// has one; anything else closes the connection, which is what a client
+// must expect from a broker that cannot parse its request.
+func (c *conn) unsupported(p pending, hdr wire.RequestHeader) (pending, error) {
+	if hdr.Key == wire.ApiVersionsKey {
+		p.result = handler.Result{Resp: handler.UnsupportedApiVersions()}
+		return p, nil
+	}
+	req := kmsg.RequestForKey(hdr.Key)
+	if req == nil || hdr.Version < 0 || hdr.Version > req.MaxVersion() {
+		return p, fmt.Errorf("unknown api key %d version %d", hdr.Key, hdr.Version)
+	}
+	resp := req.ResponseKind()
+	resp.SetVersion(hdr.Version)
+	f := reflect.ValueOf(resp).Elem().FieldByName("ErrorCode")
+	if !f.IsValid() || f.Kind() != reflect.Int16 {
+		return p, fmt.Errorf("unsupported %s version %d", kmsg.NameForKey(hdr.Key), hdr.Version)
+	}
+	f.SetInt(int64(kerr.UnsupportedVersion.Code))
+	c.log.Info("server: unsupported request version", "api", kmsg.NameForKey(hdr.Key), "version", hdr.Version)
+	p.result = handler.Result{Resp: resp}
+	return p, nil
+}
+
+func (c *conn) writeLoop(done chan<- struct{}) {
+	defer close(done)
+	bw := bufio.NewWriterSize(c.nc, 64<<10)
+	var buf []byte
+	failed := false
+	for p := range c.out {
+		if failed {
+			continue // drain so the read loop never blocks
+		}
+		resp, err := c.await(p.result)
+		if err != nil {
+			failed = c.writeFailed(err)
+			continue
+		}
+		if p.result.NoResponse || resp == nil {
+			continue
+		}
+		buf = wire.AppendResponse(buf[:0], p.correlationID, resp)
+		if _, err := bw.Write(buf); err != nil {
+			failed = c.writeFailed(err)
+			continue
+		}
+		if len(c.out) == 0 {
+			if err := bw.Flush(); err != nil {
+				failed = c.writeFailed(err)
+			}
+		}
+		if cap(buf) > 4<<20 {
+			buf = nil
+		}
+	}
+}
+
+// await returns the response of a result, running its Wait if it has
+// one; a panic there is contained like one in the read loop.
+func (c *conn) await(r handler.Result) (resp kmsg.Response, err error) {
+	if r.Wait == nil {
+		return r.Resp, nil
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("panic completing request: %v\n%s", v, debug.Stack())
+		}
+	}()
+	return r.Wait(), nil
+}
+
+// writeFailed closes the connection so the read loop stops too.
+func (c *conn) writeFailed(err error) bool {
+	c.log.Warn("server: closing connection", "err", err)
+	close(c.closed)
+	c.nc.Close()
+	return true
+}

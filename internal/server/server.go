@@ -1,0 +1,120 @@
+// Package server accepts Kafka client connections and serves each with the
+// handler: bounded frames, in-order responses, panic containment, and a
+// graceful shutdown that stops accepting, lets in-flight requests finish
+// and then closes every connection.
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"sluice/internal/handler"
+	"sluice/internal/wire"
+)
+
+// Config configures the server.
+type Config struct {
+	// MaxFrameBytes is socket.request.max.bytes; 0 means 100 MiB.
+	MaxFrameBytes int32
+	Logger        *slog.Logger
+}
+
+// Server serves the Kafka protocol on one listener.
+type Server struct {
+	cfg     Config
+	handler *handler.Handler
+	ln      net.Listener
+
+	mu    sync.Mutex
+	conns map[*conn]struct{}
+	wg    sync.WaitGroup
+}
+
+// New returns a server over a listener.
+func New(ln net.Listener, h *handler.Handler, cfg Config) *Server {
+	if cfg.MaxFrameBytes <= 0 {
+		cfg.MaxFrameBytes = wire.DefaultMaxFrameBytes
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Server{cfg: cfg, handler: h, ln: ln, conns: map[*conn]struct{}{}}
+}
+
+// Addr is the listener's address.
+func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+// Serve accepts connections until the listener is closed.
+func (s *Server) Serve(ctx context.Context) error {
+	for {
+		nc, err := s.ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				time.Sleep(10 * time.Millisecond)
+				continue
+			}
+			return err
+		}
+		s.start(ctx, nc)
+	}
+}
+
+func (s *Server) start(ctx context.Context, nc net.Conn) {
+	if tc, ok := nc.(*net.TCPConn); ok {
+		_ = tc.SetNoDelay(true)
+	}
+	c := &conn{
+		srv: s, nc: nc,
+		log:    s.cfg.Logger.With("remote", nc.RemoteAddr().String()),
+		out:    make(chan pending, maxPipelined),
+		closed: make(chan struct{}),
+	}
+	s.mu.Lock()
+	s.conns[c] = struct{}{}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	go func() {
+		defer s.wg.Done()
+		c.serve(ctx)
+		s.mu.Lock()
+		delete(s.conns, c)
+		s.mu.Unlock()
+	}()
+}
+
+// Shutdown stops accepting, closes the read side of every connection so no
+// new request is read, waits for the responses already owed (up to ctx),
+// then closes what is left.
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := s.ln.Close()
+	s.mu.Lock()
+	for c := range s.conns {
+		if tc, ok := c.nc.(*net.TCPConn); ok {
+			_ = tc.CloseRead()
+		} else {
+			c.nc.Close()
+		}
+	}
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		s.mu.Lock()
+		for c := range s.conns {
+			c.nc.Close()
+		}
+		s.mu.Unlock()
+		<-done
+	}
+	return err
+}
