@@ -1,0 +1,33 @@
+# The README's commands. `make test` runs every test: unit and end-to-end
+# tests with the race detector, then each fuzz target for a few seconds.
+
+FUZZTIME ?= 5s
+FUZZ_TARGETS := \
+	./internal/wire:FuzzFrame \
+	./internal/recordbatch:FuzzValidate \
+	./internal/handler:FuzzProduceRecords \
+	./internal/commitlog:FuzzRecover
+
+.PHONY: build test unit fuzz serve bench
+
+build:
+	go build -o sluice ./cmd/sluice
+
+serve: build
+	./sluice serve
+
+test: unit fuzz
+
+unit:
+	go vet ./...
+	go test -race -count=1 -timeout 20m ./...
+
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$pkg $$name for $(FUZZTIME)"; \
+		go test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done
+
+bench: build
+	./sluice bench
