@@ -217,3 +217,36 @@ func damageFile(t *testing.T, path, how string) {
 		t.Fatal(err)
 	}
 }
+
+// SIGTERM shuts down gracefully: exit code 0, and every record acknowledged
+// with acks=1 is there after restart.
+func TestGracefulShutdown(t *testing.T) {
+	dir := t.TempDir()
+	proc := brokertest.StartProcess(t, dir)
+	topic := topicName(t, "term")
+	createTopic(t, newAdmin(t, proc.Addr), topic, 3, nil)
+	cl := newClient(t, proc.Addr, kgo.RequiredAcks(kgo.LeaderAck()), kgo.DisableIdempotentWrite(), kgo.DefaultProduceTopic(topic))
+	var recs []*kgo.Record
+	for i := 0; i < 3000; i++ {
+		recs = append(recs, &kgo.Record{Value: val(i)})
+	}
+	if err := cl.ProduceSync(testCtx(t, 30*time.Second), recs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	cl.Close()
+	if err := proc.Stop(); err != nil {
+		t.Fatalf("%v\n%s", err, proc.Log.String())
+	}
+	if !strings.Contains(proc.Log.String(), "sluice: stopped") {
+		t.Fatalf("no shutdown log line:\n%s", proc.Log.String())
+	}
+	restarted := brokertest.StartProcess(t, dir)
+	got := consumeN(t, restarted.Addr, topic, 3000)
+	seen := map[int]bool{}
+	for _, r := range got {
+		seen[atoi(t, r.Value)] = true
+	}
+	if len(seen) != 3000 {
+		t.Fatalf("%d distinct records after restart, want 3000", len(seen))
+	}
+}

@@ -11,14 +11,24 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"sluice/internal/broker"
 	"sluice/internal/brokertest"
+	"sluice/internal/partition"
 )
 
-// Every acks level, 6 partitions: each record lands once, in order per
-// partition, and is read back with exact counts.
+// Every acks level under every fsync policy, 6 partitions: each record
+// lands once, in order per partition, and is read back with exact counts.
 func TestProduceEachAcksAcrossSixPartitions(t *testing.T) {
-	b := brokertest.Start(t)
-	adm := newAdmin(t, b.Addr())
+	for _, policy := range []partition.FsyncPolicy{partition.FsyncAlways, partition.FsyncInterval, partition.FsyncNever} {
+		t.Run(policy.String(), func(t *testing.T) {
+			b := brokertest.Start(t, brokertest.WithConfig(func(c *broker.Config) { c.Fsync = policy }))
+			produceEachAcks(t, b.Addr())
+		})
+	}
+}
+
+func produceEachAcks(t *testing.T, addr string) {
+	adm := newAdmin(t, addr)
 	const partitions, perPartition = 6, 200
 	for _, tc := range []struct {
 		name string
@@ -27,7 +37,7 @@ func TestProduceEachAcksAcrossSixPartitions(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			topic := topicName(t, tc.name)
 			createTopic(t, adm, topic, partitions, nil)
-			prod := newClient(t, b.Addr(), kgo.RequiredAcks(tc.acks), kgo.DisableIdempotentWrite(),
+			prod := newClient(t, addr, kgo.RequiredAcks(tc.acks), kgo.DisableIdempotentWrite(),
 				kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.DefaultProduceTopic(topic))
 			var wg sync.WaitGroup
 			errs := make(chan error, partitions*perPartition)
@@ -47,7 +57,7 @@ func TestProduceEachAcksAcrossSixPartitions(t *testing.T) {
 			for err := range errs {
 				t.Fatalf("produce: %v", err)
 			}
-			recs := consumeN(t, b.Addr(), topic, partitions*perPartition)
+			recs := consumeN(t, addr, topic, partitions*perPartition)
 			next := make([]int, partitions)
 			for _, r := range recs {
 				if got := atoi(t, r.Value); got != next[r.Partition] || r.Offset != int64(got) {
