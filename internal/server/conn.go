@@ -23,6 +23,11 @@ import (
 // loop stops reading when it is reached, which pushes back on the client.
 const maxPipelined = 32
 
+// maxKeptWriteBuffer is the largest response buffer a connection keeps for
+// the next response. Fetch responses of several MiB are routine; growing a
+// fresh buffer for each would copy every response several times over.
+const maxKeptWriteBuffer = 64 << 20
+
 // pending is a handled request whose response is yet to be written.
 type pending struct {
 	correlationID int32
@@ -161,7 +166,7 @@ func (c *conn) writeLoop(done chan<- struct{}) {
 				failed = c.writeFailed(err)
 			}
 		}
-		if cap(buf) > 4<<20 {
+		if cap(buf) > maxKeptWriteBuffer {
 			buf = nil
 		}
 	}
