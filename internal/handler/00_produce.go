@@ -76,11 +76,11 @@ func produce(h *Handler, ctx context.Context, r kmsg.Request) Result {
 // It returns the partition and the offset a durable wait needs, or nil.
 func (h *Handler) producePartition(topic string, rp kmsg.ProduceRequestTopicPartition, acks int16, sp *kmsg.ProduceResponseTopicPartition) (*partition.Partition, int64) {
 	t := h.env.Topics.Get(topic)
-	p := h.env.Topics.Partition(topic, rp.Partition)
-	if p == nil {
+	if t == nil || rp.Partition < 0 || int(rp.Partition) >= len(t.Partitions) {
 		sp.ErrorCode = kerr.UnknownTopicOrPartition.Code
 		return nil, 0
 	}
+	p := t.Partitions[rp.Partition]
 	sp.LogStartOffset = p.StartOffset()
 	if max := p.MaxMessageBytes(); int64(len(rp.Records)) > int64(max) {
 		sp.ErrorCode = kerr.MessageTooLarge.Code

@@ -61,7 +61,8 @@ type Manager struct {
 	store *metadata.Store
 
 	mu     sync.Mutex                        // serializes admin changes
-	topics atomic.Pointer[map[string]*Topic] // copy-on-write snapshot for readers
+	topics atomic.Pointer[map[string]*Topic]           // copy-on-write snapshot for readers
+	byID   atomic.Pointer[map[metadata.TopicID]*Topic] // the same topics by id (Fetch v13+)
 }
 
 const catalogDir = "__sluice_catalog"
@@ -79,8 +80,7 @@ func Open(fsys vfs.FS, cfg Config) (*Manager, error) {
 		return nil, err
 	}
 	m := &Manager{cfg: cfg, fs: fsys, store: store}
-	empty := map[string]*Topic{}
-	m.topics.Store(&empty)
+	m.publishAll(map[string]*Topic{})
 	if err := m.ensureClusterID(); err != nil {
 		return nil, err
 	}
@@ -123,7 +123,7 @@ func (m *Manager) openAll() error {
 		}
 		live[e.Name] = t
 	}
-	m.topics.Store(&live)
+	m.publishAll(live)
 	return m.removeOrphans(live)
 }
 
@@ -252,12 +252,7 @@ func (m *Manager) Partition(topic string, p int32) *partition.Partition {
 
 // GetByID returns the live topic with the given id, or nil.
 func (m *Manager) GetByID(id metadata.TopicID) *Topic {
-	for _, t := range *m.topics.Load() {
-		if t.ID == id {
-			return t
-		}
-	}
-	return nil
+	return (*m.byID.Load())[id]
 }
 
 // All returns every live topic (a snapshot; do not modify).
@@ -270,7 +265,17 @@ func (m *Manager) publish(name string, t *Topic) {
 	} else {
 		next[name] = t
 	}
-	m.topics.Store(&next)
+	m.publishAll(next)
+}
+
+// publishAll publishes both snapshots. Requires m.mu (or no readers yet).
+func (m *Manager) publishAll(byName map[string]*Topic) {
+	byID := make(map[metadata.TopicID]*Topic, len(byName))
+	for _, t := range byName {
+		byID[t.ID] = t
+	}
+	m.topics.Store(&byName)
+	m.byID.Store(&byID)
 }
 
 // Close closes every partition and the catalog.
