@@ -60,7 +60,7 @@ type Manager struct {
 	fs    vfs.FS
 	store *metadata.Store
 
-	mu     sync.Mutex                        // serializes admin changes
+	mu     sync.Mutex                                  // serializes admin changes
 	topics atomic.Pointer[map[string]*Topic]           // copy-on-write snapshot for readers
 	byID   atomic.Pointer[map[metadata.TopicID]*Topic] // the same topics by id (Fetch v13+)
 }
