@@ -13,7 +13,9 @@ import (
 	"sync"
 	"time"
 
+	"sluice/internal/group"
 	"sluice/internal/handler"
+	"sluice/internal/metadata"
 	"sluice/internal/partition"
 	"sluice/internal/server"
 	"sluice/internal/topics"
@@ -35,6 +37,13 @@ type Config struct {
 	RetentionCheckInterval time.Duration     // default 5 minutes
 	TopicDefaults          map[string]string // broker-wide topic config defaults
 
+	// Consumer groups.
+	OffsetsPartitions          int32         // offsets.topic.num.partitions; default 16, fixed once the topic exists
+	OffsetsRetention           time.Duration // offsets.retention.minutes; default 7 days
+	GroupMinSessionTimeout     time.Duration // group.min.session.timeout.ms; default 6s
+	GroupMaxSessionTimeout     time.Duration // group.max.session.timeout.ms; default 30m
+	GroupInitialRebalanceDelay time.Duration // group.initial.rebalance.delay.ms; default 3s, negative for none
+
 	FS     vfs.FS // default: the OS file system
 	Logger *slog.Logger
 	Clock  func() time.Time
@@ -53,6 +62,12 @@ func (c *Config) setDefaults() {
 	if c.RetentionCheckInterval <= 0 {
 		c.RetentionCheckInterval = 5 * time.Minute
 	}
+	if c.OffsetsPartitions <= 0 {
+		c.OffsetsPartitions = 16
+	}
+	if c.GroupInitialRebalanceDelay == 0 {
+		c.GroupInitialRebalanceDelay = 3 * time.Second
+	}
 	if c.FS == nil {
 		c.FS = vfs.OS()
 	}
@@ -68,6 +83,7 @@ func (c *Config) setDefaults() {
 type Broker struct {
 	cfg    Config
 	topics *topics.Manager
+	groups *group.Service
 	srv    *server.Server
 	cancel context.CancelFunc
 	bg     sync.WaitGroup
@@ -86,24 +102,31 @@ func Start(cfg Config) (*Broker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open data dir %s: %w", cfg.DataDir, err)
 	}
+	groups, err := openGroups(cfg, tm)
+	if err != nil {
+		tm.Close()
+		return nil, fmt.Errorf("load consumer groups: %w", err)
+	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
+		groups.Close()
 		tm.Close()
 		return nil, err
 	}
 	host, port, err := advertised(cfg.Advertise, ln.Addr())
 	if err != nil {
 		ln.Close()
+		groups.Close()
 		tm.Close()
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	h := handler.New(handler.Env{
-		Topics: tm, NodeID: cfg.NodeID, Host: host, Port: port,
+		Topics: tm, Groups: groups, NodeID: cfg.NodeID, Host: host, Port: port,
 		AutoCreateTopics: cfg.AutoCreateTopics, DataDir: cfg.DataDir,
 		Logger: cfg.Logger, Clock: cfg.Clock, Ctx: ctx,
 	})
-	b := &Broker{cfg: cfg, topics: tm, cancel: cancel}
+	b := &Broker{cfg: cfg, topics: tm, groups: groups, cancel: cancel}
 	b.srv = server.New(ln, h, server.Config{MaxFrameBytes: cfg.MaxFrameBytes, Logger: cfg.Logger})
 	b.bg.Add(2)
 	go func() { defer b.bg.Done(); _ = b.srv.Serve(ctx) }()
@@ -111,6 +134,30 @@ func Start(cfg Config) (*Broker, error) {
 	cfg.Logger.Info("sluice: serving", "listen", ln.Addr().String(), "advertise", net.JoinHostPort(host, strconv.Itoa(int(port))),
 		"dataDir", cfg.DataDir, "fsync", cfg.Fsync.String(), "topics", len(tm.All()), "startup", cfg.Clock().Sub(start).String())
 	return b, nil
+}
+
+// openGroups opens (creating on first start) the internal offsets topic and
+// loads the group service from it.
+func openGroups(cfg Config, tm *topics.Manager) (*group.Service, error) {
+	t, err := tm.EnsureInternal(topics.OffsetsTopic, cfg.OffsetsPartitions, map[string]string{
+		metadata.CfgCleanupPolicy: "compact", metadata.CfgRetentionMs: "-1", metadata.CfgRetentionBytes: "-1",
+		metadata.CfgSegmentBytes: strconv.Itoa(100 << 20),
+	})
+	if err != nil {
+		return nil, err
+	}
+	delay := cfg.GroupInitialRebalanceDelay
+	if delay < 0 {
+		delay = 0
+	}
+	return group.NewService(group.ServiceConfig{
+		Coordinator: group.Config{
+			MinSessionTimeout: cfg.GroupMinSessionTimeout, MaxSessionTimeout: cfg.GroupMaxSessionTimeout,
+			InitialRebalanceDelay: delay,
+		},
+		OffsetsRetention: cfg.OffsetsRetention,
+		Logger:           cfg.Logger, Clock: cfg.Clock,
+	}, t.Partitions)
 }
 
 func advertised(adv string, addr net.Addr) (string, int32, error) {
@@ -161,6 +208,7 @@ func (b *Broker) Close() error {
 		b.cancel() // ends long polls; durable waits still complete
 		srvErr := b.srv.Shutdown(ctx)
 		b.bg.Wait()
+		b.groups.Close()
 		b.err = errors.Join(srvErr, b.topics.Close())
 		b.cfg.Logger.Info("sluice: stopped", "err", b.err)
 	})

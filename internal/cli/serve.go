@@ -27,6 +27,10 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&cfg.AutoCreateTopics, "auto-create-topics", false, "create unknown topics asked for in Metadata requests")
 	maxFrame := fs.Int("socket-request-max-bytes", wire.DefaultMaxFrameBytes, "largest request frame accepted; larger ones close the connection")
 	fs.DurationVar(&cfg.RetentionCheckInterval, "retention-check-interval", 0, "how often retention runs (default 5m)")
+	fs.DurationVar(&cfg.OffsetsRetention, "offsets-retention", 0, "how long committed offsets of an empty group are kept (offsets.retention.minutes; default 168h)")
+	fs.DurationVar(&cfg.GroupMinSessionTimeout, "group-min-session-timeout", 0, "smallest session timeout a group member may ask for (default 6s)")
+	fs.DurationVar(&cfg.GroupMaxSessionTimeout, "group-max-session-timeout", 0, "largest session timeout a group member may ask for (default 30m)")
+	fs.DurationVar(&cfg.GroupInitialRebalanceDelay, "group-initial-rebalance-delay", 0, "how long the first rebalance of an empty group waits for more members (default 3s; negative: none)")
 	level := fs.String("log-level", "info", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return 2

@@ -24,6 +24,7 @@ import (
 
 	"sluice/internal/partition"
 	"sluice/internal/recordbatch"
+	"sluice/internal/topics"
 )
 
 func init() { register(0, 3, 11, produce) }
@@ -78,6 +79,10 @@ func (h *Handler) producePartition(topic string, rp kmsg.ProduceRequestTopicPart
 	t := h.env.Topics.Get(topic)
 	if t == nil || rp.Partition < 0 || int(rp.Partition) >= len(t.Partitions) {
 		sp.ErrorCode = kerr.UnknownTopicOrPartition.Code
+		return nil, 0
+	}
+	if topics.IsInternal(topic) {
+		sp.ErrorCode = kerr.InvalidTopicException.Code // only the broker writes its own topics
 		return nil, 0
 	}
 	p := t.Partitions[rp.Partition]

@@ -85,6 +85,7 @@ func (h *Handler) metadataTopic(t *topics.Topic) kmsg.MetadataResponseTopic {
 	name := t.Name
 	mt.Topic = &name
 	mt.TopicID = t.ID
+	mt.IsInternal = topics.IsInternal(t.Name)
 	for i := range t.Partitions {
 		p := kmsg.NewMetadataResponseTopicPartition()
 		p.Partition = int32(i)

@@ -12,12 +12,14 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"sluice/internal/group"
 	"sluice/internal/topics"
 )
 
 // Env is what the handlers reach: the topics and the broker's identity.
 type Env struct {
 	Topics           *topics.Manager
+	Groups           *group.Service // nil: no group coordinator
 	NodeID           int32
 	Host             string // advertised host
 	Port             int32  // advertised port

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kbin"
@@ -132,4 +134,21 @@ func FuzzValidate(f *testing.F) {
 		}
 		_ = b.RecordTimestamps(func(int64, int64) bool { return true })
 	})
+}
+
+func TestBuildAndEachRecord(t *testing.T) {
+	raw := Build(nil, []Record{{Key: []byte("k1"), Value: []byte("v1")}, {Key: []byte("k2")}}, 1234, 0)
+	b, err := Validate(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.SetBaseOffset(10)
+	var got []string
+	err = b.EachRecord(func(o int64, k, v []byte) bool {
+		got = append(got, fmt.Sprintf("%d:%s=%s:%v", o, k, v, v == nil))
+		return true
+	})
+	if err != nil || strings.Join(got, ",") != "10:k1=v1:false,11:k2=:true" {
+		t.Fatalf("records %v %v", got, err)
+	}
 }

@@ -42,6 +42,7 @@ type pending struct {
 type conn struct {
 	srv    *Server
 	nc     net.Conn
+	host   string // remote host, reported for group members
 	log    *slog.Logger
 	out    chan pending
 	closed chan struct{}
@@ -108,7 +109,7 @@ func (c *conn) decodeAndHandle(ctx context.Context, frame []byte) (pending, erro
 	if err := req.ReadFrom(hdr.Body); err != nil {
 		return p, fmt.Errorf("decode %s v%d: %w", kmsg.NameForKey(hdr.Key), hdr.Version, err)
 	}
-	p.result = c.srv.handler.Handle(ctx, req)
+	p.result = c.srv.handler.Handle(handler.WithClient(ctx, hdr.ClientID, c.host), req)
 	return p, nil
 }
 

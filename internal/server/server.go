@@ -72,7 +72,7 @@ func (s *Server) start(ctx context.Context, nc net.Conn) {
 		_ = tc.SetNoDelay(true)
 	}
 	c := &conn{
-		srv: s, nc: nc,
+		srv: s, nc: nc, host: remoteHost(nc),
 		log:    s.cfg.Logger.With("remote", nc.RemoteAddr().String()),
 		out:    make(chan pending, maxPipelined),
 		closed: make(chan struct{}),
@@ -88,6 +88,14 @@ func (s *Server) start(ctx context.Context, nc net.Conn) {
 		delete(s.conns, c)
 		s.mu.Unlock()
 	}()
+}
+
+func remoteHost(nc net.Conn) string {
+	host, _, err := net.SplitHostPort(nc.RemoteAddr().String())
+	if err != nil {
+		return nc.RemoteAddr().String()
+	}
+	return "/" + host // Kafka reports client hosts with a leading slash
 }
 
 // Shutdown stops accepting, closes the read side of every connection so no

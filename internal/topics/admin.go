@@ -28,6 +28,35 @@ func ValidateName(name string) error {
 	return nil
 }
 
+// OffsetsTopic is the internal topic holding committed offsets.
+const OffsetsTopic = "__consumer_offsets"
+
+// IsInternal reports whether a topic belongs to the broker: clients may
+// read it, but only the broker writes it and nobody deletes it.
+func IsInternal(name string) bool { return name == OffsetsTopic }
+
+// EnsureInternal creates an internal topic if it does not exist yet and
+// returns it. Internal topics keep their data until the broker compacts it
+// (no time or size retention).
+func (m *Manager) EnsureInternal(name string, partitions int32, configs map[string]string) (*Topic, error) {
+	if t := m.Get(name); t != nil {
+		return t, nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	rec := metadata.Record{Type: metadata.RecCreateTopic, Topic: name, TopicID: newTopicID(), Partitions: partitions, Configs: ptrs(configs)}
+	if err := m.store.Commit(rec); err != nil {
+		return nil, err
+	}
+	t, err := m.openTopic(m.catalogTopic(name), 0)
+	if err != nil {
+		return nil, err
+	}
+	m.publish(name, t)
+	m.cfg.Logger.Info("topics: created internal topic", "topic", name, "partitions", partitions)
+	return t, nil
+}
+
 // CreateRequest is a topic to create.
 type CreateRequest struct {
 	Name              string
@@ -105,6 +134,9 @@ func ptrs(m map[string]string) map[string]*string {
 // Delete deletes a topic: the catalog record first, then its partitions
 // are closed and their directories removed.
 func (m *Manager) Delete(name string) error {
+	if IsInternal(name) {
+		return fmt.Errorf("%w: %q is internal", ErrInvalidTopic, name)
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	t := m.Get(name)
@@ -129,6 +161,9 @@ func (m *Manager) Delete(name string) error {
 
 // CreatePartitions grows a topic to count partitions.
 func (m *Manager) CreatePartitions(name string, count int32, validateOnly bool) error {
+	if IsInternal(name) {
+		return fmt.Errorf("%w: %q is internal", ErrInvalidTopic, name)
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	t := m.Get(name)

@@ -1,0 +1,324 @@
+package group
+
+import (
+	"context"
+	"hash/fnv"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+
+	"sluice/internal/partition"
+	"sluice/internal/recordbatch"
+)
+
+// ServiceConfig configures the group service. Zero values take the
+// documented defaults.
+type ServiceConfig struct {
+	Coordinator Config
+	// OffsetsRetention is offsets.retention.minutes: how long the offsets of
+	// an empty group are kept; 0 => 7 days.
+	OffsetsRetention time.Duration
+	// MaintenanceInterval is how often expiry and snapshots run; 0 => 1 minute.
+	MaintenanceInterval time.Duration
+	// SnapshotBytes: a partition of the offsets log whose size passes this
+	// is rewritten as a snapshot of its live offsets; 0 => 64 MiB.
+	SnapshotBytes int64
+	// MaxMetadataBytes is offset.metadata.max.bytes; 0 => 4096.
+	MaxMetadataBytes int
+	Logger           *slog.Logger
+	Clock            func() time.Time
+}
+
+func (c *ServiceConfig) setDefaults() {
+	if c.OffsetsRetention <= 0 {
+		c.OffsetsRetention = 7 * 24 * time.Hour
+	}
+	if c.MaintenanceInterval <= 0 {
+		c.MaintenanceInterval = time.Minute
+	}
+	if c.SnapshotBytes <= 0 {
+		c.SnapshotBytes = 64 << 20
+	}
+	if c.MaxMetadataBytes <= 0 {
+		c.MaxMetadataBytes = 4096
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Clock == nil {
+		c.Clock = time.Now
+	}
+}
+
+// Service is the thin loop around the pure parts: it owns the lock, the
+// clock, the timer and the offsets log (the partitions of the internal
+// offsets topic). The membership state machine (Coordinator) and the
+// offsets table (Offsets) are changed only under s.mu, by events with the
+// current time.
+//
+// Commit ordering: a commit is validated and appended to its offsets
+// partition under s.mu, queued with the offset its batch ends at, and
+// answered once the partition's high watermark passes that offset (the
+// batch is durable under the broker's fsync policy). Queued commits are
+// applied to the table strictly in log order, so OffsetFetch only ever
+// shows durable commits and a later commit is never overwritten by an
+// earlier one.
+type Service struct {
+	cfg   ServiceConfig
+	parts []*partition.Partition
+
+	mu       sync.Mutex
+	coord    *Coordinator
+	offsets  *Offsets
+	waiting  map[Token]chan Reply
+	lastTok  Token
+	applyQ   [][]pendingWrite // per offsets partition, in log order
+	snapshot []int64          // per partition: log size after the last snapshot
+
+	kick chan struct{}
+	stop chan struct{}
+	done chan struct{}
+}
+
+// pendingWrite is an appended batch of offset records not yet durable.
+type pendingWrite struct {
+	next    int64
+	records []offsetRecord
+}
+
+// NewService replays the offsets log and starts the timer loop.
+func NewService(cfg ServiceConfig, parts []*partition.Partition) (*Service, error) {
+	cfg.setDefaults()
+	if err := cfg.Coordinator.Validate(); err != nil {
+		return nil, err
+	}
+	s := &Service{
+		cfg: cfg, parts: parts,
+		coord:    NewCoordinator(cfg.Coordinator, nil),
+		offsets:  NewOffsets(),
+		waiting:  map[Token]chan Reply{},
+		applyQ:   make([][]pendingWrite, len(parts)),
+		snapshot: make([]int64, len(parts)),
+		kick:     make(chan struct{}, 1),
+		stop:     make(chan struct{}),
+		done:     make(chan struct{}),
+	}
+	start := cfg.Clock()
+	for i, p := range parts {
+		if err := s.replay(p); err != nil {
+			return nil, err
+		}
+		s.snapshot[i] = p.Log().Size()
+	}
+	for _, g := range s.offsets.Groups() {
+		s.coord.Touch(g)
+	}
+	cfg.Logger.Info("group: offsets loaded", "groups", len(s.offsets.Groups()), "offsets", s.offsets.Count(), "took", cfg.Clock().Sub(start).String())
+	go s.loop()
+	return s, nil
+}
+
+// replay applies every record of one offsets partition, in order.
+func (s *Service) replay(p *partition.Partition) error {
+	off := p.StartOffset()
+	for off < p.HighWatermark() {
+		res, err := p.Read(off, 1<<20, nil)
+		if err != nil {
+			return err
+		}
+		if len(res.Records) == 0 {
+			break
+		}
+		for buf := res.Records; len(buf) > 0; {
+			b, err := recordbatch.Frame(buf)
+			if err != nil {
+				return err
+			}
+			if err := b.EachRecord(func(_ int64, k, v []byte) bool {
+				if r, err := decodeOffset(k, v); err == nil {
+					s.offsets.Apply(r.group, r.tp, r.value)
+				}
+				return true
+			}); err != nil {
+				return err
+			}
+			off = b.NextOffset()
+			buf = buf[len(b):]
+		}
+	}
+	return nil
+}
+
+// partitionFor maps a group to its offsets partition.
+func (s *Service) partitionFor(group string) int {
+	h := fnv.New32a()
+	h.Write([]byte(group))
+	return int(h.Sum32() % uint32(len(s.parts)))
+}
+
+// Close stops the timer loop. Waiting joins and syncs are answered with
+// COORDINATOR_NOT_AVAILABLE so their clients look for the coordinator again.
+func (s *Service) Close() {
+	close(s.stop)
+	<-s.done
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for tok, ch := range s.waiting {
+		ch <- Reply{Token: tok, Join: &JoinResponse{ErrorCode: kerr.CoordinatorNotAvailable.Code}, Sync: &SyncResponse{ErrorCode: kerr.CoordinatorNotAvailable.Code}}
+		delete(s.waiting, tok)
+	}
+}
+
+// register makes a token and its reply channel. Requires s.mu.
+func (s *Service) register() (Token, chan Reply) {
+	s.lastTok++
+	ch := make(chan Reply, 1)
+	s.waiting[s.lastTok] = ch
+	return s.lastTok, ch
+}
+
+// dispatch hands replies to their waiters. Requires s.mu.
+func (s *Service) dispatch(replies []Reply) {
+	for _, r := range replies {
+		if ch, ok := s.waiting[r.Token]; ok {
+			delete(s.waiting, r.Token)
+			ch <- r
+		}
+	}
+}
+
+func (s *Service) wake() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Join registers a JoinGroup; the reply arrives on the channel when the
+// rebalance completes (or at once).
+func (s *Service) Join(req JoinRequest) <-chan Reply {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tok, ch := s.register()
+	s.dispatch(s.coord.Join(s.cfg.Clock(), tok, req))
+	s.wake()
+	return ch
+}
+
+// Sync registers a SyncGroup; the reply arrives when the leader's
+// assignment does (or at once).
+func (s *Service) Sync(req SyncRequest) <-chan Reply {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tok, ch := s.register()
+	s.dispatch(s.coord.Sync(s.cfg.Clock(), tok, req))
+	s.wake()
+	return ch
+}
+
+// Heartbeat answers a heartbeat.
+func (s *Service) Heartbeat(group, memberID string, instanceID *string, generation int32) int16 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	code := s.coord.Heartbeat(s.cfg.Clock(), group, memberID, instanceID, generation)
+	s.wake()
+	return code
+}
+
+// Leave removes members.
+func (s *Service) Leave(group string, members []LeaveMember) (int16, []int16) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	top, per, replies := s.coord.Leave(s.cfg.Clock(), group, members)
+	s.dispatch(replies)
+	s.wake()
+	return top, per
+}
+
+// Describe returns a group's state and members.
+func (s *Service) Describe(group string) (Description, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.coord.Describe(group)
+}
+
+// List lists groups, filtered by state when states is not empty.
+func (s *Service) List(states []string) []Listing {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.coord.List(states)
+}
+
+// loop runs the coordinator's deadlines and the periodic maintenance.
+func (s *Service) loop() {
+	defer close(s.done)
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	maint := time.NewTicker(s.cfg.MaintenanceInterval)
+	defer maint.Stop()
+	for {
+		s.mu.Lock()
+		deadline, ok := s.coord.NextDeadline()
+		s.mu.Unlock()
+		wait := time.Hour
+		if ok {
+			wait = max(deadline.Sub(s.cfg.Clock()), 0)
+		}
+		timer.Reset(wait)
+		select {
+		case <-s.stop:
+			return
+		case <-s.kick:
+		case <-timer.C:
+			s.mu.Lock()
+			s.dispatch(s.coord.Tick(s.cfg.Clock()))
+			s.mu.Unlock()
+		case <-maint.C:
+			s.maintain()
+		}
+	}
+}
+
+// durableWait waits until partition i's high watermark passes next, then
+// applies the queued writes that became durable.
+func (s *Service) durableWait(ctx context.Context, i int, next int64) error {
+	if err := s.parts[i].WaitDurable(ctx, next); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.applyDurableLocked(i)
+	s.mu.Unlock()
+	return nil
+}
+
+// applyDurableLocked applies, in log order, every queued write of
+// partition i that is now below its high watermark. Requires s.mu.
+func (s *Service) applyDurableLocked(i int) {
+	hw := s.parts[i].HighWatermark()
+	q := s.applyQ[i]
+	for len(q) > 0 && q[0].next <= hw {
+		for _, r := range q[0].records {
+			s.offsets.Apply(r.group, r.tp, r.value)
+		}
+		q = q[1:]
+	}
+	s.applyQ[i] = q
+}
+
+// appendLocked writes records to partition i and queues them for applying.
+// Requires s.mu.
+func (s *Service) appendLocked(i int, records []offsetRecord) (int64, error) {
+	recs := make([]recordbatch.Record, len(records))
+	for j, r := range records {
+		recs[j] = encodeOffset(r.group, r.tp, r.value)
+	}
+	raw := recordbatch.Build(nil, recs, s.cfg.Clock().UnixMilli(), 0)
+	res, err := s.parts[i].Append(raw)
+	if err != nil {
+		return 0, err
+	}
+	s.applyQ[i] = append(s.applyQ[i], pendingWrite{next: res.NextOffset, records: records})
+	return res.NextOffset, nil
+}

@@ -1,0 +1,130 @@
+package group
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"sluice/internal/partition"
+	"sluice/internal/topics"
+	"sluice/internal/vfs"
+)
+
+// fakeClock is a settable clock for the service's expiry rules.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// openService opens the offsets topic on fsys and a service over it.
+func openService(t *testing.T, fsys vfs.FS, clock *fakeClock, snapshotBytes int64) (*Service, *topics.Manager) {
+	t.Helper()
+	tm, err := topics.Open(fsys, topics.Config{DataDir: "/data", Fsync: partition.FsyncAlways, Clock: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tm.Create(topics.CreateRequest{Name: "t", Partitions: 2, ReplicationFactor: 1}); err != nil && tm.Get("t") == nil {
+		t.Fatal(err)
+	}
+	ot, err := tm.EnsureInternal(topics.OffsetsTopic, 1, map[string]string{"segment.bytes": "4096", "retention.ms": "-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := NewService(ServiceConfig{
+		SnapshotBytes: snapshotBytes, MaintenanceInterval: time.Hour, Clock: clock.Now,
+		OffsetsRetention: 24 * time.Hour,
+	}, ot.Partitions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, tm
+}
+
+func commit(t *testing.T, s *Service, group string, p int32, offset int64) {
+	t.Helper()
+	codes := s.Commit(CommitRequest{Group: group, Generation: -1, Offsets: []CommitOffset{
+		{TopicPartition: TopicPartition{"t", p}, Offset: offset, LeaderEpoch: -1},
+	}})(context.Background())
+	if codes[0] != 0 {
+		t.Fatalf("commit %s/%d=%d: code %d", group, p, offset, codes[0])
+	}
+}
+
+// Many commits grow the offsets log; a snapshot shrinks it to the live
+// offsets, and a restart replays snapshot + tail to the same table.
+func TestSnapshotBoundsTheOffsetsLog(t *testing.T) {
+	fsys := vfs.NewMem()
+	clock := &fakeClock{now: time.Unix(1_700_000_000, 0)}
+	s, tm := openService(t, fsys, clock, 16<<10)
+	for i := int64(1); i <= 400; i++ {
+		commit(t, s, "a", 0, i)
+		commit(t, s, "b", int32(i%2), 1000+i)
+	}
+	log := s.parts[0].Log()
+	before := log.Size()
+	if before < 32<<10 {
+		t.Fatalf("offsets log only %d bytes after 800 commits", before)
+	}
+	s.maintain()
+	after := log.Size()
+	if after >= before/4 || log.StartOffset() == 0 {
+		t.Fatalf("snapshot left %d of %d bytes, start offset %d", after, before, log.StartOffset())
+	}
+	commit(t, s, "a", 1, 77) // a commit after the snapshot
+	s.Close()
+	tm.Close()
+
+	s2, tm2 := openService(t, fsys, clock, 16<<10)
+	defer tm2.Close()
+	defer s2.Close()
+	want := map[TopicPartition]int64{{"t", 0}: 400, {"t", 1}: 77}
+	for tp, off := range want {
+		if c, ok := s2.Fetch("a", []TopicPartition{tp})[tp]; !ok || c.Offset != off {
+			t.Fatalf("after restart a %v = %+v, want %d", tp, c, off)
+		}
+	}
+	got := s2.Fetch("b", nil)
+	if got[TopicPartition{"t", 0}].Offset != 1400 || got[TopicPartition{"t", 1}].Offset != 1399 {
+		t.Fatalf("after restart b = %+v", got)
+	}
+}
+
+// Offsets of an empty group expire after the retention (KIP-211), durably:
+// a restart does not bring them back.
+func TestOffsetsExpireDurably(t *testing.T) {
+	fsys := vfs.NewMem()
+	clock := &fakeClock{now: time.Unix(1_700_000_000, 0)}
+	s, tm := openService(t, fsys, clock, 64<<20)
+	commit(t, s, "old", 0, 5)
+	clock.Add(12 * time.Hour)
+	commit(t, s, "young", 0, 6)
+	clock.Add(13 * time.Hour) // "old" is 25h old, "young" 13h
+	s.maintain()
+	if len(s.Fetch("old", nil)) != 0 || len(s.Fetch("young", nil)) != 1 {
+		t.Fatalf("after expiry: old %v, young %v", s.Fetch("old", nil), s.Fetch("young", nil))
+	}
+	if _, ok := s.Describe("old"); ok {
+		t.Fatal("an empty group with no offsets left is still listed")
+	}
+	s.Close()
+	tm.Close()
+	s2, tm2 := openService(t, fsys.CrashClone(), clock, 64<<20)
+	defer tm2.Close()
+	defer s2.Close()
+	if len(s2.Fetch("old", nil)) != 0 || len(s2.Fetch("young", nil)) != 1 {
+		t.Fatal("expired offsets came back after a crash and restart")
+	}
+}

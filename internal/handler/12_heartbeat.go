@@ -1,0 +1,21 @@
+package handler
+
+// Heartbeat, v0-4.
+//
+// Keeps a member's session alive and tells it a rebalance has begun
+// (REBALANCE_IN_PROGRESS). v3 adds group.instance.id (KIP-345).
+
+import (
+	"context"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+func init() { register(12, 0, 4, heartbeat) }
+
+func heartbeat(h *Handler, _ context.Context, r kmsg.Request) Result {
+	req := r.(*kmsg.HeartbeatRequest)
+	resp := req.ResponseKind().(*kmsg.HeartbeatResponse)
+	resp.ErrorCode = h.env.Groups.Heartbeat(req.Group, req.MemberID, req.InstanceID, req.Generation)
+	return ready(resp)
+}

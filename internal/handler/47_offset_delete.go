@@ -1,0 +1,62 @@
+package handler
+
+// OffsetDelete, v0 (KIP-496).
+//
+// Deletes committed offsets of partitions the group no longer consumes; a
+// topic a member of the group is subscribed to keeps its offsets
+// (GROUP_SUBSCRIBED_TO_TOPIC). An unknown group gets GROUP_ID_NOT_FOUND.
+
+import (
+	"context"
+	"slices"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"sluice/internal/group"
+)
+
+func init() { register(47, 0, 0, offsetDelete) }
+
+func offsetDelete(h *Handler, ctx context.Context, r kmsg.Request) Result {
+	req := r.(*kmsg.OffsetDeleteRequest)
+	resp := req.ResponseKind().(*kmsg.OffsetDeleteResponse)
+	var tps []group.TopicPartition
+	for _, rt := range req.Topics {
+		for _, p := range rt.Partitions {
+			tps = append(tps, group.TopicPartition{Topic: rt.Topic, Partition: p.Partition})
+		}
+	}
+	top, codes := h.env.Groups.DeleteOffsets(ctx, req.Group, tps, subscribedTo)
+	resp.ErrorCode = top
+	i := 0
+	for _, rt := range req.Topics {
+		st := kmsg.NewOffsetDeleteResponseTopic()
+		st.Topic = rt.Topic
+		for _, p := range rt.Partitions {
+			sp := kmsg.NewOffsetDeleteResponseTopicPartition()
+			sp.Partition = p.Partition
+			if top == 0 {
+				sp.ErrorCode = codes[i]
+			}
+			i++
+			st.Partitions = append(st.Partitions, sp)
+		}
+		resp.Topics = append(resp.Topics, st)
+	}
+	return ready(resp)
+}
+
+// subscribedTo reports whether any member of a consumer group subscribes
+// to topic, from the members' consumer protocol metadata.
+func subscribedTo(d group.Description, topic string) bool {
+	if d.ProtocolType != "consumer" {
+		return false
+	}
+	for _, m := range d.Members {
+		var md kmsg.ConsumerMemberMetadata
+		if md.ReadFrom(m.Metadata) == nil && slices.Contains(md.Topics, topic) {
+			return true
+		}
+	}
+	return false
+}
