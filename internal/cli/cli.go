@@ -16,6 +16,7 @@ type command struct {
 
 var commands = map[string]command{
 	"serve": {"run a broker", runServe},
+	"group": {"list, describe, delete consumer groups and reset their offsets", runGroup},
 	"bench": {"measure produce and consume speed against Sluice and an in-memory peer", runBench},
 }
 
