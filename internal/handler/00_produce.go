@@ -92,6 +92,10 @@ func (h *Handler) producePartition(topic string, rp kmsg.ProduceRequestTopicPart
 		return nil, 0
 	}
 	b, err := recordbatch.Validate(rp.Records)
+	if errors.Is(err, recordbatch.ErrTooLarge) {
+		sp.ErrorCode = kerr.MessageTooLarge.Code // decompresses past the bound
+		return nil, 0
+	}
 	if err != nil || len(b) != len(rp.Records) {
 		sp.ErrorCode = kerr.CorruptMessage.Code
 		h.env.Logger.Debug("produce: rejected batch", "topic", topic, "partition", rp.Partition, "err", err)

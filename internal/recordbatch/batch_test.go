@@ -5,9 +5,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 
+	"github.com/klauspost/compress/zstd"
 	"github.com/twmb/franz-go/pkg/kbin"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -150,5 +152,44 @@ func TestBuildAndEachRecord(t *testing.T) {
 	})
 	if err != nil || strings.Join(got, ",") != "10:k1=v1:false,11:k2=:true" {
 		t.Fatalf("records %v %v", got, err)
+	}
+}
+
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
+}
+
+// A small zstd batch that claims 300 MiB of records is rejected as too
+// large while streaming, not inflated into memory.
+func TestDecompressionBombRejected(t *testing.T) {
+	const valueLen = 300 << 20
+	body := []byte{0}
+	body = kbin.AppendVarlong(body, 0)
+	body = kbin.AppendVarint(body, 0)
+	body = kbin.AppendVarint(body, -1)
+	body = kbin.AppendVarint(body, valueLen)
+	var head []byte
+	head = binary.AppendVarint(head, int64(len(body)+valueLen+1))
+	head = append(head, body...)
+	var comp bytes.Buffer
+	w, _ := zstd.NewWriter(&comp, zstd.WithEncoderLevel(zstd.SpeedFastest))
+	w.Write(head)
+	io.Copy(w, io.LimitReader(zeros{}, valueLen))
+	w.Write([]byte{0}) // no headers
+	w.Close()
+
+	b := make([]byte, HeaderSize, HeaderSize+comp.Len())
+	b[offMagic] = 2
+	binary.BigEndian.PutUint16(b[offAttributes:], uint16(CodecZstd))
+	binary.BigEndian.PutUint32(b[offRecordCount:], 1)
+	binary.BigEndian.PutUint64(b[offProducerID:], ^uint64(0))
+	b = append(b, comp.Bytes()...)
+	binary.BigEndian.PutUint32(b[offBatchLength:], uint32(len(b)-LengthPrefix))
+	binary.BigEndian.PutUint32(b[offCRC:], Batch(b).ComputeCRC())
+	if _, err := Validate(b); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("%d-byte batch claiming %d bytes: %v, want ErrTooLarge", len(b), valueLen, err)
 	}
 }

@@ -14,8 +14,9 @@ var decompressor = kgo.DefaultDecompressor()
 // Validate checks a produced batch completely before the broker stores it:
 // framing and CRC (Frame), then that the records section decodes into
 // exactly RecordCount() records whose offset deltas run 0, 1, 2, ... and
-// end at LastOffsetDelta(). Compressed batches are decompressed to check
-// this; the stored bytes stay compressed as the producer sent them.
+// end at LastOffsetDelta(). Compressed batches are decompressed as a
+// stream, bounded by MaxDecompressedBytes, to check this; the stored bytes
+// stay compressed as the producer sent them.
 //
 // Validate never panics and never retains buf.
 func Validate(buf []byte) (Batch, error) {
@@ -27,25 +28,32 @@ func Validate(buf []byte) (Batch, error) {
 	if n <= 0 || b.LastOffsetDelta() != n-1 {
 		return nil, fmt.Errorf("%w: count %d, last offset delta %d", ErrRecordCount, n, b.LastOffsetDelta())
 	}
-	records, err := b.decompressed()
-	if err != nil {
-		return nil, err
+	if b.Codec() == CodecNone {
+		err = checkRecords(b.Records(), n)
+	} else {
+		err = b.checkCompressed(n)
 	}
-	if err := checkRecords(records, n); err != nil {
+	if err != nil {
 		return nil, err
 	}
 	return b, nil
 }
 
+// decompressed returns the records section uncompressed. It holds the
+// whole result in memory, so it is for stored batches, which Validate has
+// bounded, not for bytes straight off the socket.
 func (b Batch) decompressed() ([]byte, error) {
-	c := b.Codec()
-	if c == CodecNone {
+	if b.Codec() == CodecNone {
 		return b.Records(), nil
 	}
+	return decompress(b.Records(), b.Codec())
+}
+
+func decompress(src []byte, c Codec) ([]byte, error) {
 	if c > CodecZstd {
 		return nil, fmt.Errorf("%w: unknown codec %d", ErrRecords, c)
 	}
-	out, err := decompressor.Decompress(b.Records(), kgo.CompressionCodecType(c))
+	out, err := decompressor.Decompress(src, kgo.CompressionCodecType(c))
 	if err != nil {
 		return nil, fmt.Errorf("%w: decompress: %v", ErrRecords, err)
 	}
