@@ -18,6 +18,7 @@ import (
 
 	"sluice/internal/broker"
 	"sluice/internal/brokertest"
+	"sluice/internal/vfs"
 )
 
 // groupBroker starts a broker whose group timeouts suit tests: sessions may
@@ -447,4 +448,40 @@ func mustList(t *testing.T, adm *kadm.Client) []string {
 		t.Fatal(err)
 	}
 	return lg.Groups()
+}
+
+// Power loss: every acknowledged commit is in a crash clone of the file
+// system that keeps only synced bytes.
+func TestCommitsSurvivePowerLoss(t *testing.T) {
+	mem := vfs.NewMem()
+	b := brokertest.Start(t, brokertest.WithFS(mem))
+	adm := newAdmin(t, b.Addr())
+	topic := topicName(t, "pl")
+	createTopic(t, adm, topic, 3, nil)
+	ctx := testCtx(t, 30*time.Second)
+	want := kadm.Offsets{}
+	for round := int64(1); round <= 20; round++ {
+		os := kadm.Offsets{}
+		for p := int32(0); p < 3; p++ {
+			os.Add(kadm.Offset{Topic: topic, Partition: p, At: round*10 + int64(p), LeaderEpoch: -1, Metadata: fmt.Sprint("r", round)})
+		}
+		resp, err := adm.CommitOffsets(ctx, "g-power", os)
+		if err != nil || resp.Error() != nil {
+			t.Fatalf("commit round %d: %v %v", round, err, resp.Error())
+		}
+		want = os
+	}
+	crashed := mem.CrashClone() // every commit above was acknowledged before this
+	b.Close()
+	after := brokertest.StartConfig(t, broker.Config{Listen: "127.0.0.1:0", DataDir: b.Cfg.DataDir, FS: crashed})
+	got, err := newAdmin(t, after.Addr()).FetchOffsets(ctx, "g-power")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want.Each(func(o kadm.Offset) {
+		g, ok := got.Lookup(o.Topic, o.Partition)
+		if !ok || g.At != o.At || g.Metadata != o.Metadata {
+			t.Errorf("partition %d after power loss: %+v, want offset %d metadata %q", o.Partition, g, o.At, o.Metadata)
+		}
+	})
 }
