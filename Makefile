@@ -6,7 +6,8 @@ FUZZ_TARGETS := \
 	./internal/wire:FuzzFrame \
 	./internal/recordbatch:FuzzValidate \
 	./internal/handler:FuzzProduceRecords \
-	./internal/commitlog:FuzzRecover
+	./internal/commitlog:FuzzRecover \
+	./internal/producerstate:FuzzRestore
 
 .PHONY: build test unit fuzz serve bench
 

@@ -17,6 +17,7 @@ import (
 	"sluice/internal/handler"
 	"sluice/internal/metadata"
 	"sluice/internal/partition"
+	"sluice/internal/producerid"
 	"sluice/internal/server"
 	"sluice/internal/topics"
 	"sluice/internal/vfs"
@@ -122,7 +123,7 @@ func Start(cfg Config) (*Broker, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	h := handler.New(handler.Env{
-		Topics: tm, Groups: groups, NodeID: cfg.NodeID, Host: host, Port: port,
+		Topics: tm, Groups: groups, ProducerIDs: producerid.New(tm), NodeID: cfg.NodeID, Host: host, Port: port,
 		AutoCreateTopics: cfg.AutoCreateTopics, DataDir: cfg.DataDir,
 		Logger: cfg.Logger, Clock: cfg.Clock, Ctx: ctx,
 	})

@@ -11,8 +11,13 @@ package handler
 // acks=1 is answered once the batch is appended; acks=-1 once it is
 // durable (see package partition), or REQUEST_TIMED_OUT after the
 // request's timeout. v5 adds log_start_offset; v8 record errors (KIP-467).
-// Producer ids are not issued yet, so a batch carrying one gets
-// UNKNOWN_PRODUCER_ID rather than being stored without its guarantees.
+// Batches from idempotent producers (KIP-98) go through the partition's
+// producer state: a retry of one of the producer's last five batches is
+// answered with its original offsets and stored once; a sequence gap gets
+// OUT_OF_ORDER_SEQUENCE_NUMBER, a stale epoch INVALID_PRODUCER_EPOCH, a
+// producer the partition does not know mid-sequence UNKNOWN_PRODUCER_ID
+// (KIP-360). Transactional batches get INVALID_TXN_STATE until
+// transactions exist.
 
 import (
 	"context"
@@ -55,7 +60,7 @@ func produce(h *Handler, ctx context.Context, r kmsg.Request) Result {
 				sp.ErrorCode = kerr.InvalidRequiredAcks.Code
 				continue
 			}
-			if p, next := h.producePartition(rt.Topic, rp, req.Acks, sp); p != nil && req.Acks == -1 {
+			if p, next := h.producePartition(rt.Topic, rp, req.Acks, req.Version, sp); p != nil && req.Acks == -1 {
 				waits = append(waits, durableWait{p, next, sp})
 			}
 		}
@@ -75,7 +80,7 @@ func produce(h *Handler, ctx context.Context, r kmsg.Request) Result {
 
 // producePartition validates and appends one partition's batch, filling sp.
 // It returns the partition and the offset a durable wait needs, or nil.
-func (h *Handler) producePartition(topic string, rp kmsg.ProduceRequestTopicPartition, acks int16, sp *kmsg.ProduceResponseTopicPartition) (*partition.Partition, int64) {
+func (h *Handler) producePartition(topic string, rp kmsg.ProduceRequestTopicPartition, acks, version int16, sp *kmsg.ProduceResponseTopicPartition) (*partition.Partition, int64) {
 	t := h.env.Topics.Get(topic)
 	if t == nil || rp.Partition < 0 || int(rp.Partition) >= len(t.Partitions) {
 		sp.ErrorCode = kerr.UnknownTopicOrPartition.Code
@@ -101,15 +106,15 @@ func (h *Handler) producePartition(topic string, rp kmsg.ProduceRequestTopicPart
 		h.env.Logger.Debug("produce: rejected batch", "topic", topic, "partition", rp.Partition, "err", err)
 		return nil, 0
 	}
-	if b.ProducerID() >= 0 {
-		sp.ErrorCode = kerr.UnknownProducerID.Code
+	if b.IsTransactional() {
+		sp.ErrorCode = kerr.InvalidTxnState.Code // no transaction can be open: InitProducerId refuses transactional ids
 		return nil, 0
 	}
 	if acks == -1 && t.Config.MinInsyncReplicas > 1 {
 		sp.ErrorCode = kerr.NotEnoughReplicas.Code // one broker: the ISR is always 1
 		return nil, 0
 	}
-	res, err := p.Append(b)
+	res, err := p.AppendVersion(b, version)
 	if err != nil {
 		sp.ErrorCode = appendErrorCode(err)
 		return nil, 0
@@ -119,7 +124,10 @@ func (h *Handler) producePartition(topic string, rp kmsg.ProduceRequestTopicPart
 }
 
 func appendErrorCode(err error) int16 {
+	var pe *partition.ProducerError
 	switch {
+	case errors.As(err, &pe):
+		return pe.Code
 	case errors.Is(err, partition.ErrTooLarge):
 		return kerr.MessageTooLarge.Code
 	case errors.Is(err, partition.ErrClosed):

@@ -13,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"sluice/internal/group"
+	"sluice/internal/producerid"
 	"sluice/internal/topics"
 )
 
@@ -20,6 +21,7 @@ import (
 type Env struct {
 	Topics           *topics.Manager
 	Groups           *group.Service // nil: no group coordinator
+	ProducerIDs      *producerid.Allocator
 	NodeID           int32
 	Host             string // advertised host
 	Port             int32  // advertised port

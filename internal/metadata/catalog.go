@@ -17,9 +17,10 @@ type Topic struct {
 // State is the catalog as the records so far have built it. It is a plain
 // value: Apply is the only thing that changes it.
 type State struct {
-	ClusterID string
-	topics    map[string]*Topic
-	byID      map[TopicID]string
+	ClusterID      string
+	NextProducerID int64 // first producer id never handed out
+	topics         map[string]*Topic
+	byID           map[TopicID]string
 }
 
 // NewState returns an empty catalog.
@@ -36,6 +37,11 @@ func (s *State) Apply(r Record) error {
 	switch r.Type {
 	case RecClusterID:
 		s.ClusterID = r.ClusterID
+	case RecProducerIDs:
+		if r.NextProducerID <= s.NextProducerID {
+			return fmt.Errorf("metadata: producer ids would go back from %d to %d", s.NextProducerID, r.NextProducerID)
+		}
+		s.NextProducerID = r.NextProducerID
 	case RecCreateTopic:
 		return s.applyCreate(r)
 	case RecDeleteTopic:

@@ -18,6 +18,7 @@ const (
 	RecCreatePartitions RecordType = "create_partitions"
 	RecAlterConfigs     RecordType = "alter_configs"
 	RecClusterID        RecordType = "cluster_id"
+	RecProducerIDs      RecordType = "producer_ids" // a block of producer ids was handed out
 )
 
 // recordVersion is written into every record; Apply refuses records of a
@@ -33,6 +34,9 @@ type Record struct {
 	Partitions int32              `json:"partitions,omitempty"`
 	Configs    map[string]*string `json:"configs,omitempty"` // nil value deletes the key
 	ClusterID  string             `json:"cluster_id,omitempty"`
+	// NextProducerID is, for RecProducerIDs, the first id not yet handed
+	// out: ids below it were given to a broker and are never reused.
+	NextProducerID int64 `json:"next_producer_id,omitempty"`
 }
 
 // TopicID is a topic's 16-byte UUID.

@@ -19,12 +19,13 @@ import (
 // fsynced before the change it describes is acknowledged. Admin changes are
 // rare, so one fsync per record costs nothing that matters.
 type Store struct {
-	mu    sync.Mutex
-	fs    vfs.FS
-	file  vfs.File
-	size  int64
-	state *State
-	werr  error // sticky: after a failed write nothing more is accepted
+	allocMu sync.Mutex // serializes producer id blocks: read the mark, then commit the next
+	mu      sync.Mutex
+	fs      vfs.FS
+	file    vfs.File
+	size    int64
+	state   *State
+	werr    error // sticky: after a failed write nothing more is accepted
 }
 
 const catalogFile = "catalog.log"
@@ -164,13 +165,27 @@ func (s *Store) Read(fn func(*State)) {
 	fn(s.state)
 }
 
+// AllocateProducerIDs hands out the next block of n producer ids, durably:
+// the catalog records the new high mark before the block is returned, so
+// no id is ever given twice, across restarts too.
+func (s *Store) AllocateProducerIDs(n int64) (first int64, err error) {
+	s.allocMu.Lock()
+	defer s.allocMu.Unlock()
+	var next int64
+	s.Read(func(st *State) { next = st.NextProducerID })
+	if err := s.Commit(Record{Type: RecProducerIDs, NextProducerID: next + n}); err != nil {
+		return 0, err
+	}
+	return next, nil
+}
+
 // Close closes the catalog file.
 func (s *Store) Close() error { return s.file.Close() }
 
 // Clone returns a deep copy of the state, so a record can be tried on it.
 func (st *State) Clone() *State {
 	c := NewState()
-	c.ClusterID = st.ClusterID
+	c.ClusterID, c.NextProducerID = st.ClusterID, st.NextProducerID
 	for name, t := range st.topics {
 		tc := *t
 		tc.Configs = make(map[string]string, len(t.Configs))

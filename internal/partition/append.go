@@ -16,13 +16,23 @@ type AppendResult struct {
 	BaseOffset    int64
 	NextOffset    int64 // the HW a durable wait needs
 	LogAppendTime int64 // -1 unless the topic uses LogAppendTime
+	Duplicate     bool  // a retried idempotent batch: nothing was appended
 }
 
 // Append stores one validated batch (see the package comment for the
 // ordering). b is modified in place (base offset, leader epoch, append
 // time) and not retained after Append returns.
 func (p *Partition) Append(b recordbatch.Batch) (AppendResult, error) {
-	res, err := p.appendBatch(b)
+	return p.AppendVersion(b, -1)
+}
+
+// AppendVersion is Append for a batch from a Produce request of the given
+// version, which idempotence errors may depend on. A batch with a producer
+// id goes through the producer's sequence checks first; a retry of one of
+// its last five batches is answered with the original offsets (and waits,
+// like the original, for them to be durable).
+func (p *Partition) AppendVersion(b recordbatch.Batch, version int16) (AppendResult, error) {
+	res, err := p.appendBatch(b, version)
 	if err != nil {
 		return res, err
 	}
@@ -34,7 +44,7 @@ func (p *Partition) Append(b recordbatch.Batch) (AppendResult, error) {
 	return res, nil
 }
 
-func (p *Partition) appendBatch(b recordbatch.Batch) (AppendResult, error) {
+func (p *Partition) appendBatch(b recordbatch.Batch, version int16) (AppendResult, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	res := AppendResult{LogAppendTime: -1}
@@ -43,6 +53,12 @@ func (p *Partition) appendBatch(b recordbatch.Batch) (AppendResult, error) {
 	}
 	if p.cfg.MaxMessageBytes > 0 && int64(len(b)) > int64(p.cfg.MaxMessageBytes) {
 		return res, ErrTooLarge
+	}
+	idempotent := b.ProducerID() >= 0
+	if idempotent {
+		if dup, ok, err := p.checkProducerLocked(b, version); err != nil || ok {
+			return dup, err
+		}
 	}
 	now := p.clock()
 	base := p.log.NextOffset()
@@ -57,6 +73,9 @@ func (p *Partition) appendBatch(b recordbatch.Batch) (AppendResult, error) {
 		return res, err
 	}
 	res.BaseOffset, res.NextOffset = base, b.NextOffset()
+	if idempotent {
+		p.producers.Apply(producerBatch(b)) // after the append: state follows the log
+	}
 	return res, nil
 }
 
@@ -192,5 +211,12 @@ func (p *Partition) Close() error {
 	<-p.flushDone
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.cfg.FS != nil && p.Err() == nil {
+		if err := p.log.Sync(); err == nil {
+			if err := p.writeProducerSnapshotLocked(p.cfg.FS); err != nil {
+				p.logger.Warn("partition: producer snapshot not written; the next start replays the log", "err", err)
+			}
+		}
+	}
 	return p.log.Close()
 }

@@ -35,6 +35,8 @@ import (
 	"time"
 
 	"sluice/internal/commitlog"
+	"sluice/internal/producerstate"
+	"sluice/internal/vfs"
 )
 
 // FsyncPolicy says when appended data is synced to disk.
@@ -74,6 +76,11 @@ type Config struct {
 	MaxMessageBytes int32
 	LogAppendTime   bool
 	Logger          *slog.Logger
+	// ProducerExpirationMs is producer.id.expiration.ms; 0 => 1 day.
+	ProducerExpirationMs int64
+	// FS, when set, is where the producer-state snapshot is kept beside the
+	// log (written at Close, read at Open).
+	FS vfs.FS
 }
 
 // Partition is one partition of a topic.
@@ -87,8 +94,9 @@ type Partition struct {
 
 	fsyncInterval time.Duration // fixed at Open
 
-	mu  sync.Mutex // serializes appends
-	cfg Config     // guarded by mu for writes; read under mu on the append path
+	mu        sync.Mutex           // serializes appends
+	cfg       Config               // guarded by mu for writes; read under mu on the append path
+	producers *producerstate.State // idempotent producers' sequences; guarded by mu
 
 	hwMu     sync.Mutex
 	hw       int64
@@ -122,6 +130,9 @@ func Open(log *commitlog.Log, topic string, index int32, cfg Config, clock func(
 		flushDone: make(chan struct{}),
 		stop:      make(chan struct{}),
 	}
+	if err := p.loadProducers(cfg.FS); err != nil {
+		return nil, err
+	}
 	go p.flusher()
 	return p, nil
 }
@@ -133,6 +144,7 @@ func (p *Partition) SetConfig(cfg Config) {
 	if cfg.FsyncInterval <= 0 {
 		cfg.FsyncInterval = p.cfg.FsyncInterval
 	}
+	cfg.FS, cfg.ProducerExpirationMs = p.cfg.FS, p.cfg.ProducerExpirationMs
 	p.cfg = cfg
 	p.log.SetConfig(cfg.Log)
 }

@@ -100,6 +100,17 @@ func (m *Manager) ensureClusterID() error {
 	return m.store.Commit(metadata.Record{Type: metadata.RecClusterID, ClusterID: "sluice-" + randomHex(8)})
 }
 
+// AllocateProducerIDs hands out a durable block of n producer ids.
+func (m *Manager) AllocateProducerIDs(n int64) (int64, error) { return m.store.AllocateProducerIDs(n) }
+
+// ProducerIDHighMark is the first producer id never handed out: every id
+// below it was given to some producer.
+func (m *Manager) ProducerIDHighMark() int64 {
+	var n int64
+	m.store.Read(func(s *metadata.State) { n = s.NextProducerID })
+	return n
+}
+
 // ClusterID is the id generated when the data dir was first used.
 func (m *Manager) ClusterID() string {
 	var id string
@@ -185,6 +196,7 @@ func (m *Manager) partitionConfig(tc metadata.TopicConfig) partition.Config {
 		MaxMessageBytes: tc.MaxMessageBytes,
 		LogAppendTime:   tc.LogAppendTime,
 		Logger:          m.cfg.Logger,
+		FS:              m.fs,
 	}
 }
 
@@ -293,7 +305,8 @@ func (m *Manager) Close() error {
 }
 
 // EnforceRetention applies retention.ms and retention.bytes to every
-// partition and returns how many segments were deleted.
+// partition, forgets idle idempotent producers, and returns how many
+// segments were deleted.
 func (m *Manager) EnforceRetention(now time.Time) int {
 	n := 0
 	for _, t := range m.All() {
@@ -303,6 +316,7 @@ func (m *Manager) EnforceRetention(now time.Time) int {
 				m.cfg.Logger.Error("topics: retention failed", "topic", t.Name, "partition", p.Index, "err", err)
 			}
 			n += d
+			p.ExpireProducers(now.UnixMilli())
 		}
 	}
 	return n

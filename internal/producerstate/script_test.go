@@ -1,0 +1,276 @@
+package producerstate
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+)
+
+// The scenario scripts in testdata/*.txt hold one command a line, each followed
+// by the lines it prints, prefixed "-> ". The runner executes the commands and
+// regenerates those lines; the test fails where they differ from the file, and
+// -update rewrites the files instead. Blank lines and "#" comments are kept.
+//
+// Commands (key=value arguments; a bare "txn" sets Transactional):
+//
+//	new [expiration=MS]          start over with an empty State
+//	append pid= epoch= seq= count= offset= ts= [txn] [v=]
+//	                             Check, then Apply at offset..offset+count-1 if
+//	                             accepted; prints ok/duplicate offsets or the error
+//	check  (as append)           Check only
+//	apply  (as append)           Apply only, as replay does; prints nothing
+//	expire now=MS                prints the expired ids
+//	producers                    prints Producers()
+//	state                        prints every producer with its batches
+//	snapshot offset=N            takes a snapshot; prints its size
+//	restore                      replaces the state with Restore(last snapshot),
+//	                             printing MISMATCH if it differs from the saved one
+var update = flag.Bool("update", false, "rewrite testdata/*.txt with the actual output")
+
+func TestScripts(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "*.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Fatal("no scripts in testdata")
+	}
+	for _, file := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(file), ".txt"), func(t *testing.T) {
+			runScript(t, file)
+		})
+	}
+}
+
+func runScript(t *testing.T, file string) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+	r := &runner{t: t, state: New(Config{})}
+	var out bytes.Buffer
+	for i := 0; i < len(lines); {
+		line := lines[i]
+		i++
+		if isExpectation(line) {
+			t.Errorf("%s:%d: expectation without a command", file, i)
+			continue // -update drops it
+		}
+		out.WriteString(line + "\n")
+		if isPassive(line) {
+			continue
+		}
+		want := []string{}
+		for i < len(lines) && isExpectation(lines[i]) {
+			want = append(want, strings.TrimSpace(strings.TrimPrefix(lines[i], "->")))
+			i++
+		}
+		got := r.run(fmt.Sprintf("%s:%d", file, i-len(want)), line)
+		for _, g := range got {
+			out.WriteString("-> " + g + "\n")
+		}
+		if !*update && strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("%s:%d: %s\n got: %q\nwant: %q", file, i-len(want), line, got, want)
+		}
+	}
+	if *update {
+		if err := os.WriteFile(file, out.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func isExpectation(line string) bool { return strings.HasPrefix(line, "->") }
+
+func isPassive(line string) bool {
+	trimmed := strings.TrimSpace(line)
+	return trimmed == "" || strings.HasPrefix(trimmed, "#")
+}
+
+type runner struct {
+	t     *testing.T
+	state *State
+	cfg   Config
+	// saved is the last snapshot and the state it was taken of, in dump form.
+	saved     []byte
+	savedDump []string
+}
+
+func (r *runner) run(pos, line string) []string {
+	fields := strings.Fields(line)
+	args := parseArgs(r.t, pos, fields[1:])
+	switch fields[0] {
+	case "new":
+		r.cfg = Config{ExpirationMs: args.int("expiration", 0)}
+		r.state = New(r.cfg)
+		return nil
+	case "append":
+		return r.append(args, true, true)
+	case "check":
+		return r.append(args, true, false)
+	case "apply":
+		return r.append(args, false, true)
+	case "expire":
+		return []string{"expired " + joinIDs(r.state.Expire(args.int("now", 0)))}
+	case "producers":
+		return describeProducers(r.state)
+	case "state":
+		return dump(r.state)
+	case "snapshot":
+		r.saved = r.state.Snapshot(args.int("offset", 0))
+		r.savedDump = dump(r.state)
+		return []string{fmt.Sprintf("snapshot bytes=%d", len(r.saved))}
+	case "restore":
+		return r.restore()
+	}
+	r.t.Fatalf("%s: unknown command %q", pos, fields[0])
+	return nil
+}
+
+func (r *runner) append(args args, check, apply bool) []string {
+	b := args.batch()
+	if check {
+		v := r.state.Check(b, int16(args.int("v", 9)))
+		if v.Code != 0 {
+			return []string{kerr.ErrorForCode(v.Code).(*kerr.Error).Message}
+		}
+		if v.Duplicate {
+			return []string{fmt.Sprintf("duplicate offsets=%d..%d", v.FirstOffset, v.LastOffset)}
+		}
+	}
+	if !apply {
+		return []string{"ok"}
+	}
+	r.state.Apply(b)
+	if !check {
+		return nil
+	}
+	return []string{fmt.Sprintf("ok offsets=%d..%d", b.FirstOffset, b.LastOffset)}
+}
+
+func (r *runner) restore() []string {
+	s, next, err := Restore(r.saved, r.cfg)
+	if err != nil {
+		return []string{"error " + err.Error()}
+	}
+	out := []string{fmt.Sprintf("restored offset=%d producers=%d", next, s.Len())}
+	if got := dump(s); strings.Join(got, "\n") != strings.Join(r.savedDump, "\n") {
+		out = append(out, fmt.Sprintf("MISMATCH restored %q, saved %q", got, r.savedDump))
+	}
+	if !bytes.Equal(s.Snapshot(next), r.saved) {
+		out = append(out, "MISMATCH re-encoding differs")
+	}
+	r.state = s
+	return out
+}
+
+func describeProducers(s *State) []string {
+	ps := s.Producers()
+	if len(ps) == 0 {
+		return []string{"none"}
+	}
+	var out []string
+	for _, p := range ps {
+		out = append(out, fmt.Sprintf("pid=%d epoch=%d lastseq=%d lastts=%d coord=%d txnstart=%d",
+			p.ProducerID, p.Epoch, p.LastSequence, p.LastTimestamp, p.CoordinatorEpoch, p.CurrentTxnStartOffset))
+	}
+	return out
+}
+
+// dump renders the whole state, batches included, in id order.
+func dump(s *State) []string {
+	if s.Len() == 0 {
+		return []string{"empty"}
+	}
+	var out []string
+	for _, id := range s.sortedIDs() {
+		e := s.producers[id]
+		var bs []string
+		for _, m := range e.batches {
+			b := fmt.Sprintf("seq=%d..%d@%d..%d/ts=%d", m.FirstSeq, m.LastSeq, m.FirstOffset, m.LastOffset, m.Timestamp)
+			if m.Transactional {
+				b += "/txn"
+			}
+			bs = append(bs, b)
+		}
+		out = append(out, fmt.Sprintf("pid=%d epoch=%d lastts=%d [%s]", id, e.epoch, e.lastTimestamp, strings.Join(bs, " ")))
+	}
+	return out
+}
+
+func joinIDs(ids []int64) string {
+	if len(ids) == 0 {
+		return "none"
+	}
+	s := make([]string, len(ids))
+	for i, id := range ids {
+		s[i] = strconv.FormatInt(id, 10)
+	}
+	return strings.Join(s, " ")
+}
+
+type args struct {
+	t    *testing.T
+	pos  string
+	vals map[string]string
+}
+
+func parseArgs(t *testing.T, pos string, fields []string) args {
+	a := args{t: t, pos: pos, vals: map[string]string{}}
+	for _, f := range fields {
+		k, v, ok := strings.Cut(f, "=")
+		if !ok {
+			v = "true"
+		}
+		a.vals[k] = v
+	}
+	return a
+}
+
+func (a args) int(key string, def int64) int64 {
+	v, ok := a.vals[key]
+	if !ok {
+		return def
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		a.t.Fatalf("%s: %s=%q: %v", a.pos, key, v, err)
+	}
+	return n
+}
+
+func (a args) required(key string) int64 {
+	if _, ok := a.vals[key]; !ok {
+		a.t.Fatalf("%s: missing %s=", a.pos, key)
+	}
+	return a.int(key, 0)
+}
+
+func (a args) batch() Batch {
+	known := map[string]bool{"pid": true, "epoch": true, "seq": true, "count": true, "offset": true, "ts": true, "txn": true, "v": true}
+	for k := range a.vals {
+		if !known[k] {
+			a.t.Fatalf("%s: unknown argument %q", a.pos, k)
+		}
+	}
+	count := a.int("count", 1)
+	offset := a.int("offset", 0)
+	return Batch{
+		ProducerID:    a.required("pid"),
+		Epoch:         int16(a.int("epoch", 0)),
+		BaseSequence:  int32(a.required("seq")),
+		RecordCount:   int32(count),
+		FirstOffset:   offset,
+		LastOffset:    offset + count - 1,
+		MaxTimestamp:  a.int("ts", 0),
+		Transactional: a.vals["txn"] == "true",
+	}
+}
