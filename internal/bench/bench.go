@@ -37,11 +37,17 @@ type Cell struct {
 	Size       int // value bytes per record
 	Acks       Acks
 	Partitions int32
+	Idempotent bool // enable.idempotence: producer ids and sequences (acks=all only)
 }
 
-// Name is what --only matches against, e.g. "1KiB/acks=all/p6".
+// Name is what --only matches against, e.g. "1KiB/acks=all/p6" or
+// "1KiB/acks=all+idem/p6".
 func (c Cell) Name() string {
-	return fmt.Sprintf("%s/acks=%s/p%d", sizeName(c.Size), c.Acks, c.Partitions)
+	acks := c.Acks.String()
+	if c.Idempotent {
+		acks += "+idem"
+	}
+	return fmt.Sprintf("%s/acks=%s/p%d", sizeName(c.Size), acks, c.Partitions)
 }
 
 func sizeName(n int) string {
@@ -52,13 +58,17 @@ func sizeName(n int) string {
 }
 
 // Matrix is the default workload set: two record shapes of equal total
-// volume (~100 MB), both acks levels, one and six partitions.
+// volume (~100 MB), acks=1, acks=all and idempotent acks=all, one and six
+// partitions.
 func Matrix() []Cell {
 	var cells []Cell
 	for _, shape := range []struct{ n, size int }{{1_000_000, 100}, {100_000, 1024}} {
-		for _, acks := range []Acks{AcksLeader, AcksAll} {
+		for _, mode := range []struct {
+			acks Acks
+			idem bool
+		}{{AcksLeader, false}, {AcksAll, false}, {AcksAll, true}} {
 			for _, p := range []int32{1, 6} {
-				cells = append(cells, Cell{Records: shape.n, Size: shape.size, Acks: acks, Partitions: p})
+				cells = append(cells, Cell{Records: shape.n, Size: shape.size, Acks: mode.acks, Partitions: p, Idempotent: mode.idem})
 			}
 		}
 	}
@@ -179,7 +189,7 @@ func runCell(ctx context.Context, cfg Config, cell Cell, sl, kf *target) Row {
 
 // runOnce is one produce-then-consume pass on a fresh topic.
 func runOnce(ctx context.Context, cfg Config, cell Cell, n int, payload []byte, t *target, run int) runResult {
-	topic := fmt.Sprintf("bench-%s-%d-r%d-%d", strings.NewReplacer("/", "-", "=", "").Replace(cell.Name()), n, run, time.Now().UnixNano())
+	topic := fmt.Sprintf("bench-%s-%d-r%d-%d", strings.NewReplacer("/", "-", "=", "", "+", "-").Replace(cell.Name()), n, run, time.Now().UnixNano())
 	r, err := produceConsume(ctx, cfg, cell, n, payload, t, topic)
 	if err != nil {
 		r.err = fmt.Errorf("%s %s run %d: %w", t.name, cell.Name(), run, err)
@@ -197,7 +207,7 @@ func produceConsume(ctx context.Context, cfg Config, cell Cell, n int, payload [
 	}
 	// Deleting is hygiene, not measurement: a failure only costs space.
 	defer t.deleteTopic(context.WithoutCancel(ctx), topic)
-	pr, err := produce(ctx, t.addrs, topic, n, payload, cell.Acks, cfg.MaxBuffered)
+	pr, err := produce(ctx, t.addrs, topic, n, payload, cell, cfg.MaxBuffered)
 	if err != nil {
 		return runResult{}, fmt.Errorf("produce: %w", err)
 	}

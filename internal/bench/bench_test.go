@@ -69,8 +69,8 @@ func TestCellNamesAndScale(t *testing.T) {
 	cfg := Config{Scale: 0.05, Only: "1KiB/acks=all"}
 	cfg.setDefaults()
 	cells := cfg.selected()
-	if len(cells) != 2 {
-		t.Fatalf("--only 1KiB/acks=all picked %d cells, want 2", len(cells))
+	if len(cells) != 4 {
+		t.Fatalf("--only 1KiB/acks=all picked %d cells, want 4", len(cells))
 	}
 	if got := cfg.records(cells[0]); got != 5_000 {
 		t.Errorf("scaled records = %d, want 5000", got)

@@ -18,31 +18,35 @@ type produceResult struct {
 }
 
 // produceOpts builds the producer options shared by both targets.
-// Idempotence is off because Sluice has no InitProducerId yet; turning it
-// off for kfake too keeps the two sides doing the same work. Compression is
+// Idempotence is on only for the cells that ask for it (kgo's default is
+// on), so plain acks=all and idempotent acks=all can be compared within one
+// run, both on Sluice and on the peer. Compression is
 // off because kgo's default (snappy) would squeeze a batch of identical
 // payloads to almost nothing, and MB/s would then measure the codec rather
 // than bytes moved to the broker and its disk.
-func produceOpts(addrs []string, acks Acks, maxBuffered int) []kgo.Opt {
+func produceOpts(addrs []string, cell Cell, maxBuffered int) []kgo.Opt {
 	ack := kgo.LeaderAck()
-	if acks == AcksAll {
+	if cell.Acks == AcksAll {
 		ack = kgo.AllISRAcks()
 	}
-	return []kgo.Opt{
+	opts := []kgo.Opt{
 		kgo.SeedBrokers(addrs...),
-		kgo.DisableIdempotentWrite(),
 		kgo.RequiredAcks(ack),
 		kgo.MaxBufferedRecords(maxBuffered),
 		kgo.ProducerBatchCompression(kgo.NoCompression()),
 	}
+	if !cell.Idempotent {
+		opts = append(opts, kgo.DisableIdempotentWrite())
+	}
+	return opts
 }
 
 // produce writes n records of payload to topic as fast as kgo allows,
 // keeping at most maxBuffered records in flight. Produce blocks once the
 // buffer is full, so the loop is closed: latency includes the time a record
 // waited for room, which is what a saturating application sees.
-func produce(ctx context.Context, addrs []string, topic string, n int, payload []byte, acks Acks, maxBuffered int) (produceResult, error) {
-	cl, err := kgo.NewClient(produceOpts(addrs, acks, maxBuffered)...)
+func produce(ctx context.Context, addrs []string, topic string, n int, payload []byte, cell Cell, maxBuffered int) (produceResult, error) {
+	cl, err := kgo.NewClient(produceOpts(addrs, cell, maxBuffered)...)
 	if err != nil {
 		return produceResult{}, err
 	}
