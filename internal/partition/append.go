@@ -76,7 +76,27 @@ func (p *Partition) appendBatch(b recordbatch.Batch, version int16) (AppendResul
 	if idempotent {
 		p.producers.Apply(producerBatch(b)) // after the append: state follows the log
 	}
+	p.snapshotOnRollLocked()
 	return res, nil
+}
+
+// snapshotOnRollLocked writes the producer state when the log has just
+// started a new segment, so that a restart after a crash replays at most
+// about one segment. The snapshot may cover bytes not yet synced; if a
+// crash takes them, the snapshot lies past the recovered log end and the
+// next start ignores it and replays the whole log. Requires p.mu.
+func (p *Partition) snapshotOnRollLocked() {
+	n := p.log.Segments()
+	if n == p.segments {
+		return
+	}
+	p.segments = n
+	if p.cfg.FS == nil || p.producers.Len() == 0 {
+		return
+	}
+	if err := p.writeProducerSnapshotLocked(p.cfg.FS); err != nil {
+		p.logger.Warn("partition: producer snapshot at roll failed", "topic", p.Topic, "partition", p.Index, "err", err)
+	}
 }
 
 func (p *Partition) policy() FsyncPolicy {

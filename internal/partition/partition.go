@@ -97,6 +97,7 @@ type Partition struct {
 	mu        sync.Mutex           // serializes appends
 	cfg       Config               // guarded by mu for writes; read under mu on the append path
 	producers *producerstate.State // idempotent producers' sequences; guarded by mu
+	segments  int                  // the log's segment count at the last append; guarded by mu
 
 	hwMu     sync.Mutex
 	hw       int64
@@ -133,6 +134,7 @@ func Open(log *commitlog.Log, topic string, index int32, cfg Config, clock func(
 	if err := p.loadProducers(cfg.FS); err != nil {
 		return nil, err
 	}
+	p.segments = log.Segments()
 	go p.flusher()
 	return p, nil
 }
