@@ -2,7 +2,6 @@ package tests
 
 import (
 	"encoding/binary"
-	"hash/crc32"
 	"io"
 	"net"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"sluice/internal/brokertest"
+	"sluice/internal/recordbatch"
 )
 
 // rawConn is a bare TCP connection speaking frames by hand.
@@ -239,24 +239,5 @@ func TestCorruptBatchRejectedPerPartition(t *testing.T) {
 // encodeBatch builds a one-record batch v2 with a correct CRC.
 func encodeBatch(t *testing.T, value string) []byte {
 	t.Helper()
-	// attributes, timestamp delta, offset delta, null key, value, no headers
-	body := []byte{0}
-	body = kbin.AppendVarlong(body, 0)
-	body = kbin.AppendVarint(body, 0)
-	body = kbin.AppendVarint(body, -1)
-	body = kbin.AppendVarintBytes(body, []byte(value))
-	body = kbin.AppendVarint(body, 0)
-	records := kbin.AppendVarint(nil, int32(len(body)))
-	records = append(records, body...)
-	batch := kmsg.NewRecordBatch()
-	batch.Magic, batch.ProducerID, batch.ProducerEpoch, batch.FirstSequence = 2, -1, -1, -1
-	batch.NumRecords, batch.Records = 1, records
-	batch.FirstTimestamp, batch.MaxTimestamp = time.Now().UnixMilli(), time.Now().UnixMilli()
-	raw := batch.AppendTo(nil)
-	// Fix the length and CRC the way a producer does.
-	binary.BigEndian.PutUint32(raw[8:], uint32(len(raw)-12))
-	binary.BigEndian.PutUint32(raw[17:], crc32c(raw[21:]))
-	return raw
+	return recordbatch.Build(nil, []recordbatch.Record{{Value: []byte(value)}}, time.Now().UnixMilli(), 0)
 }
-
-func crc32c(b []byte) uint32 { return crc32.Checksum(b, crc32.MakeTable(crc32.Castagnoli)) }

@@ -3,12 +3,11 @@ package handler
 import (
 	"context"
 	"encoding/binary"
-	"hash/crc32"
 	"testing"
 
-	"github.com/twmb/franz-go/pkg/kbin"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"sluice/internal/recordbatch"
 	"sluice/internal/topics"
 	"sluice/internal/vfs"
 )
@@ -63,21 +62,5 @@ func FuzzProduceRecords(f *testing.F) {
 
 // oneRecordBatch builds a valid uncompressed batch with one record.
 func oneRecordBatch(value []byte) []byte {
-	body := []byte{0}
-	body = kbin.AppendVarlong(body, 0)
-	body = kbin.AppendVarint(body, 0)
-	body = kbin.AppendVarint(body, -1)
-	body = kbin.AppendVarintBytes(body, value)
-	body = kbin.AppendVarint(body, 0)
-	b := make([]byte, 61)
-	b[16] = 2
-	binary.BigEndian.PutUint64(b[43:], ^uint64(0))
-	binary.BigEndian.PutUint16(b[51:], 0xffff)
-	binary.BigEndian.PutUint32(b[53:], 0xffffffff)
-	binary.BigEndian.PutUint32(b[57:], 1)
-	b = kbin.AppendVarint(b, int32(len(body)))
-	b = append(b, body...)
-	binary.BigEndian.PutUint32(b[8:], uint32(len(b)-12))
-	binary.BigEndian.PutUint32(b[17:], crc32.Checksum(b[21:], crc32.MakeTable(crc32.Castagnoli)))
-	return b
+	return recordbatch.Build(nil, []recordbatch.Record{{Value: value}}, 0, 0)
 }

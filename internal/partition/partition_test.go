@@ -2,8 +2,6 @@ package partition
 
 import (
 	"context"
-	"encoding/binary"
-	"hash/crc32"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -14,18 +12,9 @@ import (
 	"sluice/internal/vfs"
 )
 
-// batch builds a valid one-record batch (the partition does not look at
-// the records, only the header).
+// batch builds a valid one-record batch without a producer id.
 func batch() recordbatch.Batch {
-	rec := []byte{0x0c, 0, 0, 0, 1, 2, 'v', 0} // length 6: attrs, ts delta, offset delta, null key, value "v", no headers
-	b := make([]byte, recordbatch.HeaderSize, recordbatch.HeaderSize+len(rec))
-	b[16] = 2
-	binary.BigEndian.PutUint64(b[43:], ^uint64(0))
-	binary.BigEndian.PutUint32(b[57:], 1)
-	b = append(b, rec...)
-	binary.BigEndian.PutUint32(b[8:], uint32(len(b)-12))
-	binary.BigEndian.PutUint32(b[17:], crc32.Checksum(b[21:], crc32.MakeTable(crc32.Castagnoli)))
-	return b
+	return recordbatch.Build(nil, []recordbatch.Record{{Value: []byte("v")}}, time.Now().UnixMilli(), 0)
 }
 
 func open(t *testing.T, fsys vfs.FS, policy FsyncPolicy) *Partition {
