@@ -266,3 +266,35 @@ func TestRetentionBySize(t *testing.T) {
 		t.Fatalf("consumer from the start began at %d, want %d", recs[0].Offset, start)
 	}
 }
+
+// AlterConfigs (the non-incremental form kafkajs and older sarama send)
+// replaces a topic's whole config set.
+func TestAlterConfigsReplacesTheSet(t *testing.T) {
+	b := brokertest.Start(t)
+	adm := newAdmin(t, b.Addr())
+	ctx := testCtx(t, 30*time.Second)
+	topic := topicName(t, "alter")
+	createTopic(t, adm, topic, 1, map[string]*string{"retention.ms": sp("1000"), "max.message.bytes": sp("5000")})
+	resp, err := adm.AlterTopicConfigsState(ctx, []kadm.AlterConfig{{Name: "segment.bytes", Value: sp("2048")}}, topic)
+	if err != nil || resp[0].Err != nil {
+		t.Fatalf("alter: %v %v", err, resp)
+	}
+	rc, err := adm.DescribeTopicConfigs(ctx, topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, _ := rc.On(topic, nil)
+	got := map[string]string{}
+	for _, c := range cfg.Configs {
+		if c.Source == kmsg.ConfigSourceDynamicTopicConfig {
+			got[c.Key] = c.MaybeValue()
+		}
+	}
+	if len(got) != 1 || got["segment.bytes"] != "2048" {
+		t.Fatalf("topic configs after AlterConfigs: %v, want only segment.bytes=2048", got)
+	}
+	resp, _ = adm.AlterTopicConfigsState(ctx, []kadm.AlterConfig{{Name: "no.such.key", Value: sp("1")}}, topic)
+	if !errors.Is(resp[0].Err, kerr.InvalidConfig) {
+		t.Fatalf("unknown key: %v, want INVALID_CONFIG", resp[0].Err)
+	}
+}
