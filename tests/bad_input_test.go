@@ -241,3 +241,33 @@ func encodeBatch(t *testing.T, value string) []byte {
 	t.Helper()
 	return recordbatch.Build(nil, []recordbatch.Record{{Value: []byte(value)}}, time.Now().UnixMilli(), 0)
 }
+
+// An acks=0 produce that fails has no response to carry the error, so the
+// broker closes the connection, as Kafka does; a good one keeps it open.
+func TestAcksZeroFailureClosesConnection(t *testing.T) {
+	b := brokertest.Start(t)
+	topic := topicName(t, "acks0")
+	createTopic(t, newAdmin(t, b.Addr()), topic, 1, nil)
+	send := func(c *rawConn, records []byte) {
+		req := kmsg.NewPtrProduceRequest()
+		req.Version, req.Acks, req.TimeoutMillis = 7, 0, 1000
+		rt := kmsg.NewProduceRequestTopic()
+		rt.Topic = topic
+		rp := kmsg.NewProduceRequestTopicPartition()
+		rp.Records = records
+		rt.Partitions = append(rt.Partitions, rp)
+		req.Topics = append(req.Topics, rt)
+		c.request(req, 1)
+	}
+	c := dialRaw(t, b.Addr())
+	send(c, encodeBatch(t, "fine"))
+	c.request(kmsg.NewPtrApiVersionsRequest(), 2) // still open: this is answered
+	resp := kmsg.NewPtrApiVersionsResponse()
+	if err := resp.ReadFrom(c.response(2, false)); err != nil {
+		t.Fatal(err)
+	}
+	bad := encodeBatch(t, "bad")
+	bad[len(bad)-1] ^= 1
+	send(c, bad)
+	c.expectClosed()
+}

@@ -7,7 +7,9 @@ package handler
 // zstd only with v7). Each partition's records must be exactly one valid
 // batch: a bad CRC, framing or record count gets CORRUPT_MESSAGE for that
 // partition only; over max.message.bytes, MESSAGE_TOO_LARGE. acks must be
-// -1, 0 or 1 (else INVALID_REQUIRED_ACKS). acks=0 gets no response at all;
+// -1, 0 or 1 (else INVALID_REQUIRED_ACKS). acks=0 gets no response at all,
+// and if any partition failed the connection is closed, as Kafka does, so
+// the client notices;
 // acks=1 is answered once the batch is appended; acks=-1 once it is
 // durable (see package partition), or REQUEST_TIMED_OUT after the
 // request's timeout. v5 adds log_start_offset; v8 record errors (KIP-467).
@@ -66,7 +68,7 @@ func produce(h *Handler, ctx context.Context, r kmsg.Request) Result {
 		}
 	}
 	if req.Acks == 0 && acksOK {
-		return Result{NoResponse: true}
+		return Result{NoResponse: true, CloseConn: anyError(resp)}
 	}
 	if len(waits) == 0 {
 		return ready(resp)
@@ -76,6 +78,17 @@ func produce(h *Handler, ctx context.Context, r kmsg.Request) Result {
 		h.awaitDurable(waits, timeout)
 		return resp
 	}}
+}
+
+func anyError(resp *kmsg.ProduceResponse) bool {
+	for _, t := range resp.Topics {
+		for _, p := range t.Partitions {
+			if p.ErrorCode != 0 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // producePartition validates and appends one partition's batch, filling sp.

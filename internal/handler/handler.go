@@ -41,6 +41,10 @@ type Result struct {
 	Resp       kmsg.Response
 	Wait       func() kmsg.Response
 	NoResponse bool
+	// CloseConn closes the connection once the results before this one are
+	// written: an acks=0 produce that failed has no other way to tell its
+	// client (it then refreshes metadata and reconnects, as with Kafka).
+	CloseConn bool
 }
 
 // ready wraps a response that needs no waiting.

@@ -23,6 +23,10 @@ import (
 // loop stops reading when it is reached, which pushes back on the client.
 const maxPipelined = 32
 
+// errAcksZeroFailed is why a connection is closed after a failed acks=0
+// produce.
+var errAcksZeroFailed = errors.New("acks=0 produce failed; closing so the client notices")
+
 // maxKeptWriteBuffer is the largest response buffer a connection keeps for
 // the next response. Fetch responses of several MiB are routine; growing a
 // fresh buffer for each would copy every response several times over.
@@ -109,6 +113,9 @@ func (c *conn) decodeAndHandle(ctx context.Context, frame []byte) (pending, erro
 	if err := req.ReadFrom(hdr.Body); err != nil {
 		return p, fmt.Errorf("decode %s v%d: %w", kmsg.NameForKey(hdr.Key), hdr.Version, err)
 	}
+	if c.log.Enabled(ctx, slog.LevelDebug) {
+		c.log.Debug("server: request", "api", kmsg.NameForKey(hdr.Key), "version", hdr.Version, "correlation", hdr.CorrelationID)
+	}
 	p.result = c.srv.handler.Handle(handler.WithClient(ctx, hdr.ClientID, c.host), req)
 	return p, nil
 }
@@ -152,6 +159,11 @@ func (c *conn) writeLoop(done chan<- struct{}) {
 		resp, err := c.await(p.result)
 		if err != nil {
 			failed = c.writeFailed(err)
+			continue
+		}
+		if p.result.CloseConn {
+			_ = bw.Flush()
+			failed = c.writeFailed(errAcksZeroFailed)
 			continue
 		}
 		if p.result.NoResponse || resp == nil {
