@@ -33,12 +33,9 @@ func alterConfigs(h *Handler, _ context.Context, r kmsg.Request) Result {
 }
 
 func (h *Handler) replaceTopicConfigs(rr kmsg.AlterConfigsRequestResource, validateOnly bool) *codedError {
-	if rr.ResourceType != resourceTopic {
-		return &codedError{kerr.InvalidRequest.Code, "only topic configs can be altered"}
-	}
-	t := h.env.Topics.Get(rr.ResourceName)
-	if t == nil {
-		return &codedError{kerr.UnknownTopicOrPartition.Code, "unknown topic " + rr.ResourceName}
+	t, cerr := h.alterableTopic(rr.ResourceType, rr.ResourceName)
+	if cerr != nil {
+		return cerr
 	}
 	changes := map[string]*string{}
 	for k := range t.Configs {

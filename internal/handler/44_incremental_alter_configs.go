@@ -18,6 +18,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"sluice/internal/metadata"
+	"sluice/internal/topics"
 )
 
 func init() { register(44, 0, 1, incrementalAlterConfigs) }
@@ -49,13 +50,23 @@ type codedError struct {
 	msg  string
 }
 
-func (h *Handler) alterTopicConfigs(rr kmsg.IncrementalAlterConfigsRequestResource, validateOnly bool) *codedError {
-	if rr.ResourceType != resourceTopic {
-		return &codedError{kerr.InvalidRequest.Code, "only topic configs can be altered"}
+// alterableTopic resolves the resource of a config change: only topics'
+// configs change over the wire; broker settings are read-only.
+func (h *Handler) alterableTopic(resourceType kmsg.ConfigResourceType, name string) (*topics.Topic, *codedError) {
+	if resourceType != resourceTopic {
+		return nil, &codedError{kerr.InvalidRequest.Code, "only topic configs can be altered"}
 	}
-	t := h.env.Topics.Get(rr.ResourceName)
+	t := h.env.Topics.Get(name)
 	if t == nil {
-		return &codedError{kerr.UnknownTopicOrPartition.Code, "unknown topic " + rr.ResourceName}
+		return nil, &codedError{kerr.UnknownTopicOrPartition.Code, "unknown topic " + name}
+	}
+	return t, nil
+}
+
+func (h *Handler) alterTopicConfigs(rr kmsg.IncrementalAlterConfigsRequestResource, validateOnly bool) *codedError {
+	t, cerr := h.alterableTopic(rr.ResourceType, rr.ResourceName)
+	if cerr != nil {
+		return cerr
 	}
 	changes := map[string]*string{}
 	for _, c := range rr.Configs {
