@@ -489,3 +489,40 @@ func TestCommitsSurvivePowerLoss(t *testing.T) {
 		}
 	})
 }
+
+// OffsetDelete (KIP-496) removes the offsets of topics the group no longer
+// consumes, and refuses topics a member is subscribed to.
+func TestOffsetDelete(t *testing.T) {
+	b := groupBroker(t)
+	adm := newAdmin(t, b.Addr())
+	ctx := testCtx(t, 30*time.Second)
+	used, old := topicName(t, "used"), topicName(t, "old")
+	createTopic(t, adm, used, 1, nil)
+	createTopic(t, adm, old, 1, nil)
+	grp := "g-offdel"
+	os := kadm.Offsets{}
+	os.Add(kadm.Offset{Topic: old, Partition: 0, At: 7, LeaderEpoch: -1})
+	if _, err := adm.CommitOffsets(ctx, grp, os); err != nil {
+		t.Fatal(err)
+	}
+	m := startMember(t, b.Addr(), grp, used, "only", newConsumed())
+	defer m.leave()
+	waitStable(t, adm, grp, used, 1, 1)
+	resp, err := adm.DeleteOffsets(ctx, grp, kadm.TopicsSet{used: {0: {}}, old: {0: {}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := resp[old][0]; err != nil {
+		t.Fatalf("deleting the unused topic's offset: %v", err)
+	}
+	if err := resp[used][0]; !errors.Is(err, kerr.GroupSubscribedToTopic) {
+		t.Fatalf("deleting the consumed topic's offset: %v, want GROUP_SUBSCRIBED_TO_TOPIC", err)
+	}
+	off, _ := adm.FetchOffsets(ctx, grp)
+	if _, ok := off.Lookup(old, 0); ok {
+		t.Fatal("the deleted offset is still there")
+	}
+	if _, err := adm.DeleteOffsets(ctx, "no-such-group", kadm.TopicsSet{old: {0: {}}}); !errors.Is(err, kerr.GroupIDNotFound) {
+		t.Fatalf("unknown group: %v, want GROUP_ID_NOT_FOUND", err)
+	}
+}

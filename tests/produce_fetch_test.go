@@ -2,6 +2,7 @@ package tests
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -195,5 +196,71 @@ func TestFetchOutOfRange(t *testing.T) {
 	p := resp.Topics[0].Partitions[0]
 	if p.ErrorCode != kerr.OffsetOutOfRange.Code || p.HighWatermark != 0 || p.LogStartOffset != 0 {
 		t.Fatalf("got error %d hw %d start %d", p.ErrorCode, p.HighWatermark, p.LogStartOffset)
+	}
+}
+
+// Fetch byte limits (KIP-74): partition_max_bytes and max_bytes bound the
+// answer, except that the first batch of the first partition with data is
+// returned whole, so a consumer always makes progress.
+func TestFetchByteLimits(t *testing.T) {
+	b := brokertest.Start(t)
+	adm := newAdmin(t, b.Addr())
+	topic := topicName(t, "limits")
+	createTopic(t, adm, topic, 2, nil)
+	cl := newClient(t, b.Addr(), kgo.DisableIdempotentWrite(), kgo.DefaultProduceTopic(topic),
+		kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.ProducerBatchCompression(kgo.NoCompression()))
+	for p := int32(0); p < 2; p++ {
+		for i := 0; i < 3; i++ { // three batches of one 1,000-byte record per partition
+			if err := cl.ProduceSync(testCtx(t, 10*time.Second), &kgo.Record{Partition: p, Value: make([]byte, 1000)}).FirstErr(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	md, err := adm.Metadata(testCtx(t, 10*time.Second), topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fetch := func(maxBytes, partMax int32) []int {
+		req := kmsg.NewPtrFetchRequest()
+		req.MaxBytes = maxBytes
+		rt := kmsg.NewFetchRequestTopic()
+		rt.Topic, rt.TopicID = topic, md.Topics[topic].ID
+		for p := int32(0); p < 2; p++ {
+			rp := kmsg.NewFetchRequestTopicPartition()
+			rp.Partition, rp.PartitionMaxBytes, rp.CurrentLeaderEpoch = p, partMax, -1
+			rt.Partitions = append(rt.Partitions, rp)
+		}
+		req.Topics = append(req.Topics, rt)
+		resp, err := req.RequestWith(testCtx(t, 10*time.Second), cl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var batches []int
+		for _, p := range resp.Topics[0].Partitions {
+			n := 0
+			for rest := p.RecordBatches; len(rest) > 0; n++ {
+				var rb kmsg.RecordBatch
+				if err := rb.ReadFrom(rest); err != nil {
+					t.Fatal(err)
+				}
+				rest = rest[12+rb.Length:]
+			}
+			batches = append(batches, n)
+		}
+		return batches
+	}
+	for _, tc := range []struct {
+		maxBytes, partMax int32
+		want              []int
+	}{
+		{100, 100, []int{1, 0}},         // both limits below one batch: only the first partition's first batch
+		{1 << 20, 100, []int{1, 0}},     // partition limit below one batch: the first partition still progresses
+		{1 << 20, 2500, []int{2, 2}},    // two ~1,070-byte batches fit each partition
+		{2500, 1 << 20, []int{2, 0}},    // the response limit is used up by the first partition
+		{1 << 20, 1 << 20, []int{3, 3}}, // everything
+	} {
+		if got := fetch(tc.maxBytes, tc.partMax); !slices.Equal(got, tc.want) {
+			t.Errorf("max_bytes %d, partition_max_bytes %d: batches per partition %v, want %v", tc.maxBytes, tc.partMax, got, tc.want)
+		}
 	}
 }
