@@ -29,7 +29,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	out := fs.String("out", "", "also write the markdown table to this file")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole bench (client, Sluice and kfake share the process) to this file")
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return parseExit(err)
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "sluice bench: unexpected arguments %q\n", fs.Args())

@@ -3,6 +3,8 @@
 package cli
 
 import (
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"sort"
@@ -33,6 +35,15 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	return cmd.run(args[1:], stdout, stderr)
+}
+
+// parseExit is the exit code for a flag parse error: 0 when the user asked
+// for help (-h), 2 for a bad command line.
+func parseExit(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	return 2
 }
 
 func usage(w io.Writer) {
