@@ -354,6 +354,31 @@ func semRunKilled(t *testing.T, addr, group, topic, out, mode string, minDone in
 
 // semRunToEnd runs tests/consumer until it has committed the end of the
 // topic and exited cleanly.
+// semKillAndResume runs the two-run scenario both consumer tests share: n
+// values in parts partitions, a consumer in mode killed mid-batch after
+// at least 150 records, then a second one in the same group run to the
+// end. It returns what both runs processed.
+func semKillAndResume(t *testing.T, prefix, mode string, n int, parts int32) (adm *kadm.Client, group, topic string, ends map[int32]int64, run1, run2 semLog) {
+	t.Helper()
+	b := brokertest.Start(t)
+	adm = newAdmin(t, b.Addr())
+	topic = topicName(t, prefix)
+	group = topic + "-group"
+	createTopic(t, adm, topic, parts, nil)
+	_, ends = semProduce(t, b.Addr(), topic, n, parts)
+
+	dir := t.TempDir()
+	out1, out2 := filepath.Join(dir, "run1"), filepath.Join(dir, "run2")
+	semRunKilled(t, b.Addr(), group, topic, out1, mode, 150)
+	run1 = semReadLog(t, out1)
+	semRunToEnd(t, b.Addr(), group, topic, out2, mode)
+	run2 = semReadLog(t, out2)
+	if run1.done || !run2.done {
+		t.Fatalf("run 1 done=%v, run 2 done=%v", run1.done, run2.done)
+	}
+	return adm, group, topic, ends, run1, run2
+}
+
 func semRunToEnd(t *testing.T, addr, group, topic, out, mode string) {
 	t.Helper()
 	c := semStart(t, "consumer run 2 ("+mode+")", semConsumerBinary(t),
@@ -377,22 +402,7 @@ func semRunToEnd(t *testing.T, addr, group, topic, out, mode string) {
 func TestAtMostOnceAutoCommitLosesNotDuplicates(t *testing.T) {
 	const n, parts = 2000, 3
 	start := time.Now()
-	b := brokertest.Start(t)
-	adm := newAdmin(t, b.Addr())
-	topic := topicName(t, "amo")
-	group := topic + "-group"
-	createTopic(t, adm, topic, parts, nil)
-	_, ends := semProduce(t, b.Addr(), topic, n, parts)
-
-	dir := t.TempDir()
-	out1, out2 := filepath.Join(dir, "run1"), filepath.Join(dir, "run2")
-	semRunKilled(t, b.Addr(), group, topic, out1, "at-most-once", 150)
-	run1 := semReadLog(t, out1)
-	semRunToEnd(t, b.Addr(), group, topic, out2, "at-most-once")
-	run2 := semReadLog(t, out2)
-	if run1.done || !run2.done {
-		t.Fatalf("run 1 done=%v, run 2 done=%v", run1.done, run2.done)
-	}
+	adm, group, topic, ends, run1, run2 := semKillAndResume(t, "amo", "at-most-once", n, parts)
 
 	counts := semCounts(run1.values, run2.values)
 	var dups []int
@@ -449,22 +459,7 @@ func TestAtMostOnceAutoCommitLosesNotDuplicates(t *testing.T) {
 func TestAtLeastOnceCommitAfterProcessingNoLoss(t *testing.T) {
 	const n, parts = 2000, 3
 	start := time.Now()
-	b := brokertest.Start(t)
-	adm := newAdmin(t, b.Addr())
-	topic := topicName(t, "alo")
-	group := topic + "-group"
-	createTopic(t, adm, topic, parts, nil)
-	_, ends := semProduce(t, b.Addr(), topic, n, parts)
-
-	dir := t.TempDir()
-	out1, out2 := filepath.Join(dir, "run1"), filepath.Join(dir, "run2")
-	semRunKilled(t, b.Addr(), group, topic, out1, "at-least-once", 150)
-	run1 := semReadLog(t, out1)
-	semRunToEnd(t, b.Addr(), group, topic, out2, "at-least-once")
-	run2 := semReadLog(t, out2)
-	if run1.done || !run2.done {
-		t.Fatalf("run 1 done=%v, run 2 done=%v", run1.done, run2.done)
-	}
+	adm, group, topic, ends, run1, run2 := semKillAndResume(t, "alo", "at-least-once", n, parts)
 
 	last := run1.batches[len(run1.batches)-1]
 	if last.committed {
