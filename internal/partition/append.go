@@ -36,7 +36,7 @@ func (p *Partition) AppendVersion(b recordbatch.Batch, version int16) (AppendRes
 	if err != nil {
 		return res, err
 	}
-	if p.policy() == FsyncAlways {
+	if p.fsync == FsyncAlways {
 		p.requestFlush()
 	} else {
 		p.advanceHW(res.NextOffset)
@@ -97,12 +97,6 @@ func (p *Partition) snapshotOnRollLocked() {
 	if err := p.writeProducerSnapshotLocked(p.cfg.FS); err != nil {
 		p.logger.Warn("partition: producer snapshot at roll failed", "topic", p.Topic, "partition", p.Index, "err", err)
 	}
-}
-
-func (p *Partition) policy() FsyncPolicy {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.cfg.Fsync
 }
 
 // WaitDurable blocks until the HW reaches next (the batch is durable under
@@ -196,7 +190,7 @@ func (p *Partition) flusher() {
 			return
 		case <-p.flushReq:
 		case <-ticker.C:
-			if p.policy() != FsyncInterval {
+			if p.fsync != FsyncInterval {
 				continue
 			}
 		}

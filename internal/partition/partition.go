@@ -92,6 +92,7 @@ type Partition struct {
 	clock  func() time.Time
 	logger *slog.Logger
 
+	fsync         FsyncPolicy   // broker-wide, fixed at Open: read on the append path without a lock
 	fsyncInterval time.Duration // fixed at Open
 
 	mu        sync.Mutex           // serializes appends
@@ -124,7 +125,7 @@ func Open(log *commitlog.Log, topic string, index int32, cfg Config, clock func(
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	p := &Partition{
-		Topic: topic, Index: index, log: log, clock: clock, cfg: cfg, logger: cfg.Logger, fsyncInterval: cfg.FsyncInterval,
+		Topic: topic, Index: index, log: log, clock: clock, cfg: cfg, logger: cfg.Logger, fsyncInterval: cfg.FsyncInterval, fsync: cfg.Fsync,
 		hw:        log.NextOffset(),
 		watchers:  map[chan<- struct{}]struct{}{},
 		flushReq:  make(chan struct{}, 1),
@@ -146,7 +147,7 @@ func (p *Partition) SetConfig(cfg Config) {
 	if cfg.FsyncInterval <= 0 {
 		cfg.FsyncInterval = p.cfg.FsyncInterval
 	}
-	cfg.FS, cfg.ProducerExpirationMs = p.cfg.FS, p.cfg.ProducerExpirationMs
+	cfg.FS, cfg.ProducerExpirationMs, cfg.Fsync = p.cfg.FS, p.cfg.ProducerExpirationMs, p.fsync // fixed at Open
 	p.cfg = cfg
 	p.log.SetConfig(cfg.Log)
 }
