@@ -271,17 +271,34 @@ func TestGroupRebalance(t *testing.T) {
 			if d := c.duplicates(); d > bound {
 				t.Fatalf("%d records processed twice after a crash, more than the %d the crashed member had not committed", d, bound)
 			}
-			ms[2].leave()
-			// The group is empty, its offsets are at the end of every partition.
-			off, err := adm.FetchOffsets(testCtx(t, 10*time.Second), grp)
-			if err != nil {
-				t.Fatal(err)
+			// The survivor commits after processing; its last commit may
+			// still be in flight when the last record is seen. Wait for the
+			// commits to reach the end of every partition before it leaves,
+			// so leaving does not cancel one.
+			deadline := time.Now().Add(30 * time.Second)
+			var off kadm.OffsetResponses
+			for {
+				var err error
+				off, err = adm.FetchOffsets(testCtx(t, 10*time.Second), grp)
+				if err != nil {
+					t.Fatal(err)
+				}
+				atEnd := true
+				for p := int32(0); p < parts; p++ {
+					o, ok := off.Lookup(topic, p)
+					atEnd = atEnd && ok && o.At == 150
+				}
+				if atEnd || time.Now().After(deadline) {
+					break
+				}
+				time.Sleep(20 * time.Millisecond)
 			}
 			for p := int32(0); p < parts; p++ {
 				if o, ok := off.Lookup(topic, p); !ok || o.At != 150 {
 					t.Fatalf("partition %d committed %+v, want 150", p, o)
 				}
 			}
+			ms[2].leave()
 		})
 	}
 }
