@@ -247,10 +247,10 @@ func TestRetentionBySize(t *testing.T) {
 	deadline := time.Now().Add(20 * time.Second)
 	// Retention runs on its own ticker; wait for its effect. It stops
 	// deleting once removing the oldest segment would go below the limit.
-	for p.Log().Size() > 4096+1024 && time.Now().Before(deadline) {
+	for p.Size() > 4096+1024 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
-	if size := p.Log().Size(); size > 4096+1024 {
+	if size := p.Size(); size > 4096+1024 {
 		t.Fatalf("log holds %d bytes, retention.bytes is 4096", size)
 	}
 	start := p.StartOffset()

@@ -85,16 +85,15 @@ func (s *Service) pendingFor(group string) int {
 // table as replay of the whole log, since later records win.
 func (s *Service) snapshotIfLarge(i int) error {
 	p := s.parts[i]
-	log := p.Log()
-	if size := log.Size(); size < s.cfg.SnapshotBytes || size < 2*s.snapshot[i] {
+	if size := p.Size(); size < s.cfg.SnapshotBytes || size < 2*s.snapshot[i] {
 		return nil // small, or mostly live offsets: a snapshot would not shrink it much
 	}
 	s.mu.Lock()
-	if err := log.Roll(); err != nil {
+	if err := p.Roll(); err != nil {
 		s.mu.Unlock()
 		return err
 	}
-	start := log.NextOffset()
+	start := p.LogEndOffset()
 	live := s.liveLocked(i)
 	var next int64
 	for len(live) > 0 {
@@ -117,11 +116,11 @@ func (s *Service) snapshotIfLarge(i int) error {
 			return err
 		}
 	}
-	n, err := log.DeleteBefore(start)
+	n, err := p.DeleteBefore(start)
 	s.mu.Lock()
-	s.snapshot[i] = log.Size()
+	s.snapshot[i] = p.Size()
 	s.mu.Unlock()
-	s.cfg.Logger.Info("group: offsets snapshot", "partition", i, "from", start, "deletedSegments", n, "bytes", log.Size())
+	s.cfg.Logger.Info("group: offsets snapshot", "partition", i, "from", start, "deletedSegments", n, "bytes", p.Size())
 	return err
 }
 

@@ -110,7 +110,7 @@ func NewService(cfg ServiceConfig, parts []*partition.Partition) (*Service, erro
 		if err := s.replay(p); err != nil {
 			return nil, err
 		}
-		s.snapshot[i] = p.Log().Size()
+		s.snapshot[i] = p.Size()
 	}
 	for _, g := range s.offsets.Groups() {
 		s.coord.Touch(g)

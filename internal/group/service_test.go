@@ -73,15 +73,15 @@ func TestSnapshotBoundsTheOffsetsLog(t *testing.T) {
 		commit(t, s, "a", 0, i)
 		commit(t, s, "b", int32(i%2), 1000+i)
 	}
-	log := s.parts[0].Log()
-	before := log.Size()
+	p := s.parts[0]
+	before := p.Size()
 	if before < 32<<10 {
 		t.Fatalf("offsets log only %d bytes after 800 commits", before)
 	}
 	s.maintain()
-	after := log.Size()
-	if after >= before/4 || log.StartOffset() == 0 {
-		t.Fatalf("snapshot left %d of %d bytes, start offset %d", after, before, log.StartOffset())
+	after := p.Size()
+	if after >= before/4 || p.StartOffset() == 0 {
+		t.Fatalf("snapshot left %d of %d bytes, start offset %d", after, before, p.StartOffset())
 	}
 	commit(t, s, "a", 1, 77) // a commit after the snapshot
 	s.Close()

@@ -47,7 +47,7 @@ func logDirTopic(t *topics.Topic, only []int32) kmsg.DescribeLogDirsResponseDirT
 			return
 		}
 		sp := kmsg.NewDescribeLogDirsResponseDirTopicPartition()
-		sp.Partition, sp.Size = i, t.Partitions[i].Log().Size()
+		sp.Partition, sp.Size = i, t.Partitions[i].Size()
 		st.Partitions = append(st.Partitions, sp)
 	}
 	if only == nil {

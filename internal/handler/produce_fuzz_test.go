@@ -35,7 +35,7 @@ func FuzzProduceRecords(f *testing.F) {
 	p := tm.Partition("fuzz", 0)
 
 	f.Fuzz(func(t *testing.T, records []byte) {
-		before := p.Log().NextOffset()
+		before := p.LogEndOffset()
 		req := kmsg.NewPtrProduceRequest()
 		req.Version, req.Acks, req.TimeoutMillis = 9, 1, 1000
 		rt := kmsg.NewProduceRequestTopic()
@@ -45,7 +45,7 @@ func FuzzProduceRecords(f *testing.F) {
 		rt.Partitions = append(rt.Partitions, rp)
 		req.Topics = append(req.Topics, rt)
 		resp := h.Handle(context.Background(), req).Resp.(*kmsg.ProduceResponse)
-		after := p.Log().NextOffset()
+		after := p.LogEndOffset()
 		sp := resp.Topics[0].Partitions[0]
 		if sp.ErrorCode != 0 {
 			if after != before {

@@ -152,9 +152,6 @@ func (p *Partition) SetConfig(cfg Config) {
 	p.log.SetConfig(cfg.Log)
 }
 
-// Log exposes the commit log for reads.
-func (p *Partition) Log() *commitlog.Log { return p.log }
-
 // HighWatermark returns the offset below which records are readable.
 func (p *Partition) HighWatermark() int64 {
 	p.hwMu.Lock()

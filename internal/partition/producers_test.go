@@ -70,8 +70,8 @@ func TestProducerStateSurvivesRestart(t *testing.T) {
 			t.Fatalf("crash=%v: snapshot present=%v", crash, err == nil)
 		}
 		res, err := p.Append(idemBatch(7, 0, 2))
-		if err != nil || !res.Duplicate || res.BaseOffset != 3 || p.Log().NextOffset() != 6 {
-			t.Fatalf("crash=%v: retry of seq 2: %+v %v, log end %d", crash, res, err, p.Log().NextOffset())
+		if err != nil || !res.Duplicate || res.BaseOffset != 3 || p.LogEndOffset() != 6 {
+			t.Fatalf("crash=%v: retry of seq 2: %+v %v, log end %d", crash, res, err, p.LogEndOffset())
 		}
 		if _, err := p.Append(idemBatch(7, 0, 9)); err == nil {
 			t.Fatalf("crash=%v: a sequence gap was accepted", crash)
@@ -91,7 +91,7 @@ func TestProducerSnapshotOnRoll(t *testing.T) {
 	mem := vfs.NewMem()
 	p := openOn(t, mem, 1024)
 	defer p.Close()
-	for seq := int32(0); p.Log().Segments() < 2; seq++ {
+	for seq := int32(0); p.Segments() < 2; seq++ {
 		appendDurable(t, p, idemBatch(3, 0, seq))
 	}
 	if _, _, err := mem.Stat("/data/t-0/producer.snapshot"); err != nil {

@@ -311,7 +311,7 @@ func (m *Manager) EnforceRetention(now time.Time) int {
 	n := 0
 	for _, t := range m.All() {
 		for _, p := range t.Partitions {
-			d, err := p.Log().EnforceRetention(now)
+			d, err := p.EnforceRetention(now)
 			if err != nil {
 				m.cfg.Logger.Error("topics: retention failed", "topic", t.Name, "partition", p.Index, "err", err)
 			}
