@@ -7,7 +7,9 @@ FUZZ_TARGETS := \
 	./internal/recordbatch:FuzzValidate \
 	./internal/handler:FuzzProduceRecords \
 	./internal/commitlog:FuzzRecover \
-	./internal/producerstate:FuzzRestore
+	./internal/producerstate:FuzzRestore \
+	./internal/producerstate:FuzzCheckApply \
+	./internal/metadata:FuzzCatalog
 
 .PHONY: build test unit fuzz serve bench
 

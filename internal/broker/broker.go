@@ -33,6 +33,11 @@ type Config struct {
 	Fsync         partition.FsyncPolicy
 	FsyncInterval time.Duration // for fsync=interval; default 1s
 
+	// RecoverCatalog: start on a damaged catalog with the records before
+	// the damage, saving the damaged file, and register again the topics
+	// whose partition directories are on disk (sluice serve --recover-catalog).
+	RecoverCatalog bool
+
 	AutoCreateTopics       bool
 	MaxFrameBytes          int32             // socket.request.max.bytes; default 100 MiB
 	RetentionCheckInterval time.Duration     // default 5 minutes
@@ -99,6 +104,7 @@ func Start(cfg Config) (*Broker, error) {
 	tm, err := topics.Open(cfg.FS, topics.Config{
 		DataDir: cfg.DataDir, Fsync: cfg.Fsync, FsyncInterval: cfg.FsyncInterval,
 		Defaults: cfg.TopicDefaults, Logger: cfg.Logger, Clock: cfg.Clock,
+		RecoverCatalog: cfg.RecoverCatalog,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open data dir %s: %w", cfg.DataDir, err)

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"syscall"
 
 	"sluice/internal/broker"
+	"sluice/internal/metadata"
 	"sluice/internal/partition"
 	"sluice/internal/wire"
 )
@@ -24,6 +26,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	nodeID := fs.Int("node-id", 0, "this broker's node id")
 	fsync := fs.String("fsync", "always", "when to fsync: always (acks=all answered after fsync), interval, never; see docs/durability.md")
 	fs.DurationVar(&cfg.FsyncInterval, "fsync-interval", 0, "sync period for --fsync=interval (default 1s)")
+	fs.BoolVar(&cfg.RecoverCatalog, "recover-catalog", false, "start on a damaged catalog: keep the records before the damage (the damaged file is saved beside it) and register again the topics found on disk; see docs/durability.md")
 	fs.BoolVar(&cfg.AutoCreateTopics, "auto-create-topics", false, "create unknown topics asked for in Metadata requests")
 	maxFrame := fs.Int("socket-request-max-bytes", wire.DefaultMaxFrameBytes, "largest request frame accepted; larger ones close the connection")
 	fs.DurationVar(&cfg.RetentionCheckInterval, "retention-check-interval", 0, "how often retention runs (default 5m)")
@@ -54,6 +57,11 @@ func serve(cfg broker.Config) int {
 	b, err := broker.Start(cfg)
 	if err != nil {
 		cfg.Logger.Error("sluice: cannot start", "err", err)
+		var damage *metadata.CorruptError
+		if errors.As(err, &damage) {
+			cfg.Logger.Error("sluice: the catalog is damaged and nothing on disk was changed; restore " + damage.File +
+				" from a backup, or start with --recover-catalog, which saves the damaged file beside it, keeps the catalog records before the damage and every partition directory, and registers again the topics whose directories it finds (their configs are reset to the defaults)")
+		}
 		return 1
 	}
 	sig := make(chan os.Signal, 1)

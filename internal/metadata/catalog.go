@@ -21,11 +21,14 @@ type State struct {
 	NextProducerID int64 // first producer id never handed out
 	topics         map[string]*Topic
 	byID           map[TopicID]string
+	// deleted holds the id and name of every deleted topic: a partition
+	// directory may be removed only when it belongs to one of them.
+	deleted map[TopicID]string
 }
 
 // NewState returns an empty catalog.
 func NewState() *State {
-	return &State{topics: map[string]*Topic{}, byID: map[TopicID]string{}}
+	return &State{topics: map[string]*Topic{}, byID: map[TopicID]string{}, deleted: map[TopicID]string{}}
 }
 
 // Apply changes the state by one record. It fails, changing nothing, for a
@@ -51,6 +54,7 @@ func (s *State) Apply(r Record) error {
 		}
 		delete(s.byID, t.ID)
 		delete(s.topics, r.Topic)
+		s.deleted[t.ID] = t.Name
 	case RecCreatePartitions:
 		t, ok := s.topics[r.Topic]
 		if !ok || r.Partitions <= t.Partitions {
@@ -72,6 +76,9 @@ func (s *State) Apply(r Record) error {
 func (s *State) applyCreate(r Record) error {
 	if _, ok := s.topics[r.Topic]; ok {
 		return fmt.Errorf("metadata: topic %q exists", r.Topic)
+	}
+	if _, ok := s.deleted[r.TopicID]; ok {
+		return fmt.Errorf("metadata: topic id %s of %q belongs to a deleted topic", r.TopicID, r.Topic)
 	}
 	if r.Partitions <= 0 || r.TopicID.IsZero() {
 		return fmt.Errorf("metadata: topic %q needs partitions and an id", r.Topic)
@@ -107,6 +114,12 @@ func (s *State) Topic(name string) (Topic, bool) {
 // TopicByID returns the name of the topic with the given id.
 func (s *State) TopicByID(id TopicID) (string, bool) {
 	n, ok := s.byID[id]
+	return n, ok
+}
+
+// DeletedTopic returns the name of the deleted topic with the given id.
+func (s *State) DeletedTopic(id TopicID) (string, bool) {
+	n, ok := s.deleted[id]
 	return n, ok
 }
 

@@ -1,121 +1,208 @@
 package metadata
 
 import (
-	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"path"
 	"sync"
+	"time"
 
 	"sluice/internal/vfs"
 )
 
-// Store is the catalog on disk: an append-only file of framed records
-// (4-byte length, 4-byte CRC-32C of the payload, JSON payload), each one
-// fsynced before the change it describes is acknowledged. Admin changes are
-// rare, so one fsync per record costs nothing that matters.
+// Store is the catalog on disk: a file of framed records (see frame.go),
+// each one fsynced before the change it describes is acknowledged. Admin
+// changes are rare, so one fsync per record costs nothing that matters.
 type Store struct {
 	allocMu sync.Mutex // serializes producer id blocks: read the mark, then commit the next
 	mu      sync.Mutex
 	fs      vfs.FS
+	dir     string
 	file    vfs.File
 	size    int64
 	state   *State
 	werr    error // sticky: after a failed write nothing more is accepted
+
+	// Recovered is set when Options.Recover replaced a damaged catalog.
+	Recovered *Recovery
+}
+
+// Options say how OpenStore treats the catalog it finds.
+type Options struct {
+	// Recover, when the catalog is damaged, saves a copy of the damaged
+	// file beside it and goes on with the records before the damage
+	// instead of refusing to open. Nothing is deleted.
+	Recover bool
+	Logger  *slog.Logger
+	Clock   func() time.Time // names the saved copy; default time.Now
+}
+
+// Recovery is what Options.Recover did with a damaged catalog.
+type Recovery struct {
+	Damage  *CorruptError
+	SavedAs string // the copy of the damaged file
+	Kept    int    // records before the damage, kept
 }
 
 const catalogFile = "catalog.log"
 
-var crcTable = crc32.MakeTable(crc32.Castagnoli)
-
-// OpenStore opens (or creates) the catalog in dir and replays it. A torn
-// last record — a crash in the middle of writing it — is cut off and
-// logged: it was never synced, so the change it describes was never
-// acknowledged to anyone.
-func OpenStore(fsys vfs.FS, dir string, logger *slog.Logger) (*Store, error) {
+// OpenStore opens (or creates) the catalog in dir and replays it.
+//
+// Only a torn tail — the last frame cut short by a crash in the middle of
+// writing it — is cut: that record was never synced, so the change it
+// describes was never acknowledged. Any other frame that cannot be read or
+// applied is damage: OpenStore returns a *CorruptError naming the file,
+// the byte offset and the reason, and changes nothing on disk (unless
+// opts.Recover).
+func OpenStore(fsys vfs.FS, dir string, opts Options) (*Store, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Clock == nil {
+		opts.Clock = time.Now
+	}
 	if err := fsys.MkdirAll(dir); err != nil {
 		return nil, err
 	}
-	name := path.Join(dir, catalogFile)
-	f, err := openOrCreate(fsys, dir, name)
-	if err != nil {
-		return nil, err
-	}
-	s := &Store{fs: fsys, file: f, state: NewState()}
-	if err := s.replay(name, logger); err != nil {
-		f.Close()
+	s := &Store{fs: fsys, dir: dir, state: NewState()}
+	if err := s.load(opts); err != nil {
+		if s.file != nil {
+			s.file.Close()
+		}
 		return nil, err
 	}
 	return s, nil
 }
 
-func openOrCreate(fsys vfs.FS, dir, name string) (vfs.File, error) {
-	f, err := fsys.Open(name)
-	if err == nil || !errors.Is(err, fs.ErrNotExist) {
-		return f, err
-	}
-	if f, err = fsys.Create(name); err != nil {
-		return nil, err
-	}
-	if err := fsys.SyncDir(dir); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return f, nil
-}
+func (s *Store) name() string { return path.Join(s.dir, catalogFile) }
 
-func (s *Store) replay(name string, logger *slog.Logger) error {
-	size, err := s.file.Size()
+// load reads and replays the catalog, creating it if absent.
+func (s *Store) load(opts Options) error {
+	data, err := s.readFile()
+	if errors.Is(err, fs.ErrNotExist) {
+		return s.rewrite(nil)
+	}
 	if err != nil {
 		return err
 	}
+	var applied []Record
+	res, err := scan(s.name(), data, func(r Record) error {
+		if err := s.state.Apply(r); err != nil {
+			return err
+		}
+		applied = append(applied, r)
+		return nil
+	})
+	var damage *CorruptError
+	switch {
+	case errors.As(err, &damage) && opts.Recover:
+		return s.recoverDamaged(data, damage, applied, opts)
+	case err != nil:
+		return err
+	case res.legacy:
+		if res.torn != nil {
+			s.logTorn(opts.Logger, res, int64(len(data)))
+		}
+		opts.Logger.Info("metadata: converting the catalog to format 2", "file", s.name(), "records", len(applied))
+		return s.rewrite(applied)
+	}
+	if s.file, err = s.fs.Open(s.name()); err != nil {
+		return err
+	}
+	s.size = res.end
+	if res.torn == nil {
+		return nil
+	}
+	s.logTorn(opts.Logger, res, int64(len(data)))
+	if err := s.file.Truncate(res.end); err != nil {
+		return fmt.Errorf("metadata: cut torn tail of %s: %w", s.name(), err)
+	}
+	return s.file.Sync()
+}
+
+func (s *Store) logTorn(logger *slog.Logger, res scanResult, size int64) {
+	logger.Warn("metadata: cutting torn catalog tail: a record whose write a crash interrupted, never acknowledged",
+		"file", s.name(), "offset", res.end, "droppedBytes", size-res.end, "reason", res.torn.Error())
+}
+
+func (s *Store) readFile() ([]byte, error) {
+	f, err := s.fs.Open(s.name())
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	size, err := f.Size()
+	if err != nil {
+		return nil, err
+	}
 	buf := make([]byte, size)
-	if _, err := s.file.ReadAt(buf, 0); err != nil && int64(len(buf)) != 0 {
-		return fmt.Errorf("metadata: read %s: %w", name, err)
+	if n, err := f.ReadAt(buf, 0); n != len(buf) {
+		return nil, fmt.Errorf("metadata: read %s: %w", s.name(), err)
 	}
-	pos := int64(0)
-	for pos < size {
-		rec, n, err := decodeRecord(buf[pos:])
-		if err == nil {
-			err = s.state.Apply(rec)
-		}
-		if err != nil {
-			logger.Warn("metadata: truncated torn catalog tail", "file", name, "position", pos, "droppedBytes", size-pos, "reason", err)
-			if err := s.file.Truncate(pos); err != nil {
-				return err
-			}
-			if err := s.file.Sync(); err != nil {
-				return err
-			}
-			break
-		}
-		pos += n
+	return buf, nil
+}
+
+// recoverDamaged saves the damaged file under a new name, then writes a
+// catalog of the records that applied before the damage.
+func (s *Store) recoverDamaged(data []byte, damage *CorruptError, applied []Record, opts Options) error {
+	saved := s.name() + ".damaged-" + opts.Clock().UTC().Format("20060102T150405Z")
+	if err := s.writeSynced(saved, data); err != nil {
+		return fmt.Errorf("metadata: save damaged catalog as %s: %w", saved, err)
 	}
-	s.size = pos
+	s.Recovered = &Recovery{Damage: damage, SavedAs: saved, Kept: len(applied)}
+	opts.Logger.Error("metadata: catalog damaged; recovering as asked: the records before the damage are kept, the damaged file is saved",
+		"file", s.name(), "offset", damage.Offset, "reason", damage.Reason, "keptRecords", len(applied), "savedAs", saved)
+	return s.rewrite(applied)
+}
+
+// rewrite replaces the catalog file by one holding recs, crash-safely:
+// written under a temporary name, synced, renamed over the old file.
+func (s *Store) rewrite(recs []Record) error {
+	buf := []byte(fileMagic)
+	for _, r := range recs {
+		var err error
+		if buf, err = appendFrame(buf, r); err != nil {
+			return err
+		}
+	}
+	tmp := s.name() + ".tmp"
+	if err := s.writeSynced(tmp, buf); err != nil {
+		return err
+	}
+	if err := s.fs.Rename(tmp, s.name()); err != nil {
+		return err
+	}
+	if err := s.fs.SyncDir(s.dir); err != nil {
+		return err
+	}
+	f, err := s.fs.Open(s.name())
+	if err != nil {
+		return err
+	}
+	s.file, s.size = f, int64(len(buf))
 	return nil
 }
 
-func decodeRecord(b []byte) (Record, int64, error) {
-	var r Record
-	if len(b) < 8 {
-		return r, 0, errors.New("short record header")
+// writeSynced creates name with data and makes both durable.
+func (s *Store) writeSynced(name string, data []byte) error {
+	f, err := s.fs.Create(name)
+	if err != nil {
+		return err
 	}
-	n := int64(binary.BigEndian.Uint32(b))
-	if n > int64(len(b))-8 {
-		return r, 0, errors.New("record runs past the end of the file")
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
 	}
-	payload := b[8 : 8+n]
-	if crc32.Checksum(payload, crcTable) != binary.BigEndian.Uint32(b[4:]) {
-		return r, 0, errors.New("record CRC mismatch")
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
-	if err := json.Unmarshal(payload, &r); err != nil {
-		return r, 0, err
+	if err == nil {
+		err = s.fs.SyncDir(s.dir)
 	}
-	return r, 8 + n, nil
+	return err
 }
 
 // Commit applies r to the state and makes it durable. The record is written
@@ -131,22 +218,18 @@ func (s *Store) Commit(r Record) error {
 	if err := s.state.Clone().Apply(r); err != nil {
 		return err
 	}
-	if err := s.write(r); err != nil {
+	frame, err := appendFrame(nil, r)
+	if err != nil {
+		return err
+	}
+	if err := s.write(frame); err != nil {
 		s.werr = err
 		return err
 	}
 	return s.state.Apply(r)
 }
 
-func (s *Store) write(r Record) error {
-	payload, err := json.Marshal(r)
-	if err != nil {
-		return err
-	}
-	frame := make([]byte, 8, 8+len(payload))
-	binary.BigEndian.PutUint32(frame, uint32(len(payload)))
-	binary.BigEndian.PutUint32(frame[4:], crc32.Checksum(payload, crcTable))
-	frame = append(frame, payload...)
+func (s *Store) write(frame []byte) error {
 	if _, err := s.file.WriteAt(frame, s.size); err != nil {
 		return fmt.Errorf("metadata: write catalog: %w", err)
 	}
@@ -195,5 +278,6 @@ func (st *State) Clone() *State {
 		c.topics[name] = &tc
 		c.byID[t.ID] = name
 	}
+	maps.Copy(c.deleted, st.deleted)
 	return c
 }

@@ -2,6 +2,7 @@ package topics
 
 import (
 	"fmt"
+	"path"
 	"strings"
 
 	"sluice/internal/metadata"
@@ -44,7 +45,11 @@ func (m *Manager) EnsureInternal(name string, partitions int32, configs map[stri
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	rec := metadata.Record{Type: metadata.RecCreateTopic, Topic: name, TopicID: newTopicID(), Partitions: partitions, Configs: ptrs(configs)}
+	id, err := m.internalTopicID(name, partitions)
+	if err != nil {
+		return nil, err
+	}
+	rec := metadata.Record{Type: metadata.RecCreateTopic, Topic: name, TopicID: id, Partitions: partitions, Configs: ptrs(configs)}
 	if err := m.store.Commit(rec); err != nil {
 		return nil, err
 	}
@@ -55,6 +60,27 @@ func (m *Manager) EnsureInternal(name string, partitions int32, configs map[stri
 	m.publish(name, t)
 	m.cfg.Logger.Info("topics: created internal topic", "topic", name, "partitions", partitions)
 	return t, nil
+}
+
+// internalTopicID returns the id for an internal topic the catalog does not
+// name: a new one, or, when its directories are on disk (the catalog was
+// lost or recovered without the topic's record), the id they carry, so
+// that the broker's own state is found again rather than left aside.
+func (m *Manager) internalTopicID(name string, partitions int32) (metadata.TopicID, error) {
+	pm, ok, err := readPartitionMeta(m.fs, m.partitionDir(name, 0))
+	if err != nil {
+		return metadata.TopicID{}, err
+	}
+	if !ok || pm.Topic != name {
+		return newTopicID(), m.checkDirsFree(name, 0, partitions)
+	}
+	var deleted bool
+	m.store.Read(func(s *metadata.State) { _, deleted = s.DeletedTopic(pm.TopicID) })
+	if deleted {
+		return metadata.TopicID{}, fmt.Errorf("topics: %s holds the id of a deleted topic", m.partitionDir(name, 0))
+	}
+	m.cfg.Logger.Warn("topics: registering the internal topic found on disk again", "topic", name, "id", pm.TopicID.String())
+	return pm.TopicID, nil
 }
 
 // CreateRequest is a topic to create.
@@ -91,6 +117,9 @@ func (m *Manager) Create(r CreateRequest) (*Topic, error) {
 	defer m.mu.Unlock()
 	if m.Get(r.Name) != nil {
 		return nil, fmt.Errorf("%w: %q", ErrTopicExists, r.Name)
+	}
+	if err := m.checkDirsFree(r.Name, 0, r.Partitions); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrTopicExists, err)
 	}
 	if r.ValidateOnly {
 		return nil, nil
@@ -131,8 +160,11 @@ func ptrs(m map[string]string) map[string]*string {
 	return out
 }
 
-// Delete deletes a topic: the catalog record first, then its partitions
-// are closed and their directories removed.
+// Delete deletes a topic: the catalog record first; then its partitions
+// are closed, their directories renamed with the deletion mark (so a topic
+// created again under the name starts empty) and removed. A crash at any
+// step is finished at the next start, which removes only directories whose
+// partition.metadata names the deleted topic's id.
 func (m *Manager) Delete(name string) error {
 	if IsInternal(name) {
 		return fmt.Errorf("%w: %q is internal", ErrInvalidTopic, name)
@@ -147,15 +179,36 @@ func (m *Manager) Delete(name string) error {
 		return err
 	}
 	m.publish(name, nil)
+	var marked []string
 	for _, p := range t.Partitions {
 		if err := p.Close(); err != nil {
 			m.cfg.Logger.Warn("topics: closing a deleted partition", "topic", name, "partition", p.Index, "err", err)
 		}
-		if err := m.removeDir(m.partitionDir(name, p.Index)); err != nil {
+		dir, err := m.markDeleted(partitionDirName(name, p.Index), t.ID)
+		if err != nil {
+			return err
+		}
+		marked = append(marked, dir)
+	}
+	for _, dir := range marked {
+		if err := m.removeDir(path.Join(m.cfg.DataDir, dir)); err != nil {
 			return err
 		}
 	}
-	m.cfg.Logger.Info("topics: deleted", "topic", name)
+	m.cfg.Logger.Info("topics: deleted", "topic", name, "id", t.ID.String())
+	return nil
+}
+
+// checkDirsFree fails when a directory the named partitions would use is
+// already on disk: one the catalog does not name (left in place at start),
+// whose data a new topic must never pick up.
+func (m *Manager) checkDirsFree(topic string, from, to int32) error {
+	for i := from; i < to; i++ {
+		dir := m.partitionDir(topic, i)
+		if _, _, err := m.fs.Stat(dir); err == nil {
+			return fmt.Errorf("directory %s is on disk but not in the catalog; move it away to use this name", dir)
+		}
+	}
 	return nil
 }
 
@@ -172,6 +225,9 @@ func (m *Manager) CreatePartitions(name string, count int32, validateOnly bool) 
 	}
 	if count <= t.Topic.Partitions {
 		return fmt.Errorf("%w: topic has %d partitions, asked for %d", ErrInvalidPartitions, t.Topic.Partitions, count)
+	}
+	if err := m.checkDirsFree(name, t.Topic.Partitions, count); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidPartitions, err)
 	}
 	if validateOnly {
 		return nil

@@ -4,7 +4,8 @@
 //
 // Every admin change is committed to the catalog first and acted on
 // second, so after a crash the catalog is the truth: start-up opens the
-// partitions it names and removes directories it does not.
+// partitions it names, finishes the deletions it records, and leaves
+// everything else in place (see partitiondir.go and survey.go).
 package topics
 
 import (
@@ -14,8 +15,6 @@ import (
 	"log/slog"
 	"maps"
 	"path"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -44,6 +43,10 @@ type Config struct {
 	Defaults      map[string]string // broker-level topic config defaults (e.g. from flags)
 	Logger        *slog.Logger
 	Clock         func() time.Time
+	// RecoverCatalog opens a damaged catalog with the records before the
+	// damage (saving the damaged file) and registers again the topics
+	// whose partition directories it no longer names.
+	RecoverCatalog bool
 }
 
 // Topic is a live topic: its catalog entry, effective config and partitions.
@@ -75,7 +78,8 @@ func Open(fsys vfs.FS, cfg Config) (*Manager, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
-	store, err := metadata.OpenStore(fsys, path.Join(cfg.DataDir, catalogDir), cfg.Logger)
+	store, err := metadata.OpenStore(fsys, path.Join(cfg.DataDir, catalogDir),
+		metadata.Options{Recover: cfg.RecoverCatalog, Logger: cfg.Logger, Clock: cfg.Clock})
 	if err != nil {
 		return nil, err
 	}
@@ -119,6 +123,20 @@ func (m *Manager) ClusterID() string {
 }
 
 func (m *Manager) openAll() error {
+	var sv *survey
+	var err error
+	m.store.Read(func(s *metadata.State) { sv, err = m.surveyDataDir(s) })
+	if err != nil {
+		return err
+	}
+	if m.cfg.RecoverCatalog {
+		if err := m.adoptOrphans(sv); err != nil {
+			return err
+		}
+	}
+	if err := m.settle(sv); err != nil {
+		return err
+	}
 	var entries []metadata.Topic
 	m.store.Read(func(s *metadata.State) {
 		for _, n := range s.TopicNames() {
@@ -128,6 +146,11 @@ func (m *Manager) openAll() error {
 	})
 	live := map[string]*Topic{}
 	for _, e := range entries {
+		for i := range e.Partitions {
+			if dir := partitionDirName(e.Name, i); !sv.live[dir] {
+				m.cfg.Logger.Warn("topics: partition directory missing; creating it empty", "dir", dir, "topic", e.Name, "id", e.ID.String())
+			}
+		}
 		t, err := m.openTopic(e, 0)
 		if err != nil {
 			return err
@@ -135,7 +158,7 @@ func (m *Manager) openAll() error {
 		live[e.Name] = t
 	}
 	m.publishAll(live)
-	return m.removeOrphans(live)
+	return nil
 }
 
 // openTopic opens partitions [from, e.Partitions) of a topic; partitions
@@ -146,7 +169,7 @@ func (m *Manager) openTopic(e metadata.Topic, from int32) (*Topic, error) {
 		t.Partitions = append(t.Partitions, old.Partitions[:from]...)
 	}
 	for i := from; i < e.Partitions; i++ {
-		p, err := m.openPartition(e.Name, i, t.Config)
+		p, err := m.openPartition(e, i, t.Config)
 		if err != nil {
 			return nil, err
 		}
@@ -155,22 +178,36 @@ func (m *Manager) openTopic(e metadata.Topic, from int32) (*Topic, error) {
 	return t, nil
 }
 
-func (m *Manager) openPartition(topic string, i int32, tc metadata.TopicConfig) (*partition.Partition, error) {
+func (m *Manager) openPartition(e metadata.Topic, i int32, tc metadata.TopicConfig) (*partition.Partition, error) {
 	pc := m.partitionConfig(tc)
-	log, err := commitlog.Open(m.fs, m.partitionDir(topic, i), pc.Log)
+	dir := m.partitionDir(e.Name, i)
+	log, err := commitlog.Open(m.fs, dir, pc.Log)
 	if err != nil {
-		return nil, fmt.Errorf("open %s-%d: %w", topic, i, err)
+		return nil, fmt.Errorf("open %s-%d: %w", e.Name, i, err)
 	}
-	p, err := partition.Open(log, topic, i, pc, m.cfg.Clock)
+	if err := m.ensurePartitionMeta(dir, e, i); err != nil {
+		log.Close()
+		return nil, fmt.Errorf("open %s-%d: %w", e.Name, i, err)
+	}
+	p, err := partition.Open(log, e.Name, i, pc, m.cfg.Clock)
 	if err != nil {
 		log.Close()
-		return nil, fmt.Errorf("open %s-%d: %w", topic, i, err)
+		return nil, fmt.Errorf("open %s-%d: %w", e.Name, i, err)
 	}
 	return p, nil
 }
 
+// ensurePartitionMeta writes the directory's partition.metadata if it
+// has none yet. The survey has already checked any existing one.
+func (m *Manager) ensurePartitionMeta(dir string, e metadata.Topic, i int32) error {
+	if _, ok, err := readPartitionMeta(m.fs, dir); ok || err != nil {
+		return err
+	}
+	return writePartitionMeta(m.fs, dir, partitionMeta{Topic: e.Name, TopicID: e.ID, Partition: i})
+}
+
 func (m *Manager) partitionDir(topic string, i int32) string {
-	return path.Join(m.cfg.DataDir, topic+"-"+strconv.Itoa(int(i)))
+	return path.Join(m.cfg.DataDir, partitionDirName(topic, i))
 }
 
 func (m *Manager) resolve(set map[string]string) metadata.TopicConfig {
@@ -200,38 +237,7 @@ func (m *Manager) partitionConfig(tc metadata.TopicConfig) partition.Config {
 	}
 }
 
-// removeOrphans deletes partition directories the catalog does not name:
-// the remains of a delete that a crash interrupted.
-func (m *Manager) removeOrphans(live map[string]*Topic) error {
-	names, err := m.fs.ReadDir(m.cfg.DataDir)
-	if err != nil {
-		return err
-	}
-	for _, n := range names {
-		if n == catalogDir || isLiveDir(live, n) {
-			continue
-		}
-		m.cfg.Logger.Warn("topics: removing directory of a deleted topic", "dir", n)
-		if err := m.removeDir(path.Join(m.cfg.DataDir, n)); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func isLiveDir(live map[string]*Topic, dir string) bool {
-	i := strings.LastIndexByte(dir, '-')
-	if i < 0 {
-		return false
-	}
-	t, ok := live[dir[:i]]
-	if !ok {
-		return false
-	}
-	n, err := strconv.Atoi(dir[i+1:])
-	return err == nil && n >= 0 && n < len(t.Partitions)
-}
-
+// removeDir removes a directory marked for deletion with its files.
 func (m *Manager) removeDir(dir string) error {
 	names, err := m.fs.ReadDir(dir)
 	if err != nil {

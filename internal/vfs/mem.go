@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 )
 
@@ -109,11 +111,15 @@ func (m *MemFS) Remove(name string) error {
 	return pathErr("remove", name, fs.ErrNotExist)
 }
 
-// Rename moves a file, replacing newname if it exists.
+// Rename moves a file, replacing newname if it exists, or a directory to a
+// name not in use. Like MkdirAll, a directory rename is durable at once.
 func (m *MemFS) Rename(oldname, newname string) error {
 	oldname, newname = clean(oldname), clean(newname)
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.dirs[oldname] {
+		return m.renameDirLocked(oldname, newname)
+	}
 	n := m.files[oldname]
 	if n == nil {
 		return &os.LinkError{Op: "rename", Old: oldname, New: newname, Err: fs.ErrNotExist}
@@ -123,6 +129,44 @@ func (m *MemFS) Rename(oldname, newname string) error {
 	}
 	delete(m.files, oldname)
 	m.files[newname] = n
+	return nil
+}
+
+// renameDirLocked moves a directory with everything below it, in the
+// current and the durable namespace. Requires m.mu.
+func (m *MemFS) renameDirLocked(oldname, newname string) error {
+	if !m.dirs[filepath.Dir(newname)] || m.dirs[newname] || m.files[newname] != nil {
+		return &os.LinkError{Op: "rename", Old: oldname, New: newname, Err: fs.ErrInvalid}
+	}
+	move := func(name string) (string, bool) {
+		if name == oldname {
+			return newname, true
+		}
+		if rest, ok := strings.CutPrefix(name, oldname+string(filepath.Separator)); ok {
+			return filepath.Join(newname, rest), true
+		}
+		return "", false
+	}
+	for _, ns := range []map[string]*memNode{m.files, m.durable} {
+		moved := map[string]*memNode{}
+		for name, n := range ns {
+			if to, ok := move(name); ok {
+				delete(ns, name)
+				moved[to] = n
+			}
+		}
+		maps.Copy(ns, moved)
+	}
+	var dirs []string
+	for d := range m.dirs {
+		if to, ok := move(d); ok {
+			delete(m.dirs, d)
+			dirs = append(dirs, to)
+		}
+	}
+	for _, d := range dirs {
+		m.dirs[d] = true
+	}
 	return nil
 }
 
