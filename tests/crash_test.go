@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -174,6 +175,9 @@ func TestTornTailRecovery(t *testing.T) {
 			cfg := b.Cfg
 			cfg.Logger = nil
 			b.Close()
+			// A torn tail is what a crash leaves: forget the clean shutdown,
+			// as a kill -9 or a power loss would.
+			forgetCleanShutdown(t, cfg.DataDir)
 
 			segs, _ := filepath.Glob(filepath.Join(cfg.DataDir, topic+"-0", "*.log"))
 			if len(segs) != 1 {
@@ -199,6 +203,72 @@ func TestTornTailRecovery(t *testing.T) {
 	}
 }
 
+func forgetCleanShutdown(t *testing.T, dataDir string) {
+	t.Helper()
+	if err := os.Remove(filepath.Join(dataDir, "__sluice_catalog", "clean-shutdown")); err != nil {
+		t.Fatalf("no clean-shutdown marker after a clean stop: %v", err)
+	}
+}
+
+// Damage that no crash can explain is refused, naming the segment file,
+// the byte and the reason, and the partition's directory is left
+// byte-identical: the last segment after a clean shutdown (everything was
+// synced), and a segment before the last after any stop (a segment is
+// synced before the next one is created).
+func TestSegmentDamageIsRefused(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		crashed bool
+		segment int    // which segment to damage: 0 first, -1 last
+		how     string // see damageFile
+		reason  string
+	}{
+		{"last segment after a clean shutdown", false, -1, "garble", "CRC"},
+		{"earlier segment after a crash", true, 0, "header", "batch length"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			b := brokertest.Start(t)
+			topic := topicName(t, "damage")
+			createTopic(t, newAdmin(t, b.Addr()), topic, 1, map[string]*string{"segment.bytes": sp("2048")})
+			cl := newClient(t, b.Addr(), kgo.DisableIdempotentWrite(), kgo.DefaultProduceTopic(topic))
+			for i := range 40 {
+				rec := &kgo.Record{Value: append(val(i), bytes.Repeat([]byte{'x'}, 200)...)}
+				if err := cl.ProduceSync(testCtx(t, 10*time.Second), rec).FirstErr(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			cl.Close()
+			cfg := b.Cfg
+			cfg.Logger = nil
+			b.Close()
+			if c.crashed {
+				forgetCleanShutdown(t, cfg.DataDir)
+			}
+			dir := filepath.Join(cfg.DataDir, topic+"-0")
+			segs, _ := filepath.Glob(filepath.Join(dir, "*.log"))
+			if len(segs) < 2 {
+				t.Fatalf("want several segments, have %v", segs)
+			}
+			seg := segs[len(segs)-1]
+			if c.segment >= 0 {
+				seg = segs[c.segment]
+			}
+			damageFile(t, seg, c.how)
+			before := treeOf(t, dir)
+			_, err := broker.Start(cfg)
+			if err == nil {
+				t.Fatal("the broker started on a damaged segment")
+			}
+			for _, want := range []string{seg, "at byte", c.reason, "nothing was changed"} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("refusal %q does not say %q", err, want)
+				}
+			}
+			sameTree(t, before, treeOf(t, dir))
+		})
+	}
+}
+
 func damageFile(t *testing.T, path, how string) {
 	t.Helper()
 	data, err := os.ReadFile(path)
@@ -210,6 +280,8 @@ func damageFile(t *testing.T, path, how string) {
 		data = data[:len(data)-3]
 	case "garble":
 		data[len(data)-2] ^= 0xff
+	case "header": // the first batch's length field
+		data[10] ^= 0x01
 	case "append-garbage":
 		data = append(data, []byte("not a batch at all, just bytes after the end")...)
 	}

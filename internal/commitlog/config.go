@@ -24,6 +24,10 @@ type Config struct {
 	// RetentionAge: delete segments whose newest timestamp is older than
 	// this. <0 unlimited; 0 => 7 days.
 	RetentionAge time.Duration
+	// CleanShutdown tells Open that the log was closed cleanly, every
+	// byte synced: nothing can be torn, so recovery cuts nothing and
+	// refuses a segment that does not read. Used only by Open.
+	CleanShutdown bool
 	// Logger: nil => discard. SetConfig keeps the logger given to Open.
 	Logger *slog.Logger
 }

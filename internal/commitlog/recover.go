@@ -13,7 +13,16 @@ import (
 
 // Open opens the log in dir, creating dir if missing, and recovers it:
 // index files that cannot be trusted are rebuilt, and the last segment is
-// validated batch by batch and cut at the first batch that fails.
+// validated batch by batch.
+//
+// What recovery may cut is only what a crash can have left unfinished:
+// the bytes after the last fsync, which all lie at the end of the last
+// segment (a segment is synced before the next one is created). So the
+// last segment is cut at the first batch that fails, unless
+// cfg.CleanShutdown says that everything was synced; a segment before the
+// last that does not read, or a last segment that does not read after a
+// clean shutdown, is damage: Open refuses with ErrCorrupt naming the file,
+// the position and the reason, and changes nothing.
 func Open(fsys vfs.FS, dir string, cfg Config) (*Log, error) {
 	cfg = cfg.withDefaults()
 	l := &Log{fsys: fsys, dir: dir, logger: cfg.Logger}
@@ -204,6 +213,9 @@ func (l *Log) recoverTail(s *segment, buf []byte) ([]byte, error) {
 	if err != nil {
 		return w.buf, err
 	}
+	if reason != nil && l.cfg.Load().CleanShutdown {
+		return w.buf, l.damaged(s, pos, next, reason)
+	}
 	if reason != nil {
 		if err := s.file.Truncate(pos); err != nil {
 			return w.buf, fmt.Errorf("commitlog: truncate torn tail of %s: %w", s.name, err)
@@ -223,8 +235,9 @@ func (l *Log) recoverTail(s *segment, buf []byte) ([]byte, error) {
 // loadSegment loads a segment before the last. Its index files are
 // trusted when well formed and consistent with the log, which is checked
 // by walking the batch headers after the last offset index entry; anything
-// else rebuilds them, and a segment whose headers do not hold up is
-// recovered like the last.
+// else rebuilds them. A segment whose headers do not hold up is damage,
+// refused: it was synced before the next segment was created, so no crash
+// can have torn it.
 func (l *Log) loadSegment(s *segment, buf []byte) ([]byte, error) {
 	fileSize, err := s.file.Size()
 	if err != nil {
@@ -238,33 +251,10 @@ func (l *Log) loadSegment(s *segment, buf []byte) ([]byte, error) {
 		offErr = offsetIndex(off).check(fileSize)
 	}
 	if offErr == nil {
-		s.adoptIndexes(offsetIndex(off), nil)
-		tail := walker{s: s, end: fileSize, buf: buf}
-		var rel uint32
-		if n := s.offsetEntries(); n > 0 {
-			rel, _ = s.offIdx.entry(n - 1)
+		var loaded bool
+		if buf, loaded, offErr = l.loadWithIndexes(s, off, fileSize, buf); loaded {
+			return buf, offErr
 		}
-		pos, next, reason, err := tail.walk(s.lastIndexedPos, s.base+int64(rel))
-		buf = tail.buf
-		if err != nil {
-			return buf, err
-		}
-		if reason != nil {
-			return l.recoverTail(s, buf)
-		}
-		ts, tsErr := l.readIndexFile(s.base, timeIndexSuffix)
-		if tsErr == nil {
-			tsErr = timeIndex(ts).check(next - s.base)
-		}
-		if tsErr == nil {
-			s.adoptIndexes(offsetIndex(off), timeIndex(ts))
-			s.size.Store(pos)
-			s.next.Store(next)
-			s.synced.Store(pos)
-			s.indexOnDisk = true
-			return buf, nil
-		}
-		offErr = fmt.Errorf("time index: %w", tsErr)
 	}
 	l.logger.Info("commitlog: rebuilding index", "dir", l.dir, "segment", s.name, "reason", offErr.Error())
 	s.resetIndexes()
@@ -275,7 +265,7 @@ func (l *Log) loadSegment(s *segment, buf []byte) ([]byte, error) {
 		return buf, err
 	}
 	if reason != nil {
-		return l.recoverTail(s, buf)
+		return buf, l.damaged(s, pos, next, reason)
 	}
 	s.size.Store(pos)
 	s.next.Store(next)
@@ -284,6 +274,46 @@ func (l *Log) loadSegment(s *segment, buf []byte) ([]byte, error) {
 		l.logger.Warn("commitlog: writing index files", "dir", l.dir, "segment", s.name, "err", err)
 	}
 	return buf, nil
+}
+
+// loadWithIndexes trusts a segment's index files when the batch headers
+// after the last offset index entry walk cleanly to the end of the file
+// and the time index fits. loaded reports success; otherwise err says why
+// the indexes must be rebuilt (a failed read is returned with loaded set).
+func (l *Log) loadWithIndexes(s *segment, off []byte, fileSize int64, buf []byte) (_ []byte, loaded bool, err error) {
+	s.adoptIndexes(offsetIndex(off), nil)
+	tail := walker{s: s, end: fileSize, buf: buf}
+	var rel uint32
+	if n := s.offsetEntries(); n > 0 {
+		rel, _ = s.offIdx.entry(n - 1)
+	}
+	pos, next, reason, err := tail.walk(s.lastIndexedPos, s.base+int64(rel))
+	if err != nil {
+		return tail.buf, true, err
+	}
+	if reason != nil {
+		return tail.buf, false, fmt.Errorf("offset index disagrees with the log at byte %d: %v", pos, reason)
+	}
+	ts, err := l.readIndexFile(s.base, timeIndexSuffix)
+	if err == nil {
+		err = timeIndex(ts).check(next - s.base)
+	}
+	if err != nil {
+		return tail.buf, false, fmt.Errorf("time index: %w", err)
+	}
+	s.adoptIndexes(offsetIndex(off), timeIndex(ts))
+	s.size.Store(pos)
+	s.next.Store(next)
+	s.synced.Store(pos)
+	s.indexOnDisk = true
+	return tail.buf, true, nil
+}
+
+// damaged reports bytes that were synced, and so acknowledged, but no
+// longer read as batches. Nothing is cut: the operator decides.
+func (l *Log) damaged(s *segment, pos, offset int64, reason error) error {
+	return fmt.Errorf("%w: %s at byte %d (offset %d): %v; it was synced before, so it is not a torn write, and nothing was changed",
+		ErrCorrupt, filepath.Join(l.dir, s.name), pos, offset, reason)
 }
 
 func (s *segment) offsetEntries() int {

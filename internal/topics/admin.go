@@ -204,9 +204,9 @@ func (m *Manager) Delete(name string) error {
 // whose data a new topic must never pick up.
 func (m *Manager) checkDirsFree(topic string, from, to int32) error {
 	for i := from; i < to; i++ {
-		dir := m.partitionDir(topic, i)
-		if _, _, err := m.fs.Stat(dir); err == nil {
-			return fmt.Errorf("directory %s is on disk but not in the catalog; move it away to use this name", dir)
+		dir := partitionDirName(topic, i)
+		if _, _, err := m.fs.Stat(path.Join(m.cfg.DataDir, dir)); err == nil {
+			return fmt.Errorf("directory %s of the data dir is not in the catalog; move it away to use this name", dir)
 		}
 	}
 	return nil

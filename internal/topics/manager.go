@@ -63,6 +63,10 @@ type Manager struct {
 	fs    vfs.FS
 	store *metadata.Store
 
+	// cleanStart: the previous run shut down cleanly, so recovery treats
+	// any unreadable batch as damage (see shutdown.go). Only during Open.
+	cleanStart bool
+
 	mu     sync.Mutex                                  // serializes admin changes
 	topics atomic.Pointer[map[string]*Topic]           // copy-on-write snapshot for readers
 	byID   atomic.Pointer[map[metadata.TopicID]*Topic] // the same topics by id (Fetch v13+)
@@ -86,10 +90,19 @@ func Open(fsys vfs.FS, cfg Config) (*Manager, error) {
 	m := &Manager{cfg: cfg, fs: fsys, store: store}
 	m.publishAll(map[string]*Topic{})
 	if err := m.ensureClusterID(); err != nil {
+		store.Close()
+		return nil, err
+	}
+	if m.cleanStart, err = m.cleanShutdownMarked(); err != nil {
+		store.Close()
 		return nil, err
 	}
 	if err := m.openAll(); err != nil {
-		m.Close()
+		m.close(false)
+		return nil, err
+	}
+	if err := m.unmarkCleanShutdown(); err != nil {
+		m.close(false)
 		return nil, err
 	}
 	return m, nil
@@ -222,6 +235,7 @@ func (m *Manager) resolve(set map[string]string) metadata.TopicConfig {
 func (m *Manager) partitionConfig(tc metadata.TopicConfig) partition.Config {
 	return partition.Config{
 		Log: commitlog.Config{
+			CleanShutdown:  m.cleanStart,
 			SegmentBytes:   tc.SegmentBytes,
 			SegmentAge:     time.Duration(tc.SegmentMs) * time.Millisecond,
 			RetentionBytes: tc.RetentionBytes,
@@ -297,7 +311,12 @@ func (m *Manager) publishAll(byName map[string]*Topic) {
 }
 
 // Close closes every partition and the catalog.
-func (m *Manager) Close() error {
+func (m *Manager) Close() error { return m.close(true) }
+
+// close closes every partition and the catalog; with markClean, and when
+// every partition closed (synced) without error, it records a clean
+// shutdown for the next start.
+func (m *Manager) close(markClean bool) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var errs []error
@@ -305,6 +324,9 @@ func (m *Manager) Close() error {
 		for _, p := range t.Partitions {
 			errs = append(errs, p.Close())
 		}
+	}
+	if err := errors.Join(errs...); err == nil && markClean {
+		errs = append(errs, m.markCleanShutdown())
 	}
 	errs = append(errs, m.store.Close())
 	return errors.Join(errs...)
