@@ -7,6 +7,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"sluice/internal/metadata"
@@ -220,5 +221,65 @@ func TestPartitionDirNames(t *testing.T) {
 	}
 	if _, ok := parseDeletionDir("a-3.nothex-delete"); ok {
 		t.Fatal("parsed a mark without an id")
+	}
+}
+
+// A crash at every file-system step of a delete (power loss: only synced
+// bytes and names survive) leaves, after the next start, either the whole
+// topic with all its records or no trace of it; a topic created again
+// under the name is always empty.
+func TestCrashAtEveryStepOfADelete(t *testing.T) {
+	var kept, gone bool
+	for step := 1; ; step++ {
+		mem := vfs.NewMem()
+		var crashed *vfs.MemFS
+		var mu sync.Mutex
+		n, armed := 0, false
+		fsys := vfs.NewErrorFS(mem, func(op, name string) error {
+			mu.Lock()
+			defer mu.Unlock()
+			if armed {
+				if n++; n == step {
+					crashed = mem.CrashClone()
+				}
+			}
+			return nil
+		})
+		m := mustOpen(t, fsys)
+		create(t, m, "t")
+		produce(t, m, "t", 3)
+		mu.Lock()
+		armed = true
+		mu.Unlock()
+		if err := m.Delete("t"); err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		armed = false
+		mu.Unlock()
+		m.Close()
+		if crashed == nil {
+			if !kept || !gone {
+				t.Fatalf("over %d steps: topic kept at some %v, gone at some %v; want both", step-1, kept, gone)
+			}
+			return // every step was crashed at
+		}
+		m = mustOpen(t, crashed)
+		if tp := m.Get("t"); tp != nil {
+			if hw := tp.Partitions[0].HighWatermark(); hw != 3 {
+				t.Fatalf("step %d: topic kept with %d records, want 3", step, hw)
+			}
+			kept = true
+		} else {
+			gone = true
+			if left := entries(t, crashed); slices.ContainsFunc(left, func(d string) bool { return strings.HasPrefix(d, "t-0") }) {
+				t.Fatalf("step %d: deleted topic left %v", step, left)
+			}
+			create(t, m, "t")
+			if hw := m.Partition("t", 0).HighWatermark(); hw != 0 {
+				t.Fatalf("step %d: re-created topic holds %d records", step, hw)
+			}
+		}
+		m.Close()
 	}
 }
