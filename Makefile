@@ -9,7 +9,8 @@ FUZZ_TARGETS := \
 	./internal/commitlog:FuzzRecover \
 	./internal/producerstate:FuzzRestore \
 	./internal/producerstate:FuzzCheckApply \
-	./internal/metadata:FuzzCatalog
+	./internal/metadata:FuzzCatalog \
+	./internal/txn:FuzzDecodeRecord
 
 .PHONY: build test unit fuzz serve bench
 
