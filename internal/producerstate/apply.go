@@ -9,10 +9,20 @@ func (s *State) Apply(b Batch) {
 	if !b.idempotent() {
 		return
 	}
-	e, ok := s.producers[b.ProducerID]
-	if !ok {
-		e = &entry{epoch: b.Epoch}
-		s.producers[b.ProducerID] = e
-	}
+	e := s.entryFor(b.ProducerID, b.Epoch)
 	e.add(metaOf(b), b.Epoch)
+	if b.Transactional && e.txnFirst == noOffset {
+		e.txnFirst = b.FirstOffset
+		s.open[b.ProducerID] = b.FirstOffset
+	}
+}
+
+// entryFor returns the producer's entry, creating an empty one.
+func (s *State) entryFor(pid int64, epoch int16) *entry {
+	e, ok := s.producers[pid]
+	if !ok {
+		e = &entry{epoch: epoch, txnFirst: noOffset, coordinatorEpoch: -1}
+		s.producers[pid] = e
+	}
+	return e
 }

@@ -14,8 +14,8 @@ type Batch struct {
 	FirstOffset, LastOffset int64
 	// MaxTimestamp is the batch's time in ms, used for expiry.
 	MaxTimestamp int64
-	// Transactional is recorded for the transactions work to come; no
-	// transaction rule uses it yet.
+	// Transactional marks a batch of a transaction: its producer's
+	// transaction is open from the first such batch until a marker.
 	Transactional bool
 }
 

@@ -41,6 +41,11 @@ func (s *State) Check(b Batch, produceVersion int16) Verdict {
 	if code := checkEpoch(e, b); code != 0 {
 		return rejected(code)
 	}
+	if e != nil && !b.Transactional && e.txnFirst != noOffset {
+		// A producer with an open transaction writes only inside it
+		// (Kafka's "Expected transactional write" check).
+		return rejected(kerr.InvalidTxnState.Code)
+	}
 	if code := checkSequence(e, b); code != 0 {
 		return rejected(code)
 	}

@@ -6,9 +6,10 @@ type Producer struct {
 	Epoch         int16
 	LastSequence  int32
 	LastTimestamp int64
-	// CoordinatorEpoch is -1 until transaction markers are tracked.
+	// CoordinatorEpoch is the last marker's, -1 before any.
 	CoordinatorEpoch int32
-	// CurrentTxnStartOffset is -1 until transactions are tracked.
+	// CurrentTxnStartOffset is the first offset of the producer's open
+	// transaction, -1 when none.
 	CurrentTxnStartOffset int64
 }
 
@@ -23,8 +24,8 @@ func (s *State) Producers() []Producer {
 			Epoch:                 e.epoch,
 			LastSequence:          e.lastSeq(),
 			LastTimestamp:         e.lastTimestamp,
-			CoordinatorEpoch:      -1,
-			CurrentTxnStartOffset: -1,
+			CoordinatorEpoch:      e.coordinatorEpoch,
+			CurrentTxnStartOffset: e.txnFirst,
 		})
 	}
 	return out

@@ -7,11 +7,17 @@ package producerstate
 // ProducerStateEntry.NUM_BATCHES_TO_RETAIN).
 const batchesToRetain = 5
 
-// entry is one producer's state (Kafka's ProducerStateEntry). It always holds
-// at least one batch: it is created by the Apply of one.
+// entry is one producer's state (Kafka's ProducerStateEntry). It holds the
+// producer's last batches; none when a marker with a new epoch was the last
+// thing the producer did here.
 type entry struct {
 	epoch         int16
 	lastTimestamp int64
+	// txnFirst is the first offset of the producer's open transaction in
+	// this partition, noOffset when none (Kafka's currentTxnFirstOffset).
+	txnFirst int64
+	// coordinatorEpoch is the one of the last marker, -1 before any.
+	coordinatorEpoch int32
 	// batches are the last appended batches, oldest first.
 	batches []batchMeta
 }

@@ -6,13 +6,15 @@ package producerstate
 // ProducerStateManager.isProducerExpired (currentTimeMs - lastTimestamp >=
 // producer.id.expiration.ms).
 //
-// Kafka also keeps a producer with an open transaction; transactions are not
-// tracked yet, so Transactional does not protect a producer here.
+// A producer with an open transaction is kept, as in Kafka: its
+// transaction still holds back the last stable offset until a marker
+// closes it.
 func (s *State) Expire(nowMs int64) []int64 {
 	limit := s.cfg.expirationMs()
 	var expired []int64
 	for _, id := range s.sortedIDs() {
-		if idleAtLeast(nowMs, s.producers[id].lastTimestamp, limit) {
+		e := s.producers[id]
+		if e.txnFirst == noOffset && idleAtLeast(nowMs, e.lastTimestamp, limit) {
 			delete(s.producers, id)
 			expired = append(expired, id)
 		}

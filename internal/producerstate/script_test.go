@@ -32,6 +32,10 @@ import (
 //	snapshot offset=N            takes a snapshot; prints its size
 //	restore                      replaces the state with Restore(last snapshot),
 //	                             printing MISMATCH if it differs from the saved one
+//	marker pid= epoch= offset= commit|abort [coord=] [ts=]
+//	                             CheckMarker, then ApplyMarker; prints the
+//	                             transaction it ended
+//	unstable                     prints FirstUnstableOffset
 var update = flag.Bool("update", false, "rewrite testdata/*.txt with the actual output")
 
 func TestScripts(t *testing.T) {
@@ -130,6 +134,13 @@ func (r *runner) run(pos, line string) []string {
 		return []string{fmt.Sprintf("snapshot bytes=%d", len(r.saved))}
 	case "restore":
 		return r.restore()
+	case "marker":
+		return r.marker(args)
+	case "unstable":
+		if off, ok := r.state.FirstUnstableOffset(); ok {
+			return []string{fmt.Sprintf("first unstable offset=%d", off)}
+		}
+		return []string{"none open"}
 	}
 	r.t.Fatalf("%s: unknown command %q", pos, fields[0])
 	return nil
@@ -154,6 +165,26 @@ func (r *runner) append(args args, check, apply bool) []string {
 		return nil
 	}
 	return []string{fmt.Sprintf("ok offsets=%d..%d", b.FirstOffset, b.LastOffset)}
+}
+
+func (r *runner) marker(a args) []string {
+	m := Marker{ProducerID: a.required("pid"), Epoch: int16(a.int("epoch", 0)), Offset: a.required("offset"),
+		Commit: a.vals["commit"] == "true", CoordinatorEpoch: int32(a.int("coord", 0)), Timestamp: a.int("ts", 0)}
+	if a.vals["commit"] == a.vals["abort"] {
+		a.t.Fatalf("%s: marker needs commit or abort", a.pos)
+	}
+	if code := r.state.CheckMarker(m); code != 0 {
+		return []string{kerr.ErrorForCode(code).(*kerr.Error).Message}
+	}
+	c, ok := r.state.ApplyMarker(m)
+	if !ok {
+		return []string{"ok, no open transaction"}
+	}
+	what := "committed"
+	if c.Aborted {
+		what = "aborted"
+	}
+	return []string{fmt.Sprintf("ok %s pid=%d offsets=%d..%d", what, c.ProducerID, c.FirstOffset, c.LastOffset)}
 }
 
 func (r *runner) restore() []string {
@@ -201,7 +232,14 @@ func dump(s *State) []string {
 			}
 			bs = append(bs, b)
 		}
-		out = append(out, fmt.Sprintf("pid=%d epoch=%d lastts=%d [%s]", id, e.epoch, e.lastTimestamp, strings.Join(bs, " ")))
+		line := fmt.Sprintf("pid=%d epoch=%d lastts=%d [%s]", id, e.epoch, e.lastTimestamp, strings.Join(bs, " "))
+		if e.txnFirst != noOffset {
+			line += fmt.Sprintf(" txn@%d", e.txnFirst)
+		}
+		if e.coordinatorEpoch != -1 {
+			line += fmt.Sprintf(" coord=%d", e.coordinatorEpoch)
+		}
+		out = append(out, line)
 	}
 	return out
 }

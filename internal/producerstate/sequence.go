@@ -7,6 +7,7 @@ import "math"
 const (
 	noEpoch    int16 = -1
 	noSequence int32 = -1
+	noOffset   int64 = -1
 )
 
 // lastSequence is the sequence of a batch's last record. Sequences are

@@ -6,9 +6,9 @@ import (
 	"hash/crc32"
 )
 
-// Snapshot format, version 1. All integers big-endian.
+// Snapshot format, version 2. All integers big-endian.
 //
-//	version        u8   = 1
+//	version        u8   = 2
 //	crc            u32  CRC-32C (Castagnoli) of the version byte and of every
 //	                    byte after this field, to the end of the snapshot
 //	nextOffset     i64  the snapshot covers the log up to, not including, this
@@ -17,7 +17,9 @@ import (
 //	  producerID   i64  >= 0
 //	  epoch        i16
 //	  lastTimestamp i64
-//	  nbatches     u8   1..5
+//	  txnFirst     i64  first offset of the open transaction, -1 for none
+//	  coordEpoch   i32  coordinator epoch of the last marker, -1 for none
+//	  nbatches     u8   0..5 (0 only after a marker that bumped the epoch)
 //	  nbatches times, oldest first:
 //	    firstSeq, lastSeq         i32
 //	    firstOffset, lastOffset   i64
@@ -29,12 +31,16 @@ import (
 // any of its in-flight batches across a restart still gets its original
 // offsets, and a restored state equals the state that was saved.
 //
+// Version 1, written before transactions were tracked, is the same without
+// txnFirst and coordEpoch and with 1..5 batches; it is still read.
+//
 // The encoding is canonical (ids sorted, no padding, no trailing bytes), so one
 // state always encodes to the same bytes; the decoder rejects anything else.
 const (
-	snapshotVersion   uint8 = 1
+	snapshotVersion   uint8 = 2
 	headerSize              = 1 + 4 + 8 + 4
-	producerSize            = 8 + 2 + 8 + 1
+	producerSizeV1          = 8 + 2 + 8 + 1
+	producerSize            = producerSizeV1 + 8 + 4
 	batchSize               = 4 + 4 + 8 + 8 + 8 + 1
 	flagTransactional uint8 = 1
 )
@@ -64,6 +70,8 @@ func appendProducer(buf []byte, id int64, e *entry) []byte {
 	buf = putI64(buf, id)
 	buf = putI16(buf, e.epoch)
 	buf = putI64(buf, e.lastTimestamp)
+	buf = putI64(buf, e.txnFirst)
+	buf = putI32(buf, e.coordinatorEpoch)
 	buf = putU8(buf, uint8(len(e.batches)))
 	for _, m := range e.batches {
 		buf = appendBatch(buf, m)
@@ -106,7 +114,7 @@ func Restore(data []byte, cfg Config) (*State, int64, error) {
 	if err := verifyEnvelope(data); err != nil {
 		return nil, 0, fmt.Errorf("%w: %v", ErrCorruptSnapshot, err)
 	}
-	s, next, err := decodeBody(data[5:], cfg)
+	s, next, err := decodeBody(data[5:], data[0], cfg)
 	if err != nil {
 		return nil, 0, fmt.Errorf("%w: %v", ErrCorruptSnapshot, err)
 	}
@@ -118,7 +126,7 @@ func verifyEnvelope(data []byte) error {
 	if len(data) < headerSize {
 		return fmt.Errorf("%d bytes, shorter than the %d-byte header", len(data), headerSize)
 	}
-	if data[0] != snapshotVersion {
+	if data[0] != snapshotVersion && data[0] != 1 {
 		return fmt.Errorf("unknown version %d", data[0])
 	}
 	r := reader{b: data[1:5]}
@@ -128,22 +136,22 @@ func verifyEnvelope(data []byte) error {
 	return nil
 }
 
-func decodeBody(body []byte, cfg Config) (*State, int64, error) {
+func decodeBody(body []byte, version uint8, cfg Config) (*State, int64, error) {
 	r := reader{b: body}
 	next := r.i64()
 	count := r.u32()
 	if r.err != nil {
 		return nil, 0, r.err
 	}
-	// Every producer takes at least one record, so a count the remaining bytes
-	// cannot hold is rejected before anything is allocated for it.
-	if uint64(count) > uint64(len(r.b))/(producerSize+batchSize) {
+	// Every producer takes at least its fixed fields, so a count the
+	// remaining bytes cannot hold is rejected before anything is allocated.
+	if uint64(count) > uint64(len(r.b))/producerSizeV1 {
 		return nil, 0, fmt.Errorf("count %d does not fit in %d bytes", count, len(r.b))
 	}
 	s := New(cfg)
 	prev := int64(-1)
 	for i := uint32(0); i < count; i++ {
-		id, e, err := decodeProducer(&r)
+		id, e, err := decodeProducer(&r, version)
 		if err != nil {
 			return nil, 0, fmt.Errorf("producer %d: %w", i, err)
 		}
@@ -152,6 +160,9 @@ func decodeBody(body []byte, cfg Config) (*State, int64, error) {
 		}
 		prev = id
 		s.producers[id] = e
+		if e.txnFirst != noOffset {
+			s.open[id] = e.txnFirst
+		}
 	}
 	if len(r.b) != 0 {
 		return nil, 0, fmt.Errorf("%d trailing bytes", len(r.b))
@@ -159,15 +170,23 @@ func decodeBody(body []byte, cfg Config) (*State, int64, error) {
 	return s, next, nil
 }
 
-func decodeProducer(r *reader) (int64, *entry, error) {
+func decodeProducer(r *reader, version uint8) (int64, *entry, error) {
 	id := r.i64()
-	e := &entry{epoch: r.i16(), lastTimestamp: r.i64()}
+	e := &entry{epoch: r.i16(), lastTimestamp: r.i64(), txnFirst: noOffset, coordinatorEpoch: -1}
+	minBatches := 1
+	if version >= 2 {
+		e.txnFirst, e.coordinatorEpoch = r.i64(), r.i32()
+		minBatches = 0
+	}
 	n := int(r.u8())
 	if r.err != nil {
 		return 0, nil, r.err
 	}
-	if n < 1 || n > batchesToRetain {
-		return 0, nil, fmt.Errorf("%d batches, want 1..%d", n, batchesToRetain)
+	if n < minBatches || n > batchesToRetain {
+		return 0, nil, fmt.Errorf("%d batches, want %d..%d", n, minBatches, batchesToRetain)
+	}
+	if e.txnFirst < noOffset || e.coordinatorEpoch < -1 {
+		return 0, nil, fmt.Errorf("transaction start %d, coordinator epoch %d", e.txnFirst, e.coordinatorEpoch)
 	}
 	e.batches = make([]batchMeta, 0, batchesToRetain)
 	for j := 0; j < n; j++ {

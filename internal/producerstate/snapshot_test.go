@@ -104,7 +104,7 @@ func TestRestoreRejectsTrailingGarbage(t *testing.T) {
 
 func TestRestoreRejectsUnknownVersion(t *testing.T) {
 	data := New(Config{}).Snapshot(0)
-	for _, v := range []byte{0, 2, 255} {
+	for _, v := range []byte{0, 3, 255} {
 		c := bytes.Clone(data)
 		c[0] = v
 		putCRC(c) // a well-formed snapshot of a version we do not know
@@ -126,10 +126,13 @@ func TestRestoreRejectsMalformedBody(t *testing.T) {
 		b = putI64(b, 0)
 		return putU8(b, flags)
 	}
+	txnFirst := int64(-1)
 	producer := func(b []byte, id int64, nbatches int, flags uint8) []byte {
 		b = putI64(b, id)
 		b = putI16(b, 0)
 		b = putI64(b, 0)
+		b = putI64(b, txnFirst)
+		b = putI32(b, -1)
 		b = putU8(b, uint8(nbatches))
 		for i := 0; i < nbatches; i++ {
 			b = batch(b, flags)
@@ -150,20 +153,52 @@ func TestRestoreRejectsMalformedBody(t *testing.T) {
 		t.Fatalf("control case: %v", err)
 	}
 	cases := map[string][]byte{
-		"ids descending":   build(2, func(b []byte) []byte { return producer(producer(b, 2, 1, 0), 1, 1, 0) }),
-		"id repeated":      build(2, func(b []byte) []byte { return producer(producer(b, 1, 1, 0), 1, 1, 0) }),
-		"negative id":      build(1, func(b []byte) []byte { return producer(b, -1, 1, 0) }),
-		"no batches":       build(1, func(b []byte) []byte { return producer(producer(b, 1, 0, 0), 2, 1, 0) }),
-		"six batches":      build(1, func(b []byte) []byte { return producer(b, 1, 6, 0) }),
-		"unknown flag":     build(1, func(b []byte) []byte { return producer(b, 1, 1, 2) }),
-		"count too high":   build(2, func(b []byte) []byte { return producer(b, 1, 1, 0) }),
-		"count too low":    build(1, func(b []byte) []byte { return producer(producer(b, 1, 1, 0), 2, 1, 0) }),
-		"huge count":       build(1<<32-1, func(b []byte) []byte { return producer(b, 1, 1, 0) }),
-		"truncated record": build(2, func(b []byte) []byte { return producer(b, 1, 5, 0) }),
-		"trailing byte":    build(1, func(b []byte) []byte { return append(producer(b, 1, 1, 0), 0) }),
+		"ids descending":    build(2, func(b []byte) []byte { return producer(producer(b, 2, 1, 0), 1, 1, 0) }),
+		"id repeated":       build(2, func(b []byte) []byte { return producer(producer(b, 1, 1, 0), 1, 1, 0) }),
+		"negative id":       build(1, func(b []byte) []byte { return producer(b, -1, 1, 0) }),
+		"no batches, count": build(1, func(b []byte) []byte { return producer(producer(b, 1, 0, 0), 2, 1, 0) }),
+		"six batches":       build(1, func(b []byte) []byte { return producer(b, 1, 6, 0) }),
+		"unknown flag":      build(1, func(b []byte) []byte { return producer(b, 1, 1, 2) }),
+		"count too high":    build(2, func(b []byte) []byte { return producer(b, 1, 1, 0) }),
+		"count too low":     build(1, func(b []byte) []byte { return producer(producer(b, 1, 1, 0), 2, 1, 0) }),
+		"huge count":        build(1<<32-1, func(b []byte) []byte { return producer(b, 1, 1, 0) }),
+		"truncated record":  build(2, func(b []byte) []byte { return producer(b, 1, 5, 0) }),
+		"trailing byte":     build(1, func(b []byte) []byte { return append(producer(b, 1, 1, 0), 0) }),
 	}
+	txnFirst = -2
+	cases["transaction start below -1"] = build(1, func(b []byte) []byte { return producer(b, 1, 1, 0) })
 	for name, data := range cases {
 		wantCorrupt(t, name, data)
+	}
+}
+
+// A version-1 snapshot, written before transactions were tracked, is read:
+// no producer has an open transaction.
+func TestRestoreReadsVersion1(t *testing.T) {
+	b := putU8(nil, 1)
+	b = putU32(b, 0)
+	b = putI64(b, 40)
+	b = putU32(b, 1)
+	b = putI64(b, 7)   // producer id
+	b = putI16(b, 2)   // epoch
+	b = putI64(b, 100) // last timestamp
+	b = putU8(b, 1)
+	b = putI32(b, 0)
+	b = putI32(b, 4)
+	b = putI64(b, 30)
+	b = putI64(b, 34)
+	b = putI64(b, 100)
+	b = putU8(b, 0)
+	putCRC(b)
+	s, next, err := Restore(b, Config{})
+	if err != nil || next != 40 {
+		t.Fatalf("restore v1: %v, next %d", err, next)
+	}
+	if got := dump(s); !slices.Equal(got, []string{"pid=7 epoch=2 lastts=100 [seq=0..4@30..34/ts=100]"}) {
+		t.Fatalf("v1 state %q", got)
+	}
+	if _, open := s.FirstUnstableOffset(); open {
+		t.Fatal("a v1 snapshot opened a transaction")
 	}
 }
 

@@ -10,11 +10,26 @@ import (
 type State struct {
 	cfg       Config
 	producers map[int64]*entry
+	// open maps the producers with an open transaction to its first
+	// offset: the few entries the last stable offset depends on.
+	open map[int64]int64
 }
 
 // New returns an empty state.
 func New(cfg Config) *State {
-	return &State{cfg: cfg, producers: make(map[int64]*entry)}
+	return &State{cfg: cfg, producers: make(map[int64]*entry), open: make(map[int64]int64)}
+}
+
+// FirstUnstableOffset is the first offset of the oldest open transaction;
+// ok is false when none is open. The last stable offset is this, or the
+// high watermark when lower or when no transaction is open.
+func (s *State) FirstUnstableOffset() (offset int64, ok bool) {
+	for _, first := range s.open {
+		if !ok || first < offset {
+			offset, ok = first, true
+		}
+	}
+	return offset, ok
 }
 
 // Len is the number of producers with state.
