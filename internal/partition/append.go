@@ -75,6 +75,9 @@ func (p *Partition) appendBatch(b recordbatch.Batch, version int16) (AppendResul
 	res.BaseOffset, res.NextOffset = base, b.NextOffset()
 	if idempotent {
 		p.producers.Apply(producerBatch(b)) // after the append: state follows the log
+		if b.IsTransactional() {
+			p.trackTxnLocked(nil)
+		}
 	}
 	p.snapshotOnRollLocked()
 	return res, nil
@@ -147,6 +150,7 @@ func (p *Partition) advanceHW(to int64) {
 		return
 	}
 	p.hw = to
+	p.pruneDecidedLocked()
 	p.notifyLocked()
 }
 

@@ -102,6 +102,11 @@ type Partition struct {
 
 	hwMu     sync.Mutex
 	hw       int64
+	// openFirst is the first offset of the oldest open transaction, -1
+	// for none; undecided are transactions whose markers the HW has not
+	// passed yet (txn.go). Both written under p.mu and p.hwMu.
+	openFirst int64
+	undecided []decidedTxn
 	err      error // sticky storage error; guarded by hwMu
 	watchers map[chan<- struct{}]struct{}
 	closed   bool
@@ -127,6 +132,7 @@ func Open(log *commitlog.Log, topic string, index int32, cfg Config, clock func(
 	p := &Partition{
 		Topic: topic, Index: index, log: log, clock: clock, cfg: cfg, logger: cfg.Logger, fsyncInterval: cfg.FsyncInterval, fsync: cfg.Fsync,
 		hw:        log.NextOffset(),
+		openFirst: -1,
 		watchers:  map[chan<- struct{}]struct{}{},
 		flushReq:  make(chan struct{}, 1),
 		flushDone: make(chan struct{}),
@@ -135,6 +141,7 @@ func Open(log *commitlog.Log, topic string, index int32, cfg Config, clock func(
 	if err := p.loadProducers(cfg.FS); err != nil {
 		return nil, err
 	}
+	p.trackTxnLocked(nil)
 	p.segments = log.Segments()
 	go p.flusher()
 	return p, nil

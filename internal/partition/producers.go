@@ -109,7 +109,7 @@ func (p *Partition) replayProducers(from int64) error {
 		for len(data) > 0 {
 			b := recordbatch.Batch(data[:recordbatch.Size(data)])
 			if b.ProducerID() >= 0 && b.NextOffset() > from {
-				p.producers.Apply(producerBatch(b))
+				p.replayBatch(b)
 			}
 			from = b.NextOffset()
 			data = data[len(b):]
@@ -117,6 +117,22 @@ func (p *Partition) replayProducers(from int64) error {
 		buf = data[:0]
 	}
 	return nil
+}
+
+// replayBatch applies one logged batch to producer state: a marker ends
+// its producer's transaction, any other batch is recorded.
+func (p *Partition) replayBatch(b recordbatch.Batch) {
+	if !b.IsControl() {
+		p.producers.Apply(producerBatch(b))
+		return
+	}
+	m, err := b.Marker()
+	if err != nil {
+		p.logger.Warn("partition: control batch without a marker; ignored", "topic", p.Topic, "partition", p.Index, "offset", b.BaseOffset(), "err", err)
+		return
+	}
+	p.producers.ApplyMarker(producerstate.Marker{ProducerID: m.ProducerID, Epoch: m.Epoch, Offset: b.BaseOffset(),
+		Commit: m.Commit, CoordinatorEpoch: m.CoordinatorEpoch, Timestamp: m.Timestamp})
 }
 
 // writeProducerSnapshot writes the state as of the log end, atomically: a

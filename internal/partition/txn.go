@@ -1,0 +1,122 @@
+package partition
+
+import (
+	"sluice/internal/producerstate"
+	"sluice/internal/recordbatch"
+)
+
+// Transactions in a partition (KIP-98).
+//
+// A producer's transaction is open here from its first transactional batch
+// until the coordinator's marker; producer state tracks it. The last
+// stable offset (LSO) is the first offset no read_committed consumer may
+// read past: the first offset of the oldest transaction not yet decided
+// below the high watermark, or the HW itself. A transaction whose marker
+// is appended but not yet below the HW still counts as undecided, so a
+// consumer never sees the data of a transaction whose decision a crash
+// could take away.
+//
+// The LSO only moves when the HW does (a marker only ever turns an open
+// transaction into an undecided one), so long polls at read_committed
+// wake with the HW watchers.
+
+// decidedTxn is a transaction whose marker is appended but may not yet be
+// below the HW.
+type decidedTxn struct {
+	first, marker int64
+}
+
+// LastStableOffset returns the offset below which every transaction is
+// decided and durable.
+func (p *Partition) LastStableOffset() int64 {
+	p.hwMu.Lock()
+	defer p.hwMu.Unlock()
+	return p.lsoLocked()
+}
+
+// lsoLocked requires p.hwMu.
+func (p *Partition) lsoLocked() int64 {
+	lso := p.hw
+	if p.openFirst >= 0 && p.openFirst < lso {
+		lso = p.openFirst
+	}
+	for _, d := range p.undecided {
+		lso = min(lso, d.first)
+	}
+	return lso
+}
+
+// pruneDecidedLocked forgets the transactions whose markers the HW has
+// passed. Requires p.hwMu.
+func (p *Partition) pruneDecidedLocked() {
+	kept := p.undecided[:0]
+	for _, d := range p.undecided {
+		if d.marker >= p.hw {
+			kept = append(kept, d)
+		}
+	}
+	p.undecided = kept
+}
+
+// trackTxnLocked publishes the open transactions after producer state
+// changed, and records a transaction a marker just decided. Requires p.mu.
+func (p *Partition) trackTxnLocked(decided *decidedTxn) {
+	first, ok := p.producers.FirstUnstableOffset()
+	if !ok {
+		first = -1
+	}
+	p.hwMu.Lock()
+	p.openFirst = first
+	if decided != nil {
+		p.undecided = append(p.undecided, *decided)
+	}
+	p.hwMu.Unlock()
+}
+
+// AppendMarker writes a transaction marker (a control batch) for a
+// producer, ending its transaction here. A marker of an epoch older than
+// the producer's is refused with a ProducerError.
+func (p *Partition) AppendMarker(m recordbatch.ControlMarker) (AppendResult, error) {
+	res, err := p.appendMarker(m)
+	if err != nil {
+		return res, err
+	}
+	if p.fsync == FsyncAlways {
+		p.requestFlush()
+	} else {
+		p.advanceHW(res.NextOffset)
+	}
+	return res, nil
+}
+
+func (p *Partition) appendMarker(m recordbatch.ControlMarker) (AppendResult, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	res := AppendResult{LogAppendTime: -1}
+	if err := p.Err(); err != nil {
+		return res, err
+	}
+	pm := producerstate.Marker{ProducerID: m.ProducerID, Epoch: m.Epoch, Commit: m.Commit,
+		CoordinatorEpoch: m.CoordinatorEpoch, Timestamp: m.Timestamp}
+	if code := p.producers.CheckMarker(pm); code != 0 {
+		return res, &ProducerError{Code: code}
+	}
+	now := p.clock()
+	b := recordbatch.Batch(recordbatch.BuildControl(nil, m))
+	base := p.log.NextOffset()
+	b.SetBaseOffset(base)
+	b.SetLeaderEpoch(0)
+	if err := p.log.Append(b, now); err != nil {
+		p.fail(err)
+		return res, err
+	}
+	pm.Offset = base
+	var decided *decidedTxn
+	if c, ok := p.producers.ApplyMarker(pm); ok {
+		decided = &decidedTxn{first: c.FirstOffset, marker: c.LastOffset}
+	}
+	p.trackTxnLocked(decided)
+	p.snapshotOnRollLocked()
+	res.BaseOffset, res.NextOffset = base, b.NextOffset()
+	return res, nil
+}
