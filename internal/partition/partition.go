@@ -100,16 +100,16 @@ type Partition struct {
 	producers *producerstate.State // idempotent producers' sequences; guarded by mu
 	segments  int                  // the log's segment count at the last append; guarded by mu
 
-	hwMu     sync.Mutex
-	hw       int64
+	hwMu sync.Mutex
+	hw   int64
 	// openFirst is the first offset of the oldest open transaction, -1
 	// for none; undecided are transactions whose markers the HW has not
 	// passed yet (txn.go). Both written under p.mu and p.hwMu.
 	openFirst int64
 	undecided []decidedTxn
-	err      error // sticky storage error; guarded by hwMu
-	watchers map[chan<- struct{}]struct{}
-	closed   bool
+	err       error // sticky storage error; guarded by hwMu
+	watchers  map[chan<- struct{}]struct{}
+	closed    bool
 
 	flushReq  chan struct{} // buffered 1: a sync is wanted
 	flushDone chan struct{} // closed when the flusher exits
