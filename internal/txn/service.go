@@ -1,0 +1,317 @@
+package txn
+
+import (
+	"context"
+	"errors"
+	"hash/fnv"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+
+	"sluice/internal/partition"
+	"sluice/internal/recordbatch"
+)
+
+// ServiceConfig configures the transaction service. Zero values take the
+// documented defaults.
+type ServiceConfig struct {
+	Coordinator Config
+	// CoordinatorEpoch is written into every marker; with one broker it is
+	// fixed (replication will make it the transaction log's leader epoch).
+	CoordinatorEpoch int32
+	Logger           *slog.Logger
+	Clock            func() time.Time
+}
+
+func (c *ServiceConfig) setDefaults() {
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Clock == nil {
+		c.Clock = time.Now
+	}
+}
+
+// MarkerWriter writes one transaction marker to a partition and returns
+// once it is durable. The broker routes markers for the consumer-offsets
+// topic to the group service, which then applies or drops the
+// transaction's offsets.
+type MarkerWriter interface {
+	WriteMarker(ctx context.Context, tp TopicPartition, m recordbatch.ControlMarker) error
+}
+
+// Service is the thin loop around the Coordinator: it owns the lock, the
+// clock, the timer, the transaction log (the partitions of the internal
+// __transaction_state topic; an id maps to one by hash) and the writing of
+// markers.
+//
+// Ordering: a transition is decided under s.mu, appended to the id's log
+// partition, and applied to the coordinator only once durable; the reply
+// waits for that. For a Prepare transition the markers are written after
+// it is durable, in the background, and then the Complete transition.
+type Service struct {
+	cfg     ServiceConfig
+	parts   []*partition.Partition
+	markers MarkerWriter
+
+	mu    sync.Mutex
+	coord *Coordinator
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	bg     sync.WaitGroup
+	kick   chan struct{}
+}
+
+// NewService replays the transaction log, starts writing the markers of
+// every transaction found prepared, and starts the timer loop.
+func NewService(cfg ServiceConfig, parts []*partition.Partition, ids IDSource, markers MarkerWriter) (*Service, error) {
+	cfg.setDefaults()
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Service{cfg: cfg, parts: parts, markers: markers, coord: New(cfg.Coordinator, ids),
+		ctx: ctx, cancel: cancel, kick: make(chan struct{}, 1)}
+	for _, p := range parts {
+		if err := s.replay(p); err != nil {
+			cancel()
+			return nil, err
+		}
+	}
+	s.mu.Lock()
+	pending := s.coord.Recover()
+	s.mu.Unlock()
+	for _, m := range pending {
+		s.cfg.Logger.Info("txn: completing a transaction found prepared", "transactionalId", m.TxnID, "commit", m.Commit, "partitions", len(m.Partitions))
+		s.completeAsync(m)
+	}
+	s.bg.Add(1)
+	go s.loop()
+	return s, nil
+}
+
+// replay loads every record of one log partition, in order.
+func (s *Service) replay(p *partition.Partition) error {
+	off := p.StartOffset()
+	for off < p.HighWatermark() {
+		res, err := p.Read(off, 1<<20, nil)
+		if err != nil {
+			return err
+		}
+		if len(res.Records) == 0 {
+			return nil
+		}
+		for buf := res.Records; len(buf) > 0; {
+			b, err := recordbatch.Frame(buf)
+			if err != nil {
+				return err
+			}
+			var derr error
+			if err := b.EachRecord(func(_ int64, k, v []byte) bool {
+				var t Txn
+				if t, derr = DecodeRecord(k, v); derr == nil {
+					s.coord.Load(t)
+				}
+				return derr == nil
+			}); err != nil {
+				return err
+			}
+			if derr != nil {
+				return derr
+			}
+			off = b.NextOffset()
+			buf = buf[len(b):]
+		}
+	}
+	return nil
+}
+
+// partitionFor maps a transactional id to its log partition.
+func (s *Service) partitionFor(id string) *partition.Partition {
+	h := fnv.New32a()
+	h.Write([]byte(id))
+	return s.parts[h.Sum32()%uint32(len(s.parts))]
+}
+
+// Close stops the loop and waits for marker writing in progress; a
+// transaction left prepared is completed at the next start.
+func (s *Service) Close() {
+	s.cancel()
+	s.bg.Wait()
+}
+
+// run decides an event under the lock, makes its transition durable and
+// starts its markers. The returned outcome is the reply.
+func (s *Service) run(id string, decide func(now int64) Outcome) Outcome {
+	s.mu.Lock()
+	o := decide(s.cfg.Clock().UnixMilli())
+	s.mu.Unlock()
+	if o.Write == nil {
+		return o
+	}
+	// The durable wait is not bound to the request: once appended, the
+	// record may become durable and be replayed at the next start, so the
+	// coordinator must learn its fate, not forget it because a client left.
+	if err := s.persist(*o.Write); err != nil {
+		s.mu.Lock()
+		s.coord.Failed(id)
+		s.mu.Unlock()
+		s.cfg.Logger.Warn("txn: writing the transaction log failed", "transactionalId", id, "err", err)
+		return Outcome{Err: kerr.CoordinatorNotAvailable}
+	}
+	if o.Markers != nil {
+		s.completeAsync(o.Markers)
+	}
+	s.wake()
+	return o
+}
+
+// persist appends t's record to its log partition, waits until it is
+// durable, and applies it.
+func (s *Service) persist(t Txn) error {
+	key, value := EncodeRecord(t)
+	p := s.partitionFor(t.ID)
+	res, err := p.Append(recordbatch.Build(nil, []recordbatch.Record{{Key: key, Value: value}}, s.cfg.Clock().UnixMilli(), 0))
+	if err != nil {
+		return err
+	}
+	if err := p.WaitDurable(s.ctx, res.NextOffset); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.coord.Applied(t)
+	s.mu.Unlock()
+	return nil
+}
+
+// completeAsync writes a decided transaction's markers to every partition
+// in the background, then its Complete transition. A failure is retried
+// with backoff until it succeeds or the service closes: a decided
+// transaction must reach every partition.
+func (s *Service) completeAsync(m *Markers) {
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		for backoff := 100 * time.Millisecond; ; backoff = min(2*backoff, 5*time.Second) {
+			err := s.complete(m)
+			if err == nil || s.ctx.Err() != nil {
+				return
+			}
+			s.cfg.Logger.Warn("txn: writing markers failed; retrying", "transactionalId", m.TxnID, "err", err, "in", backoff.String())
+			select {
+			case <-s.ctx.Done():
+				return
+			case <-time.After(backoff):
+			}
+		}
+	}()
+}
+
+func (s *Service) complete(m *Markers) error {
+	cm := recordbatch.ControlMarker{ProducerID: m.ProducerID, Epoch: m.Epoch, Commit: m.Commit, CoordinatorEpoch: s.cfg.CoordinatorEpoch}
+	for _, tp := range m.Partitions {
+		cm.Timestamp = s.cfg.Clock().UnixMilli()
+		if err := s.markers.WriteMarker(s.ctx, tp, cm); err != nil {
+			return err
+		}
+	}
+	o := s.run(m.TxnID, func(now int64) Outcome { return s.coord.MarkersWritten(now, m.TxnID) })
+	if o.Err != nil && !errors.Is(o.Err, kerr.InvalidTxnState) {
+		return o.Err
+	}
+	return nil
+}
+
+func (s *Service) wake() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
+// loop runs timeouts and expiry at the coordinator's deadlines.
+func (s *Service) loop() {
+	defer s.bg.Done()
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		s.mu.Lock()
+		deadline := s.coord.NextDeadline()
+		s.mu.Unlock()
+		wait := time.Hour
+		if deadline >= 0 {
+			wait = max(time.Duration(deadline-s.cfg.Clock().UnixMilli())*time.Millisecond, 0)
+		}
+		timer.Reset(wait)
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-s.kick:
+		case <-timer.C:
+			s.tick()
+		}
+	}
+}
+
+// tick makes the coordinator's own transitions: timed-out transactions
+// aborted (and their producers fenced), idle ids forgotten.
+func (s *Service) tick() {
+	s.mu.Lock()
+	outs := s.coord.Tick(s.cfg.Clock().UnixMilli())
+	s.mu.Unlock()
+	for _, o := range outs {
+		if o.Write == nil {
+			continue
+		}
+		t := *o.Write
+		if t.State == PrepareAbort {
+			s.cfg.Logger.Info("txn: aborting a transaction past its timeout", "transactionalId", t.ID, "producerId", t.ProducerID, "timeoutMs", t.TimeoutMs)
+		}
+		if err := s.persist(t); err != nil {
+			s.mu.Lock()
+			s.coord.Failed(t.ID)
+			s.mu.Unlock()
+			continue
+		}
+		if o.Markers != nil {
+			s.completeAsync(o.Markers)
+		}
+	}
+}
+
+// InitProducerID handles InitProducerId with a transactional id.
+func (s *Service) InitProducerID(r InitRequest) Outcome {
+	return s.run(r.TxnID, func(now int64) Outcome { return s.coord.InitProducerID(now, r) })
+}
+
+// AddPartitions handles AddPartitionsToTxn, and AddOffsetsToTxn with the
+// group's offsets partition.
+func (s *Service) AddPartitions(id string, pid int64, epoch int16, tps []TopicPartition) Outcome {
+	return s.run(id, func(now int64) Outcome { return s.coord.AddPartitions(now, id, pid, epoch, tps) })
+}
+
+// Verify checks that partitions are in the producer's ongoing transaction.
+func (s *Service) Verify(id string, pid int64, epoch int16, tps []TopicPartition) *kerr.Error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.coord.Verify(id, pid, epoch, tps)
+}
+
+// EndTxn handles EndTxn.
+func (s *Service) EndTxn(r EndRequest) Outcome {
+	return s.run(r.TxnID, func(now int64) Outcome { return s.coord.EndTxn(now, r) })
+}
+
+// Describe returns the current state of ids (DescribeTransactions).
+func (s *Service) Describe(id string) (Txn, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.coord.Get(id)
+}
+
+// All returns every id's state (ListTransactions).
+func (s *Service) All() []Txn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.coord.All()
+}
