@@ -48,3 +48,27 @@ func (c *Coordinator) CommitAllowed(now time.Time, group, memberID string, insta
 	}
 	return errNone
 }
+
+// TxnCommitAllowed validates a TxnOffsetCommit (KIP-447): a request that
+// names a member or a generation must come from a current member of the
+// current generation, so a zombie consumer that was rebalanced away cannot
+// commit; one that names neither (older clients) is fenced only by its
+// producer epoch, which the offsets log checks.
+func (c *Coordinator) TxnCommitAllowed(group, memberID string, instanceID *string, generation int32) int16 {
+	g := c.groups[group]
+	if g == nil {
+		if memberID != "" || generation >= 0 {
+			return kerr.IllegalGeneration.Code
+		}
+		return errNone
+	}
+	if instanceID != nil || memberID != "" {
+		if code := g.validateMember(memberID, instanceID); code != errNone {
+			return code
+		}
+	}
+	if generation >= 0 && generation != g.generation {
+		return kerr.IllegalGeneration.Code
+	}
+	return errNone
+}

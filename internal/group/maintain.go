@@ -89,6 +89,13 @@ func (s *Service) snapshotIfLarge(i int) error {
 		return nil // small, or mostly live offsets: a snapshot would not shrink it much
 	}
 	s.mu.Lock()
+	if s.txnActiveLocked(i) {
+		// Offsets of an undecided transaction, or a decision not yet
+		// applied, live only in the log before the snapshot: keep it
+		// whole until they are settled. A later maintenance pass retries.
+		s.mu.Unlock()
+		return nil
+	}
 	if err := p.Roll(); err != nil {
 		s.mu.Unlock()
 		return err
@@ -122,6 +129,22 @@ func (s *Service) snapshotIfLarge(i int) error {
 	s.mu.Unlock()
 	s.cfg.Logger.Info("group: offsets snapshot", "partition", i, "from", start, "deletedSegments", n, "bytes", p.Size())
 	return err
+}
+
+// txnActiveLocked reports whether partition i has queued transactional
+// writes or groups with undecided transactional offsets. Requires s.mu.
+func (s *Service) txnActiveLocked(i int) bool {
+	for _, w := range s.applyQ[i] {
+		if w.txn != nil {
+			return true
+		}
+	}
+	for _, g := range s.offsets.pendingGroups() {
+		if s.partitionFor(g) == i {
+			return true
+		}
+	}
+	return false
 }
 
 // liveLocked returns the latest value of every offset of partition i's

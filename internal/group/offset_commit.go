@@ -14,7 +14,7 @@ type CommitOffset struct {
 	Metadata    *string
 }
 
-// CommitRequest is an OffsetCommit (or, later, a transactional commit).
+// CommitRequest is an OffsetCommit.
 type CommitRequest struct {
 	Group, MemberID string
 	InstanceID      *string
@@ -46,20 +46,7 @@ func (s *Service) Commit(req CommitRequest) (wait func(context.Context) []int16)
 	if code := s.coord.CommitAllowed(s.cfg.Clock(), req.Group, req.MemberID, req.InstanceID, req.Generation); code != 0 {
 		return fail(code)
 	}
-	now := s.cfg.Clock().UnixMilli()
-	var records []offsetRecord
-	for j, o := range req.Offsets {
-		meta := ""
-		if o.Metadata != nil {
-			meta = *o.Metadata
-		}
-		if len(meta) > s.cfg.MaxMetadataBytes {
-			codes[j] = kerr.OffsetMetadataTooLarge.Code
-			continue
-		}
-		records = append(records, offsetRecord{group: req.Group, tp: o.TopicPartition,
-			value: &Committed{Offset: o.Offset, LeaderEpoch: o.LeaderEpoch, Metadata: meta, CommitTime: now}})
-	}
+	records := s.offsetRecords(req, codes)
 	if len(records) == 0 {
 		return func(context.Context) []int16 { return codes }
 	}

@@ -25,6 +25,9 @@ type Committed struct {
 // records stand in the offsets log, so replaying the log rebuilds it.
 type Offsets struct {
 	groups map[string]map[TopicPartition]Committed
+	// pending holds, per producer id, the offsets of its undecided
+	// transaction (txn_offsets.go).
+	pending map[int64][]txnOffset
 }
 
 // NewOffsets returns an empty table.

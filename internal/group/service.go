@@ -86,6 +86,7 @@ type Service struct {
 type pendingWrite struct {
 	next    int64
 	records []offsetRecord
+	txn     *txnTag // nil for a plain commit
 }
 
 // NewService replays the offsets log and starts the timer loop.
@@ -136,12 +137,7 @@ func (s *Service) replay(p *partition.Partition) error {
 			if err != nil {
 				return err
 			}
-			if err := b.EachRecord(func(_ int64, k, v []byte) bool {
-				if r, err := decodeOffset(k, v); err == nil {
-					s.offsets.Apply(r.group, r.tp, r.value)
-				}
-				return true
-			}); err != nil {
+			if err := s.replayBatch(b); err != nil {
 				return err
 			}
 			off = b.NextOffset()
@@ -149,6 +145,32 @@ func (s *Service) replay(p *partition.Partition) error {
 		}
 	}
 	return nil
+}
+
+// replayBatch applies one batch of the offsets log, as applyWrite does
+// for a write of this run: a marker decides its producer's pending
+// offsets, a transactional batch's offsets are pending, others apply.
+// Records of other kinds are skipped.
+func (s *Service) replayBatch(b recordbatch.Batch) error {
+	if b.IsControl() {
+		m, err := b.Marker()
+		if err != nil {
+			return err
+		}
+		s.offsets.EndTxn(m.ProducerID, m.Commit)
+		return nil
+	}
+	return b.EachRecord(func(_ int64, k, v []byte) bool {
+		r, err := decodeOffset(k, v)
+		switch {
+		case err != nil:
+		case b.IsTransactional() && r.value != nil:
+			s.offsets.ApplyTxn(b.ProducerID(), r.group, r.tp, *r.value)
+		case !b.IsTransactional():
+			s.offsets.Apply(r.group, r.tp, r.value)
+		}
+		return true
+	})
 }
 
 // partitionFor maps a group to its offsets partition.
@@ -299,22 +321,34 @@ func (s *Service) applyDurableLocked(i int) {
 	hw := s.parts[i].HighWatermark()
 	q := s.applyQ[i]
 	for len(q) > 0 && q[0].next <= hw {
-		for _, r := range q[0].records {
-			s.offsets.Apply(r.group, r.tp, r.value)
-		}
+		s.applyWrite(q[0])
 		q = q[1:]
 	}
 	s.applyQ[i] = q
 }
 
+// applyWrite applies one durable write to the table. Requires s.mu.
+func (s *Service) applyWrite(w pendingWrite) {
+	switch {
+	case w.txn == nil:
+		for _, r := range w.records {
+			s.offsets.Apply(r.group, r.tp, r.value)
+		}
+	case w.txn.end:
+		s.offsets.EndTxn(w.txn.pid, w.txn.commit)
+	default:
+		for _, r := range w.records {
+			if r.value != nil {
+				s.offsets.ApplyTxn(w.txn.pid, r.group, r.tp, *r.value)
+			}
+		}
+	}
+}
+
 // appendLocked writes records to partition i and queues them for applying.
 // Requires s.mu.
 func (s *Service) appendLocked(i int, records []offsetRecord) (int64, error) {
-	recs := make([]recordbatch.Record, len(records))
-	for j, r := range records {
-		recs[j] = encodeOffset(r.group, r.tp, r.value)
-	}
-	raw := recordbatch.Build(nil, recs, s.cfg.Clock().UnixMilli(), 0)
+	raw := recordbatch.Build(nil, encodeOffsets(records), s.cfg.Clock().UnixMilli(), 0)
 	res, err := s.parts[i].Append(raw)
 	if err != nil {
 		return 0, err

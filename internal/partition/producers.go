@@ -122,6 +122,10 @@ func (p *Partition) replayProducers(from int64) error {
 // replayBatch applies one logged batch to producer state: a marker ends
 // its producer's transaction, any other batch is recorded.
 func (p *Partition) replayBatch(b recordbatch.Batch) {
+	if b.IsTransactional() && b.BaseSequence() < 0 && !b.IsControl() {
+		p.producers.ApplyTxnWrite(b.ProducerID(), b.ProducerEpoch(), b.BaseOffset(), b.MaxTimestamp())
+		return
+	}
 	if !b.IsControl() {
 		p.producers.Apply(producerBatch(b))
 		return

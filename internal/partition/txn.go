@@ -120,3 +120,45 @@ func (p *Partition) appendMarker(m recordbatch.ControlMarker) (AppendResult, err
 	res.BaseOffset, res.NextOffset = base, b.NextOffset()
 	return res, nil
 }
+
+// AppendTxnWrite appends a transactional batch the broker writes on a
+// producer's behalf (the offsets of a TxnOffsetCommit): b carries the
+// producer's id and epoch and no sequence; only the epoch is checked, so a
+// fenced producer's writes are refused with a ProducerError.
+func (p *Partition) AppendTxnWrite(b recordbatch.Batch) (AppendResult, error) {
+	res, err := p.appendTxnWrite(b)
+	if err != nil {
+		return res, err
+	}
+	if p.fsync == FsyncAlways {
+		p.requestFlush()
+	} else {
+		p.advanceHW(res.NextOffset)
+	}
+	return res, nil
+}
+
+func (p *Partition) appendTxnWrite(b recordbatch.Batch) (AppendResult, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	res := AppendResult{LogAppendTime: -1}
+	if err := p.Err(); err != nil {
+		return res, err
+	}
+	if code := p.producers.CheckEpoch(b.ProducerID(), b.ProducerEpoch()); code != 0 {
+		return res, &ProducerError{Code: code}
+	}
+	now := p.clock()
+	base := p.log.NextOffset()
+	b.SetBaseOffset(base)
+	b.SetLeaderEpoch(0)
+	if err := p.log.Append(b, now); err != nil {
+		p.fail(err)
+		return res, err
+	}
+	p.producers.ApplyTxnWrite(b.ProducerID(), b.ProducerEpoch(), base, b.MaxTimestamp())
+	p.trackTxnLocked(nil)
+	p.snapshotOnRollLocked()
+	res.BaseOffset, res.NextOffset = base, b.NextOffset()
+	return res, nil
+}

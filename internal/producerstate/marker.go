@@ -54,3 +54,28 @@ func (s *State) ApplyMarker(m Marker) (Completed, bool) {
 	delete(s.open, m.ProducerID)
 	return c, true
 }
+
+// CheckEpoch checks a batch the broker writes on a producer's behalf
+// inside its transaction (the offsets of TxnOffsetCommit): only the epoch
+// is checked, as such a batch carries no sequence (Kafka appends it as
+// the coordinator, not the client).
+func (s *State) CheckEpoch(pid int64, epoch int16) int16 {
+	if e := s.producers[pid]; e != nil && epoch < e.epoch {
+		return kerr.InvalidProducerEpoch.Code
+	}
+	return 0
+}
+
+// ApplyTxnWrite records such a batch at offset: it opens the producer's
+// transaction here if none is open, without touching its sequences.
+func (s *State) ApplyTxnWrite(pid int64, epoch int16, offset, timestamp int64) {
+	e := s.entryFor(pid, epoch)
+	if epoch != e.epoch {
+		e.epoch, e.batches = epoch, e.batches[:0]
+	}
+	e.lastTimestamp = timestamp
+	if e.txnFirst == noOffset {
+		e.txnFirst = offset
+		s.open[pid] = offset
+	}
+}

@@ -72,3 +72,16 @@ func (b Batch) Marker() (ControlMarker, error) {
 	}
 	return m, nil
 }
+
+// BuildTxn appends to dst an uncompressed transactional batch of records
+// written by the broker on behalf of producer pid at epoch (the offsets of
+// a TxnOffsetCommit): no sequence, as Kafka writes it.
+func BuildTxn(dst []byte, records []Record, ms int64, pid int64, epoch int16) []byte {
+	start := len(dst)
+	dst = Build(dst, records, ms, AttrTransactional)
+	b := Batch(dst[start:])
+	binary.BigEndian.PutUint64(b[offProducerID:], uint64(pid))
+	binary.BigEndian.PutUint16(b[offProducerEpoch:], uint16(epoch))
+	binary.BigEndian.PutUint32(b[offCRC:], b.ComputeCRC())
+	return dst
+}
