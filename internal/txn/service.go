@@ -140,48 +140,57 @@ func (s *Service) Close() {
 	s.bg.Wait()
 }
 
-// run decides an event under the lock, makes its transition durable and
-// starts its markers. The returned outcome is the reply.
-func (s *Service) run(id string, decide func(now int64) Outcome) Outcome {
+// run decides an event under the lock and appends its transition to the
+// log at once, so transitions reach the log in the order they were
+// decided. The returned wait makes the transition durable, applies it,
+// starts its markers, and gives the reply; handlers defer it so that the
+// connection reads on meanwhile.
+func (s *Service) run(id string, decide func(now int64) Outcome) (wait func() Outcome) {
 	s.mu.Lock()
-	o := decide(s.cfg.Clock().UnixMilli())
-	s.mu.Unlock()
-	if o.Write == nil {
-		return o
-	}
-	// The durable wait is not bound to the request: once appended, the
-	// record may become durable and be replayed at the next start, so the
-	// coordinator must learn its fate, not forget it because a client left.
-	if err := s.persist(*o.Write); err != nil {
-		s.mu.Lock()
-		s.coord.Failed(id)
-		s.mu.Unlock()
-		s.cfg.Logger.Warn("txn: writing the transaction log failed", "transactionalId", id, "err", err)
-		return Outcome{Err: kerr.CoordinatorNotAvailable}
-	}
-	if o.Markers != nil {
-		s.completeAsync(o.Markers)
-	}
-	s.wake()
-	return o
+	defer s.mu.Unlock()
+	return s.runLocked(id, decide(s.cfg.Clock().UnixMilli()))
 }
 
-// persist appends t's record to its log partition, waits until it is
-// durable, and applies it.
-func (s *Service) persist(t Txn) error {
+// runLocked appends a decided outcome's transition and returns run's
+// wait. Requires s.mu.
+func (s *Service) runLocked(id string, o Outcome) (wait func() Outcome) {
+	if o.Write == nil {
+		return func() Outcome { return o }
+	}
+	p, next, err := s.appendLocked(*o.Write)
+	return func() Outcome {
+		// The durable wait is not bound to the request: once appended,
+		// the record may be replayed at the next start, so the
+		// coordinator must learn its fate, not forget it because a
+		// client left.
+		if err == nil {
+			err = p.WaitDurable(s.ctx, next)
+		}
+		s.mu.Lock()
+		if err != nil {
+			s.coord.Failed(id)
+		} else {
+			s.coord.Applied(*o.Write)
+		}
+		s.mu.Unlock()
+		if err != nil {
+			s.cfg.Logger.Warn("txn: writing the transaction log failed", "transactionalId", id, "err", err)
+			return Outcome{Err: kerr.CoordinatorNotAvailable, ProducerID: -1, Epoch: -1}
+		}
+		if o.Markers != nil {
+			s.completeAsync(o.Markers)
+		}
+		s.wake()
+		return o
+	}
+}
+
+// appendLocked appends t's record to its log partition. Requires s.mu.
+func (s *Service) appendLocked(t Txn) (*partition.Partition, int64, error) {
 	key, value := EncodeRecord(t)
 	p := s.partitionFor(t.ID)
 	res, err := p.Append(recordbatch.Build(nil, []recordbatch.Record{{Key: key, Value: value}}, s.cfg.Clock().UnixMilli(), 0))
-	if err != nil {
-		return err
-	}
-	if err := p.WaitDurable(s.ctx, res.NextOffset); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	s.coord.Applied(t)
-	s.mu.Unlock()
-	return nil
+	return p, res.NextOffset, err
 }
 
 // completeAsync writes a decided transaction's markers to every partition
@@ -215,7 +224,7 @@ func (s *Service) complete(m *Markers) error {
 			return err
 		}
 	}
-	o := s.run(m.TxnID, func(now int64) Outcome { return s.coord.MarkersWritten(now, m.TxnID) })
+	o := s.run(m.TxnID, func(now int64) Outcome { return s.coord.MarkersWritten(now, m.TxnID) })()
 	if o.Err != nil && !errors.Is(o.Err, kerr.InvalidTxnState) {
 		return o.Err
 	}
@@ -258,35 +267,32 @@ func (s *Service) loop() {
 func (s *Service) tick() {
 	s.mu.Lock()
 	outs := s.coord.Tick(s.cfg.Clock().UnixMilli())
-	s.mu.Unlock()
+	var waits []func() Outcome
 	for _, o := range outs {
 		if o.Write == nil {
 			continue
 		}
-		t := *o.Write
-		if t.State == PrepareAbort {
-			s.cfg.Logger.Info("txn: aborting a transaction past its timeout", "transactionalId", t.ID, "producerId", t.ProducerID, "timeoutMs", t.TimeoutMs)
+		if o.Write.State == PrepareAbort {
+			s.cfg.Logger.Info("txn: aborting a transaction past its timeout", "transactionalId", o.Write.ID,
+				"producerId", o.Write.ProducerID, "timeoutMs", o.Write.TimeoutMs)
 		}
-		if err := s.persist(t); err != nil {
-			s.mu.Lock()
-			s.coord.Failed(t.ID)
-			s.mu.Unlock()
-			continue
-		}
-		if o.Markers != nil {
-			s.completeAsync(o.Markers)
-		}
+		waits = append(waits, s.runLocked(o.Write.ID, o))
+	}
+	s.mu.Unlock()
+	for _, w := range waits {
+		w()
 	}
 }
 
-// InitProducerID handles InitProducerId with a transactional id.
-func (s *Service) InitProducerID(r InitRequest) Outcome {
+// InitProducerID handles InitProducerId with a transactional id. The
+// decision is taken now; the returned wait gives the reply once durable.
+func (s *Service) InitProducerID(r InitRequest) func() Outcome {
 	return s.run(r.TxnID, func(now int64) Outcome { return s.coord.InitProducerID(now, r) })
 }
 
 // AddPartitions handles AddPartitionsToTxn, and AddOffsetsToTxn with the
 // group's offsets partition.
-func (s *Service) AddPartitions(id string, pid int64, epoch int16, tps []TopicPartition) Outcome {
+func (s *Service) AddPartitions(id string, pid int64, epoch int16, tps []TopicPartition) func() Outcome {
 	return s.run(id, func(now int64) Outcome { return s.coord.AddPartitions(now, id, pid, epoch, tps) })
 }
 
@@ -298,7 +304,7 @@ func (s *Service) Verify(id string, pid int64, epoch int16, tps []TopicPartition
 }
 
 // EndTxn handles EndTxn.
-func (s *Service) EndTxn(r EndRequest) Outcome {
+func (s *Service) EndTxn(r EndRequest) func() Outcome {
 	return s.run(r.TxnID, func(now int64) Outcome { return s.coord.EndTxn(now, r) })
 }
 

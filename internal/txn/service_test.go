@@ -101,18 +101,18 @@ func TestServiceCommitWritesEveryMarkerThenCompletes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	o := s.InitProducerID(InitRequest{TxnID: "app", TimeoutMs: 60000, ProducerID: -1, Epoch: -1})
+	o := s.InitProducerID(InitRequest{TxnID: "app", TimeoutMs: 60000, ProducerID: -1, Epoch: -1})()
 	if o.Err != nil || o.ProducerID != 11 || o.Epoch != 0 {
 		t.Fatalf("init: %+v", o)
 	}
 	tps := []TopicPartition{{"out", 0}, {"out", 1}, {"__consumer_offsets", 3}}
-	if o := s.AddPartitions("app", 11, 0, tps); o.Err != nil {
+	if o := s.AddPartitions("app", 11, 0, tps)(); o.Err != nil {
 		t.Fatalf("add: %v", o.Err)
 	}
 	if err := s.Verify("app", 11, 0, tps[:1]); err != nil {
 		t.Fatalf("verify: %v", err)
 	}
-	if o := s.EndTxn(EndRequest{TxnID: "app", ProducerID: 11, Epoch: 0, Commit: true}); o.Err != nil {
+	if o := s.EndTxn(EndRequest{TxnID: "app", ProducerID: 11, Epoch: 0, Commit: true})(); o.Err != nil {
 		t.Fatalf("end: %v", o.Err)
 	}
 	waitState(t, s, "app", CompleteCommit)
@@ -133,9 +133,9 @@ func TestServiceCompletesPreparedTransactionsAfterACrash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.InitProducerID(InitRequest{TxnID: "a", TimeoutMs: 60000, ProducerID: -1, Epoch: -1})
-	s.AddPartitions("a", 11, 0, []TopicPartition{{"out", 0}})
-	if o := s.EndTxn(EndRequest{TxnID: "a", ProducerID: 11, Epoch: 0, Commit: false}); o.Err != nil {
+	s.InitProducerID(InitRequest{TxnID: "a", TimeoutMs: 60000, ProducerID: -1, Epoch: -1})()
+	s.AddPartitions("a", 11, 0, []TopicPartition{{"out", 0}})()
+	if o := s.EndTxn(EndRequest{TxnID: "a", ProducerID: 11, Epoch: 0, Commit: false})(); o.Err != nil {
 		t.Fatalf("end: %v", o.Err)
 	}
 	crashed := mem.CrashClone() // the PrepareAbort is durable, no marker written
@@ -156,7 +156,7 @@ func TestServiceCompletesPreparedTransactionsAfterACrash(t *testing.T) {
 	}
 	// While the old ones complete, a new producer is told to retry, then
 	// gets the next epoch.
-	if o := s.InitProducerID(InitRequest{TxnID: "a", TimeoutMs: 60000, ProducerID: -1, Epoch: -1}); o.Err != nil || o.Epoch != 1 {
+	if o := s.InitProducerID(InitRequest{TxnID: "a", TimeoutMs: 60000, ProducerID: -1, Epoch: -1})(); o.Err != nil || o.Epoch != 1 {
 		t.Fatalf("init after recovery: %+v", o)
 	}
 }
@@ -172,10 +172,10 @@ func TestServiceRetriesMarkers(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	s.InitProducerID(InitRequest{TxnID: "a", TimeoutMs: 60000, ProducerID: -1, Epoch: -1})
-	s.AddPartitions("a", 11, 0, []TopicPartition{{"out", 0}})
-	s.EndTxn(EndRequest{TxnID: "a", ProducerID: 11, Epoch: 0, Commit: true})
-	if o := s.InitProducerID(InitRequest{TxnID: "a", TimeoutMs: 60000, ProducerID: -1, Epoch: -1}); !errors.Is(o.Err, kerr.ConcurrentTransactions) {
+	s.InitProducerID(InitRequest{TxnID: "a", TimeoutMs: 60000, ProducerID: -1, Epoch: -1})()
+	s.AddPartitions("a", 11, 0, []TopicPartition{{"out", 0}})()
+	s.EndTxn(EndRequest{TxnID: "a", ProducerID: 11, Epoch: 0, Commit: true})()
+	if o := s.InitProducerID(InitRequest{TxnID: "a", TimeoutMs: 60000, ProducerID: -1, Epoch: -1})(); !errors.Is(o.Err, kerr.ConcurrentTransactions) {
 		t.Fatalf("init while markers fail: %v", o.Err)
 	}
 	markers.mu.Lock()
