@@ -217,12 +217,18 @@ func (s *Service) completeAsync(m *Markers) {
 }
 
 func (s *Service) complete(m *Markers) error {
-	cm := recordbatch.ControlMarker{ProducerID: m.ProducerID, Epoch: m.Epoch, Commit: m.Commit, CoordinatorEpoch: s.cfg.CoordinatorEpoch}
-	for _, tp := range m.Partitions {
-		cm.Timestamp = s.cfg.Clock().UnixMilli()
-		if err := s.markers.WriteMarker(s.ctx, tp, cm); err != nil {
-			return err
-		}
+	cm := recordbatch.ControlMarker{ProducerID: m.ProducerID, Epoch: m.Epoch, Commit: m.Commit,
+		CoordinatorEpoch: s.cfg.CoordinatorEpoch, Timestamp: s.cfg.Clock().UnixMilli()}
+	// The partitions are independent: their markers are written at once,
+	// so the fsyncs overlap (and share group commits with other writes).
+	errs := make([]error, len(m.Partitions))
+	var wg sync.WaitGroup
+	for i, tp := range m.Partitions {
+		wg.Go(func() { errs[i] = s.markers.WriteMarker(s.ctx, tp, cm) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
 	}
 	o := s.run(m.TxnID, func(now int64) Outcome { return s.coord.MarkersWritten(now, m.TxnID) })()
 	if o.Err != nil && !errors.Is(o.Err, kerr.InvalidTxnState) {

@@ -45,10 +45,12 @@ func (l *markerLog) WriteMarker(ctx context.Context, tp TopicPartition, m record
 	return nil
 }
 
+// list returns the markers written, sorted: a transaction's markers are
+// written to its partitions concurrently.
 func (l *markerLog) list() []string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return slices.Clone(l.written)
+	return slices.Sorted(slices.Values(l.written))
 }
 
 func openLog(t *testing.T, fsys vfs.FS, n int) []*partition.Partition {
