@@ -20,6 +20,7 @@ import (
 	"sluice/internal/producerid"
 	"sluice/internal/server"
 	"sluice/internal/topics"
+	"sluice/internal/txn"
 	"sluice/internal/vfs"
 )
 
@@ -50,6 +51,11 @@ type Config struct {
 	GroupMaxSessionTimeout     time.Duration // group.max.session.timeout.ms; default 30m
 	GroupInitialRebalanceDelay time.Duration // group.initial.rebalance.delay.ms; default 3s, negative for none
 
+	// Transactions.
+	TxnStatePartitions int32         // transaction.state.log.num.partitions; default 16, fixed once the topic exists
+	TxnMaxTimeout      time.Duration // transaction.max.timeout.ms; default 15 minutes
+	TxnIDExpiration    time.Duration // transactional.id.expiration.ms; default 7 days
+
 	FS     vfs.FS // default: the OS file system
 	Logger *slog.Logger
 	Clock  func() time.Time
@@ -71,6 +77,15 @@ func (c *Config) setDefaults() {
 	if c.OffsetsPartitions <= 0 {
 		c.OffsetsPartitions = 16
 	}
+	if c.TxnStatePartitions <= 0 {
+		c.TxnStatePartitions = 16
+	}
+	if c.TxnMaxTimeout <= 0 {
+		c.TxnMaxTimeout = 15 * time.Minute
+	}
+	if c.TxnIDExpiration <= 0 {
+		c.TxnIDExpiration = 7 * 24 * time.Hour
+	}
 	if c.GroupInitialRebalanceDelay == 0 {
 		c.GroupInitialRebalanceDelay = 3 * time.Second
 	}
@@ -90,6 +105,7 @@ type Broker struct {
 	cfg    Config
 	topics *topics.Manager
 	groups *group.Service
+	txns   *txn.Service
 	srv    *server.Server
 	cancel context.CancelFunc
 	bg     sync.WaitGroup
@@ -114,8 +130,16 @@ func Start(cfg Config) (*Broker, error) {
 		tm.Close()
 		return nil, fmt.Errorf("load consumer groups: %w", err)
 	}
+	ids := producerid.New(tm)
+	txns, markers, err := openTxns(cfg, tm, groups, ids)
+	if err != nil {
+		groups.Close()
+		tm.Close()
+		return nil, fmt.Errorf("load transactions: %w", err)
+	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
+		txns.Close()
 		groups.Close()
 		tm.Close()
 		return nil, err
@@ -123,17 +147,18 @@ func Start(cfg Config) (*Broker, error) {
 	host, port, err := advertised(cfg.Advertise, ln.Addr())
 	if err != nil {
 		ln.Close()
+		txns.Close()
 		groups.Close()
 		tm.Close()
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	h := handler.New(handler.Env{
-		Topics: tm, Groups: groups, ProducerIDs: producerid.New(tm), NodeID: cfg.NodeID, Host: host, Port: port,
+		Topics: tm, Groups: groups, Txns: txns, Markers: markers, ProducerIDs: ids, NodeID: cfg.NodeID, Host: host, Port: port,
 		AutoCreateTopics: cfg.AutoCreateTopics, DataDir: cfg.DataDir,
 		Logger: cfg.Logger, Clock: cfg.Clock, Ctx: ctx,
 	})
-	b := &Broker{cfg: cfg, topics: tm, groups: groups, cancel: cancel}
+	b := &Broker{cfg: cfg, topics: tm, groups: groups, txns: txns, cancel: cancel}
 	b.srv = server.New(ln, h, server.Config{MaxFrameBytes: cfg.MaxFrameBytes, Logger: cfg.Logger})
 	b.bg.Add(2)
 	go func() { defer b.bg.Done(); _ = b.srv.Serve(ctx) }()
@@ -215,6 +240,7 @@ func (b *Broker) Close() error {
 		b.cancel() // ends long polls; durable waits still complete
 		srvErr := b.srv.Shutdown(ctx)
 		b.bg.Wait()
+		b.txns.Close()
 		b.groups.Close()
 		b.err = errors.Join(srvErr, b.topics.Close())
 		b.cfg.Logger.Info("sluice: stopped", "err", b.err)

@@ -33,9 +33,13 @@ type segment struct {
 	next   atomic.Int64 // offset after the last batch; base when empty
 	synced atomic.Int64 // bytes known durable
 
-	mu      sync.RWMutex // guards offIdx and timeIdx
+	mu      sync.RWMutex // guards offIdx, timeIdx, aborted and txnIndexOnDisk
 	offIdx  offsetIndex
 	timeIdx timeIndex
+	// aborted lists the aborted transactions whose markers are in this
+	// segment, by marker offset (txnindex.go).
+	aborted        []AbortedEntry
+	txnIndexOnDisk bool
 
 	// Owned by the appender (Log.appendMu, or recovery before Open returns).
 	lastIndexedPos int64 // position of the last offset index entry; 0 for none

@@ -128,3 +128,6 @@ func (s *Service) Unstable(group string, tp TopicPartition) bool {
 	defer s.mu.Unlock()
 	return s.offsets.Unstable(group, tp)
 }
+
+// PartitionFor returns the index of the group's offsets partition.
+func (s *Service) PartitionFor(group string) int32 { return int32(s.partitionFor(group)) }

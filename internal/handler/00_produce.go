@@ -18,8 +18,9 @@ package handler
 // answered with its original offsets and stored once; a sequence gap gets
 // OUT_OF_ORDER_SEQUENCE_NUMBER, a stale epoch INVALID_PRODUCER_EPOCH, a
 // producer the partition does not know mid-sequence UNKNOWN_PRODUCER_ID
-// (KIP-360). Transactional batches get INVALID_TXN_STATE until
-// transactions exist.
+// (KIP-360). A transactional batch must come from the producer's current
+// epoch and go to a partition already in its transaction (KIP-890 part 1,
+// see produce_txn.go); control batches are the broker's own.
 
 import (
 	"context"
@@ -62,7 +63,7 @@ func produce(h *Handler, ctx context.Context, r kmsg.Request) Result {
 				sp.ErrorCode = kerr.InvalidRequiredAcks.Code
 				continue
 			}
-			if p, next := h.producePartition(rt.Topic, rp, req.Acks, req.Version, sp); p != nil && req.Acks == -1 {
+			if p, next := h.producePartition(rt.Topic, rp, req, sp); p != nil && req.Acks == -1 {
 				waits = append(waits, durableWait{p, next, sp})
 			}
 		}
@@ -93,7 +94,8 @@ func anyError(resp *kmsg.ProduceResponse) bool {
 
 // producePartition validates and appends one partition's batch, filling sp.
 // It returns the partition and the offset a durable wait needs, or nil.
-func (h *Handler) producePartition(topic string, rp kmsg.ProduceRequestTopicPartition, acks, version int16, sp *kmsg.ProduceResponseTopicPartition) (*partition.Partition, int64) {
+func (h *Handler) producePartition(topic string, rp kmsg.ProduceRequestTopicPartition, req *kmsg.ProduceRequest, sp *kmsg.ProduceResponseTopicPartition) (*partition.Partition, int64) {
+	acks, version := req.Acks, req.Version
 	t := h.env.Topics.Get(topic)
 	if t == nil || rp.Partition < 0 || int(rp.Partition) >= len(t.Partitions) {
 		sp.ErrorCode = kerr.UnknownTopicOrPartition.Code
@@ -119,8 +121,8 @@ func (h *Handler) producePartition(topic string, rp kmsg.ProduceRequestTopicPart
 		h.env.Logger.Debug("produce: rejected batch", "topic", topic, "partition", rp.Partition, "err", err)
 		return nil, 0
 	}
-	if b.IsTransactional() {
-		sp.ErrorCode = kerr.InvalidTxnState.Code // no transaction can be open: InitProducerId refuses transactional ids
+	if code := h.checkTxnBatch(b, req, topic, rp.Partition); code != 0 {
+		sp.ErrorCode = code
 		return nil, 0
 	}
 	if acks == -1 && t.Config.MinInsyncReplicas > 1 {

@@ -13,8 +13,10 @@ package handler
 // than min_bytes waits, up to max_wait_ms, for any of its partitions' high
 // watermarks to move (a long poll driven by the partitions' events, not a
 // timer loop). v9 adds current_leader_epoch checks (KIP-320); v13 topic ids
-// (KIP-516). With no transactions yet, the last stable offset is the high
-// watermark and there are no aborted transactions.
+// (KIP-516). At isolation level read_committed (1) a fetch stops at the
+// last stable offset and lists the aborted transactions among the records
+// it returns, which the client skips (KIP-98); read_uncommitted reads to
+// the high watermark and gets no such list.
 
 import (
 	"context"
@@ -164,8 +166,12 @@ func (h *Handler) fetchPartition(req *kmsg.FetchRequest, t *topics.Topic, rp kms
 	}
 	p := t.Partitions[rp.Partition]
 	limit := min(int(rp.PartitionMaxBytes), budget.remaining)
-	res, err := p.Read(rp.FetchOffset, limit, nil)
-	sp.HighWatermark, sp.LastStableOffset, sp.LogStartOffset = res.HighWatermark, res.HighWatermark, res.LogStart
+	read := p.Read
+	if req.IsolationLevel == 1 {
+		read = p.ReadCommitted
+	}
+	res, err := read(rp.FetchOffset, limit, nil)
+	sp.HighWatermark, sp.LastStableOffset, sp.LogStartOffset = res.HighWatermark, res.LastStableOffset, res.LogStart
 	if err != nil {
 		sp.ErrorCode = readErrorCode(err)
 		return
@@ -177,6 +183,11 @@ func (h *Handler) fetchPartition(req *kmsg.FetchRequest, t *topics.Topic, rp kms
 	budget.gotData = true
 	budget.remaining -= got
 	sp.RecordBatches = res.Records
+	for _, a := range res.Aborted {
+		at := kmsg.NewFetchResponseTopicPartitionAbortedTransaction()
+		at.ProducerID, at.FirstOffset = a.ProducerID, a.FirstOffset
+		sp.AbortedTransactions = append(sp.AbortedTransactions, at)
+	}
 }
 
 // noRecords is the records field of a partition with no data: empty, not

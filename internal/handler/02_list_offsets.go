@@ -3,8 +3,7 @@ package handler
 // ListOffsets, v1-8.
 //
 // Special timestamps: -2 earliest (the log start), -1 latest (the high
-// watermark; under read_committed the last stable offset, equal to it
-// until transactions exist), -3 the record with the largest timestamp
+// watermark; under read_committed the last stable offset), -3 the record with the largest timestamp
 // (v7+, KIP-734), -4 the earliest local offset (v8+, KIP-1005; all data is
 // local, so the log start). Any other timestamp finds the first record whose
 // timestamp is at or after it, or offset -1 when there is none. v4 adds the
@@ -28,7 +27,7 @@ func listOffsets(h *Handler, _ context.Context, r kmsg.Request) Result {
 		for _, rp := range rt.Partitions {
 			sp := kmsg.NewListOffsetsResponseTopicPartition()
 			sp.Partition = rp.Partition
-			h.listOffset(rt.Topic, rp, &sp)
+			h.listOffset(rt.Topic, rp, &sp, req.IsolationLevel == 1)
 			st.Partitions = append(st.Partitions, sp)
 		}
 		resp.Topics = append(resp.Topics, st)
@@ -36,7 +35,7 @@ func listOffsets(h *Handler, _ context.Context, r kmsg.Request) Result {
 	return ready(resp)
 }
 
-func (h *Handler) listOffset(topic string, rp kmsg.ListOffsetsRequestTopicPartition, sp *kmsg.ListOffsetsResponseTopicPartition) {
+func (h *Handler) listOffset(topic string, rp kmsg.ListOffsetsRequestTopicPartition, sp *kmsg.ListOffsetsResponseTopicPartition, committed bool) {
 	sp.Timestamp, sp.Offset, sp.LeaderEpoch = -1, -1, 0
 	p := h.env.Topics.Partition(topic, rp.Partition)
 	if p == nil {
@@ -52,6 +51,9 @@ func (h *Handler) listOffset(topic string, rp kmsg.ListOffsetsRequestTopicPartit
 		sp.Offset = p.StartOffset()
 	case -1:
 		sp.Offset = p.HighWatermark()
+		if committed {
+			sp.Offset = p.LastStableOffset()
+		}
 	case -3:
 		h.setFound(sp, p.MaxTimestamp)
 	default:

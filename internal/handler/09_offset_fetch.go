@@ -5,8 +5,9 @@ package handler
 // Returns what the group committed, only commits that are already durable.
 // A partition with no commit gets offset -1 and no error. v2 adds a
 // top-level error code and a null topic list meaning every committed
-// partition; v5 the leader epoch (KIP-320); v7 require_stable (KIP-447:
-// with no transactions there are never pending offsets); v8 asks for
+// partition; v5 the leader epoch (KIP-320); v7 require_stable (KIP-447):
+// a partition whose offset an undecided transaction is about to change
+// answers UNSTABLE_OFFSET_COMMIT, and the client retries; v8 asks for
 // several groups at once (KIP-709); v9 carries a KIP-848 member id and
 // epoch, which classic groups ignore.
 
@@ -26,7 +27,7 @@ func offsetFetch(h *Handler, _ context.Context, r kmsg.Request) Result {
 	req := r.(*kmsg.OffsetFetchRequest)
 	resp := req.ResponseKind().(*kmsg.OffsetFetchResponse)
 	if req.Version < 8 {
-		topics, code := h.fetchGroupOffsets(req.Group, req.Topics)
+		topics, code := h.fetchGroupOffsets(req.Group, req.Topics, req.RequireStable)
 		resp.ErrorCode = code
 		for _, t := range topics {
 			st := kmsg.NewOffsetFetchResponseTopic()
@@ -50,7 +51,7 @@ func offsetFetch(h *Handler, _ context.Context, r kmsg.Request) Result {
 				rts = append(rts, rt)
 			}
 		}
-		topics, code := h.fetchGroupOffsets(g.Group, rts)
+		topics, code := h.fetchGroupOffsets(g.Group, rts, req.RequireStable)
 		sg := kmsg.NewOffsetFetchResponseGroup()
 		sg.Group, sg.ErrorCode, sg.Topics = g.Group, code, topics
 		resp.Groups = append(resp.Groups, sg)
@@ -60,7 +61,7 @@ func offsetFetch(h *Handler, _ context.Context, r kmsg.Request) Result {
 
 // fetchGroupOffsets answers one group in the v8+ shape (the older shape is
 // copied from it).
-func (h *Handler) fetchGroupOffsets(g string, rts []kmsg.OffsetFetchRequestTopic) ([]kmsg.OffsetFetchResponseGroupTopic, int16) {
+func (h *Handler) fetchGroupOffsets(g string, rts []kmsg.OffsetFetchRequestTopic, requireStable bool) ([]kmsg.OffsetFetchResponseGroupTopic, int16) {
 	if g == "" {
 		return nil, kerr.InvalidGroupID.Code
 	}
@@ -104,6 +105,9 @@ func (h *Handler) fetchGroupOffsets(g string, rts []kmsg.OffsetFetchRequestTopic
 		} else {
 			empty := ""
 			sp.Metadata = &empty
+		}
+		if requireStable && h.env.Groups.Unstable(g, tp) {
+			sp.Offset, sp.ErrorCode = -1, kerr.UnstableOffsetCommit.Code
 		}
 		st := &out[len(out)-1]
 		st.Partitions = append(st.Partitions, sp)

@@ -2,11 +2,11 @@ package handler
 
 // FindCoordinator, v0-6.
 //
-// Every group is coordinated by this broker (one broker holds every
-// partition of the offsets topic). v1 adds the key type; v4 batches keys
-// (KIP-699). Transaction (1) and share (2) coordinators do not exist yet:
-// those keys get INVALID_REQUEST rather than a coordinator that cannot
-// serve them.
+// Every group and every transactional id is coordinated by this broker
+// (one broker holds every partition of the offsets and transaction-state
+// topics). v1 adds the key type; v4 batches keys (KIP-699). Share groups
+// (key type 2) do not exist yet: they get INVALID_REQUEST rather than a
+// coordinator that cannot serve them.
 
 import (
 	"context"
@@ -17,7 +17,10 @@ import (
 
 func init() { register(10, 0, 6, findCoordinator) }
 
-const keyTypeGroup = 0
+const (
+	keyTypeGroup       = 0
+	keyTypeTransaction = 1
+)
 
 func findCoordinator(h *Handler, _ context.Context, r kmsg.Request) Result {
 	req := r.(*kmsg.FindCoordinatorRequest)
@@ -46,12 +49,12 @@ func findCoordinator(h *Handler, _ context.Context, r kmsg.Request) Result {
 }
 
 func (h *Handler) coordinatorFor(key string, keyType int8) (int16, *string) {
-	if keyType != keyTypeGroup {
-		msg := "this broker coordinates consumer groups only"
-		return kerr.InvalidRequest.Code, &msg
-	}
-	if h.env.Groups == nil {
+	switch {
+	case keyType == keyTypeGroup && h.env.Groups != nil, keyType == keyTypeTransaction && h.env.Txns != nil:
+		return 0, nil
+	case keyType == keyTypeGroup, keyType == keyTypeTransaction:
 		return kerr.CoordinatorNotAvailable.Code, nil
 	}
-	return 0, nil
+	msg := "this broker coordinates consumer groups and transactions only"
+	return kerr.InvalidRequest.Code, &msg
 }

@@ -7,9 +7,14 @@ package handler
 // twice, also across restarts. From v3 (KIP-360) a producer may send its
 // current id and epoch to bump the epoch and keep its id, after
 // UNKNOWN_PRODUCER_ID or a sequence error; an id this broker never issued,
-// or an epoch at its maximum, gets a fresh id instead. Transactional ids
-// are not supported yet: they get INVALID_REQUEST rather than a producer
-// id without the guarantees a transaction promises.
+// or an epoch at its maximum, gets a fresh id instead.
+//
+// With a transactional id the transaction coordinator answers: a new
+// epoch that fences every older producer of the id (KIP-98), an ongoing
+// transaction aborted first (CONCURRENT_TRANSACTIONS until done), KIP-360
+// recovery with the current id and epoch, INVALID_TRANSACTION_TIMEOUT
+// above transaction.max.timeout.ms. PRODUCER_FENCED (KIP-588) is answered
+// as INVALID_PRODUCER_EPOCH below v4, which older clients know.
 
 import (
 	"context"
@@ -17,6 +22,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"sluice/internal/txn"
 )
 
 func init() { register(22, 0, 5, initProducerID) }
@@ -26,8 +33,7 @@ func initProducerID(h *Handler, _ context.Context, r kmsg.Request) Result {
 	resp := req.ResponseKind().(*kmsg.InitProducerIDResponse)
 	resp.ProducerID, resp.ProducerEpoch = -1, -1
 	if req.TransactionalID != nil {
-		resp.ErrorCode = kerr.InvalidRequest.Code
-		return ready(resp)
+		return h.initTransactional(req, resp)
 	}
 	if req.Version >= 3 && req.ProducerID >= 0 && req.ProducerEpoch >= 0 &&
 		req.ProducerID < h.env.Topics.ProducerIDHighMark() && req.ProducerEpoch < math.MaxInt16-1 {
@@ -42,4 +48,24 @@ func initProducerID(h *Handler, _ context.Context, r kmsg.Request) Result {
 	}
 	resp.ProducerID, resp.ProducerEpoch = id, 0
 	return ready(resp)
+}
+
+func (h *Handler) initTransactional(req *kmsg.InitProducerIDRequest, resp *kmsg.InitProducerIDResponse) Result {
+	if h.env.Txns == nil || *req.TransactionalID == "" {
+		resp.ErrorCode = kerr.InvalidRequest.Code
+		return ready(resp)
+	}
+	r := txn.InitRequest{TxnID: *req.TransactionalID, TimeoutMs: req.TransactionTimeoutMillis, ProducerID: -1, Epoch: -1}
+	if req.Version >= 3 {
+		r.ProducerID, r.Epoch = req.ProducerID, req.ProducerEpoch
+	}
+	wait := h.env.Txns.InitProducerID(r)
+	return Result{Wait: func() kmsg.Response {
+		o := wait()
+		resp.ErrorCode = txnErrorCode(o.Err, req.Version, 4)
+		if o.Err == nil {
+			resp.ProducerID, resp.ProducerEpoch = o.ProducerID, o.Epoch
+		}
+		return resp
+	}}
 }

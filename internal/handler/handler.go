@@ -15,12 +15,15 @@ import (
 	"sluice/internal/group"
 	"sluice/internal/producerid"
 	"sluice/internal/topics"
+	"sluice/internal/txn"
 )
 
 // Env is what the handlers reach: the topics and the broker's identity.
 type Env struct {
 	Topics           *topics.Manager
 	Groups           *group.Service // nil: no group coordinator
+	Txns             *txn.Service   // nil: no transaction coordinator
+	Markers          txn.MarkerWriter
 	ProducerIDs      *producerid.Allocator
 	NodeID           int32
 	Host             string // advertised host

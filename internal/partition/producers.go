@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"path"
 
+	"sluice/internal/commitlog"
 	"sluice/internal/producerstate"
 	"sluice/internal/recordbatch"
 	"sluice/internal/vfs"
@@ -135,8 +136,14 @@ func (p *Partition) replayBatch(b recordbatch.Batch) {
 		p.logger.Warn("partition: control batch without a marker; ignored", "topic", p.Topic, "partition", p.Index, "offset", b.BaseOffset(), "err", err)
 		return
 	}
-	p.producers.ApplyMarker(producerstate.Marker{ProducerID: m.ProducerID, Epoch: m.Epoch, Offset: b.BaseOffset(),
+	c, ok := p.producers.ApplyMarker(producerstate.Marker{ProducerID: m.ProducerID, Epoch: m.Epoch, Offset: b.BaseOffset(),
 		Commit: m.Commit, CoordinatorEpoch: m.CoordinatorEpoch, Timestamp: m.Timestamp})
+	if ok && c.Aborted {
+		// Rebuilds what a crash took of the aborted-transaction index. The
+		// last stable offset of the time is not known here; the first
+		// offset is a lower bound, which only makes searches look further.
+		p.log.AddAborted(commitlog.AbortedEntry{ProducerID: c.ProducerID, FirstOffset: c.FirstOffset, LastOffset: c.LastOffset, LastStableOffset: c.FirstOffset})
+	}
 }
 
 // writeProducerSnapshot writes the state as of the log end, atomically: a

@@ -10,29 +10,74 @@ var ErrOffsetOutOfRange = commitlog.ErrOffsetOutOfRange
 
 // ReadResult is a fetch's view of the partition.
 type ReadResult struct {
-	Records       []byte // whole batches, appended to the caller's buffer
-	HighWatermark int64
-	LogStart      int64
+	Records          []byte // whole batches, appended to the caller's buffer
+	HighWatermark    int64
+	LastStableOffset int64
+	LogStart         int64
+	// Aborted lists, for a read_committed read, the aborted transactions
+	// whose data the records may hold (Kafka's rule: last offset >= the
+	// fetch offset, first offset < the end of the records), sorted by
+	// first offset.
+	Aborted []AbortedTxn
+}
+
+// AbortedTxn is an aborted transaction as a fetch reports it.
+type AbortedTxn struct {
+	ProducerID  int64
+	FirstOffset int64
 }
 
 // Read appends whole batches starting at the batch that holds offset, up
 // to maxBytes (the first batch always whole, KIP-74), stopping at the HW.
 // An offset equal to the HW returns no records and no error.
 func (p *Partition) Read(offset int64, maxBytes int, dst []byte) (ReadResult, error) {
-	hw := p.HighWatermark()
-	res := ReadResult{Records: dst, HighWatermark: hw, LogStart: p.log.StartOffset()}
+	return p.read(offset, maxBytes, dst, false)
+}
+
+// ReadCommitted is Read at isolation level read_committed: it stops at the
+// last stable offset and lists the aborted transactions in what it read.
+func (p *Partition) ReadCommitted(offset int64, maxBytes int, dst []byte) (ReadResult, error) {
+	return p.read(offset, maxBytes, dst, true)
+}
+
+func (p *Partition) read(offset int64, maxBytes int, dst []byte, committed bool) (ReadResult, error) {
+	p.hwMu.Lock()
+	hw, lso := p.hw, p.lsoLocked()
+	p.hwMu.Unlock()
+	res := ReadResult{Records: dst, HighWatermark: hw, LastStableOffset: lso, LogStart: p.log.StartOffset()}
 	if offset < res.LogStart || offset > hw {
 		return res, ErrOffsetOutOfRange
 	}
-	if offset == hw {
+	end := hw
+	if committed {
+		end = lso
+	}
+	if offset >= end {
 		return res, nil
 	}
-	recs, err := p.log.Read(offset, hw, maxBytes, dst)
+	recs, err := p.log.Read(offset, end, maxBytes, dst)
 	if err != nil {
 		return res, err
 	}
 	res.Records = recs
+	if committed && len(recs) > len(dst) {
+		res.Aborted = p.abortedIn(offset, nextOffsetOf(recs[len(dst):]))
+	}
 	return res, nil
+}
+
+// nextOffsetOf returns the offset after the last whole batch of recs.
+func nextOffsetOf(recs []byte) int64 {
+	var next int64
+	for len(recs) >= recordbatch.HeaderSize {
+		n := recordbatch.Size(recs)
+		if n < recordbatch.HeaderSize || n > int64(len(recs)) {
+			break
+		}
+		next = recordbatch.Batch(recs).NextOffset()
+		recs = recs[n:]
+	}
+	return next
 }
 
 // OffsetForTimestamp returns the first offset whose record timestamp is

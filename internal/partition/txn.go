@@ -1,6 +1,7 @@
 package partition
 
 import (
+	"sluice/internal/commitlog"
 	"sluice/internal/producerstate"
 	"sluice/internal/recordbatch"
 )
@@ -116,6 +117,9 @@ func (p *Partition) appendMarker(m recordbatch.ControlMarker) (AppendResult, err
 		decided = &decidedTxn{first: c.FirstOffset, marker: c.LastOffset}
 	}
 	p.trackTxnLocked(decided)
+	if decided != nil && !m.Commit {
+		p.log.AddAborted(p.abortedEntryLocked(m.ProducerID, *decided))
+	}
 	p.snapshotOnRollLocked()
 	res.BaseOffset, res.NextOffset = base, b.NextOffset()
 	return res, nil
@@ -161,4 +165,37 @@ func (p *Partition) appendTxnWrite(b recordbatch.Batch) (AppendResult, error) {
 	p.snapshotOnRollLocked()
 	res.BaseOffset, res.NextOffset = base, b.NextOffset()
 	return res, nil
+}
+
+// abortedIn returns the aborted transactions that may have data in
+// [from, to), sorted by first offset.
+func (p *Partition) abortedIn(from, to int64) []AbortedTxn {
+	entries := p.log.AbortedTxns(from, to)
+	if len(entries) == 0 {
+		return nil
+	}
+	out := make([]AbortedTxn, len(entries))
+	for i, e := range entries {
+		out[i] = AbortedTxn{ProducerID: e.ProducerID, FirstOffset: e.FirstOffset}
+	}
+	return out
+}
+
+// abortedEntryLocked is the index entry of an aborted transaction whose
+// marker was just appended: its last stable offset is the first offset
+// still undecided once it is decided, so that a search for aborted
+// transactions can stop there. Requires p.mu.
+func (p *Partition) abortedEntryLocked(pid int64, d decidedTxn) commitlog.AbortedEntry {
+	lso := d.marker + 1
+	p.hwMu.Lock()
+	if p.openFirst >= 0 {
+		lso = min(lso, p.openFirst)
+	}
+	for _, u := range p.undecided {
+		if u != d {
+			lso = min(lso, u.first)
+		}
+	}
+	p.hwMu.Unlock()
+	return commitlog.AbortedEntry{ProducerID: pid, FirstOffset: d.first, LastOffset: d.marker, LastStableOffset: lso}
 }

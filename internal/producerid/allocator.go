@@ -40,3 +40,6 @@ func (a *Allocator) Next() (int64, error) {
 	a.next++
 	return id, nil
 }
+
+// NextProducerID is Next, as the transaction coordinator asks for ids.
+func (a *Allocator) NextProducerID() (int64, error) { return a.Next() }

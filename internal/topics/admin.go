@@ -32,9 +32,12 @@ func ValidateName(name string) error {
 // OffsetsTopic is the internal topic holding committed offsets.
 const OffsetsTopic = "__consumer_offsets"
 
+// TxnStateTopic is the internal topic holding transaction state.
+const TxnStateTopic = "__transaction_state"
+
 // IsInternal reports whether a topic belongs to the broker: clients may
 // read it, but only the broker writes it and nobody deletes it.
-func IsInternal(name string) bool { return name == OffsetsTopic }
+func IsInternal(name string) bool { return name == OffsetsTopic || name == TxnStateTopic }
 
 // EnsureInternal creates an internal topic if it does not exist yet and
 // returns it. Internal topics keep their data until the broker compacts it

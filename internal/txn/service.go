@@ -227,6 +227,13 @@ func (s *Service) complete(m *Markers) error {
 		wg.Go(func() { errs[i] = s.markers.WriteMarker(s.ctx, tp, cm) })
 	}
 	wg.Wait()
+	for i, err := range errs {
+		if errors.Is(err, kerr.UnknownTopicOrPartition) {
+			// The partition was deleted: it needs no marker.
+			s.cfg.Logger.Info("txn: no marker for a deleted partition", "transactionalId", m.TxnID, "partition", m.Partitions[i].String())
+			errs[i] = nil
+		}
+	}
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}

@@ -1,0 +1,57 @@
+package broker
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+
+	"sluice/internal/group"
+	"sluice/internal/metadata"
+	"sluice/internal/producerid"
+	"sluice/internal/recordbatch"
+	"sluice/internal/topics"
+	"sluice/internal/txn"
+)
+
+// openTxns opens (creating on first start) the internal transaction-state
+// topic and loads the transaction coordinator from it; transactions left
+// prepared by a crash have their markers written again.
+func openTxns(cfg Config, tm *topics.Manager, groups *group.Service, ids *producerid.Allocator) (*txn.Service, txn.MarkerWriter, error) {
+	t, err := tm.EnsureInternal(topics.TxnStateTopic, cfg.TxnStatePartitions, map[string]string{
+		metadata.CfgCleanupPolicy: "compact", metadata.CfgRetentionMs: "-1", metadata.CfgRetentionBytes: "-1",
+		metadata.CfgSegmentBytes: strconv.Itoa(100 << 20),
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	markers := markerRouter{topics: tm, groups: groups}
+	s, err := txn.NewService(txn.ServiceConfig{
+		Coordinator: txn.Config{MaxTimeoutMs: int32(cfg.TxnMaxTimeout.Milliseconds()), IDExpirationMs: cfg.TxnIDExpiration.Milliseconds()},
+		Logger:      cfg.Logger, Clock: cfg.Clock,
+	}, t.Partitions, ids, markers)
+	return s, markers, err
+}
+
+// markerRouter writes a transaction marker where it belongs: into a
+// partition of a topic, or, for the offsets topic, through the group
+// service, which then decides the transaction's offsets.
+type markerRouter struct {
+	topics *topics.Manager
+	groups *group.Service
+}
+
+func (r markerRouter) WriteMarker(ctx context.Context, tp txn.TopicPartition, m recordbatch.ControlMarker) error {
+	if tp.Topic == topics.OffsetsTopic {
+		return r.groups.WriteMarker(ctx, tp.Partition, m)
+	}
+	p := r.topics.Partition(tp.Topic, tp.Partition)
+	if p == nil {
+		return kerr.UnknownTopicOrPartition
+	}
+	res, err := p.AppendMarker(m)
+	if err != nil {
+		return err
+	}
+	return p.WaitDurable(ctx, res.NextOffset)
+}

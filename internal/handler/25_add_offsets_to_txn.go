@@ -1,0 +1,39 @@
+package handler
+
+// AddOffsetsToTxn, v0-3.
+//
+// Adds the group's partition of the offsets topic to the producer's
+// transaction, so that the offsets its TxnOffsetCommit writes there are
+// decided with the transaction (consume-process-produce, KIP-98). v2
+// answers PRODUCER_FENCED where v0-1 answer INVALID_PRODUCER_EPOCH.
+
+import (
+	"context"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"sluice/internal/topics"
+	"sluice/internal/txn"
+)
+
+func init() { register(25, 0, 3, addOffsetsToTxn) }
+
+func addOffsetsToTxn(h *Handler, _ context.Context, r kmsg.Request) Result {
+	req := r.(*kmsg.AddOffsetsToTxnRequest)
+	resp := req.ResponseKind().(*kmsg.AddOffsetsToTxnResponse)
+	switch {
+	case h.env.Txns == nil || h.env.Groups == nil:
+		resp.ErrorCode = kerr.CoordinatorNotAvailable.Code
+		return ready(resp)
+	case req.Group == "":
+		resp.ErrorCode = kerr.InvalidGroupID.Code
+		return ready(resp)
+	}
+	tp := txn.TopicPartition{Topic: topics.OffsetsTopic, Partition: h.env.Groups.PartitionFor(req.Group)}
+	wait := h.env.Txns.AddPartitions(req.TransactionalID, req.ProducerID, req.ProducerEpoch, []txn.TopicPartition{tp})
+	return Result{Wait: func() kmsg.Response {
+		resp.ErrorCode = txnErrorCode(wait().Err, req.Version, 2)
+		return resp
+	}}
+}
