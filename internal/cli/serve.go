@@ -34,6 +34,8 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&cfg.GroupMinSessionTimeout, "group-min-session-timeout", 0, "smallest session timeout a group member may ask for (default 6s)")
 	fs.DurationVar(&cfg.GroupMaxSessionTimeout, "group-max-session-timeout", 0, "largest session timeout a group member may ask for (default 30m)")
 	fs.DurationVar(&cfg.GroupInitialRebalanceDelay, "group-initial-rebalance-delay", 0, "how long the first rebalance of an empty group waits for more members (default 3s; negative: none)")
+	fs.DurationVar(&cfg.TxnMaxTimeout, "transaction-max-timeout", 0, "largest transaction.timeout.ms a producer may ask for (transaction.max.timeout.ms; default 15m)")
+	fs.DurationVar(&cfg.TxnIDExpiration, "transactional-id-expiration", 0, "how long an idle transactional id is remembered (transactional.id.expiration.ms; default 168h)")
 	level := fs.String("log-level", "info", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return parseExit(err)
