@@ -1,8 +1,7 @@
 package tests
 
 import (
-	"context"
-	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -69,6 +68,106 @@ func TestTransactionsCommitAndAbort(t *testing.T) {
 	if len(all) != 90 {
 		t.Fatalf("read_uncommitted saw %d records", len(all))
 	}
-	_ = fmt.Sprint
-	_ = context.Background
+}
+
+// Zombie fencing: a second producer with the same transactional.id fences
+// the first. The first one's open transaction is aborted, its later
+// writes and its commit are refused, and none of its records is ever
+// visible to read_committed readers.
+func TestTransactionalZombieIsFenced(t *testing.T) {
+	b := brokertest.Start(t)
+	topic := topicName(t, "zombie")
+	createTopic(t, newAdmin(t, b.Addr()), topic, 1, nil)
+	id := "zombie-" + topic
+	opts := []kgo.Opt{kgo.TransactionalID(id), kgo.DefaultProduceTopic(topic), kgo.TransactionTimeout(30 * time.Second)}
+	ctx := testCtx(t, 60*time.Second)
+
+	old := newClient(t, b.Addr(), opts...)
+	if err := old.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	if err := old.ProduceSync(ctx, &kgo.Record{Value: []byte("zombie-1")}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+
+	fresh := newClient(t, b.Addr(), opts...)
+	if err := fresh.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	if err := fresh.ProduceSync(ctx, &kgo.Record{Value: []byte("fresh-1")}).FirstErr(); err != nil {
+		t.Fatalf("fresh producer: %v", err)
+	}
+
+	if err := old.ProduceSync(ctx, &kgo.Record{Value: []byte("zombie-2")}).FirstErr(); err == nil {
+		t.Fatal("the fenced producer's write was accepted")
+	}
+	if err := old.EndTransaction(ctx, kgo.TryCommit); err == nil {
+		t.Fatal("the fenced producer's commit was accepted")
+	}
+	if err := fresh.EndTransaction(ctx, kgo.TryCommit); err != nil {
+		t.Fatalf("fresh commit: %v", err)
+	}
+	recs := consumeN(t, b.Addr(), topic, 1, kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	if string(recs[0].Value) != "fresh-1" {
+		t.Fatalf("read_committed saw %q", recs[0].Value)
+	}
+	all := consumeN(t, b.Addr(), topic, 2, kgo.FetchIsolationLevel(kgo.ReadUncommitted()))
+	if string(all[0].Value) != "zombie-1" || string(all[1].Value) != "fresh-1" {
+		t.Fatalf("log holds %q, %q", all[0].Value, all[1].Value)
+	}
+}
+
+// transaction.timeout.ms: a producer that stops in the middle of a
+// transaction is aborted by the coordinator; read_committed readers move
+// past its records to what was committed after them, and its next request
+// is fenced.
+func TestStalledTransactionIsAbortedAfterItsTimeout(t *testing.T) {
+	b := brokertest.Start(t)
+	topic := topicName(t, "stall")
+	createTopic(t, newAdmin(t, b.Addr()), topic, 1, nil)
+	ctx := testCtx(t, 60*time.Second)
+
+	stalled := newClient(t, b.Addr(), kgo.TransactionalID("stall-"+topic), kgo.DefaultProduceTopic(topic),
+		kgo.TransactionTimeout(2*time.Second))
+	if err := stalled.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	if err := stalled.ProduceSync(ctx, &kgo.Record{Value: []byte("stalled")}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	// Committed after the stalled records: readable only once the
+	// stalled transaction is decided.
+	other := newClient(t, b.Addr(), kgo.TransactionalID("other-"+topic), kgo.DefaultProduceTopic(topic))
+	produceTxnValues(t, other, "after")
+
+	start := time.Now()
+	recs := consumeN(t, b.Addr(), topic, 1, kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	if string(recs[0].Value) != "after" {
+		t.Fatalf("read_committed saw %q", recs[0].Value)
+	}
+	if waited := time.Since(start); waited > 30*time.Second {
+		t.Fatalf("the stalled transaction held readers for %v", waited)
+	}
+	if err := stalled.EndTransaction(ctx, kgo.TryCommit); err == nil {
+		t.Fatal("the timed-out producer committed")
+	}
+	if !strings.Contains(b.Log.String(), "aborting a transaction past its timeout") {
+		t.Fatalf("the timeout abort was not logged:\n%s", b.Log.String())
+	}
+}
+
+func produceTxnValues(t *testing.T, cl *kgo.Client, values ...string) {
+	t.Helper()
+	ctx := testCtx(t, 30*time.Second)
+	if err := cl.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range values {
+		if err := cl.ProduceSync(ctx, &kgo.Record{Value: []byte(v)}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := cl.EndTransaction(ctx, kgo.TryCommit); err != nil {
+		t.Fatal(err)
+	}
 }
