@@ -201,6 +201,9 @@ func (l *Log) roll() (*segment, error) {
 	old := l.active
 	// Recovery validates only the last segment fully, so a segment must be
 	// durable before a later one can exist.
+	if err := old.syncTxnIndex(); err != nil {
+		return nil, l.fail(fmt.Errorf("commitlog: fsync %s: %w", l.path(old.base, txnIndexSuffix), err))
+	}
 	if size := old.size.Load(); old.synced.Load() < size {
 		if err := old.file.Sync(); err != nil {
 			return nil, l.fail(fmt.Errorf("commitlog: fsync %s/%s: %w", l.dir, old.name, err))
@@ -305,7 +308,7 @@ func (l *Log) Close() error {
 		}
 		targets := make([]syncTarget, 0, len(segs))
 		for _, s := range segs {
-			if size := s.size.Load(); size > s.synced.Load() {
+			if size := s.size.Load(); size > s.synced.Load() || s.txnUnsynced.Load() {
 				s.ref()
 				targets = append(targets, syncTarget{s, size})
 			}

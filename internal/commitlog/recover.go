@@ -95,6 +95,10 @@ func (l *Log) recover() error {
 			s.unref()
 			return err
 		}
+		if err := l.loadTxnIndex(s); err != nil {
+			s.unref()
+			return err
+		}
 		l.segs = append(l.segs, s)
 	}
 	if len(l.segs) == 0 {
@@ -143,7 +147,7 @@ func (l *Log) listSegments() ([]int64, error) {
 		case ok && suffix == logSuffix:
 			logs[base] = true
 			bases = append(bases, base)
-		case ok && (suffix == indexSuffix || suffix == timeIndexSuffix):
+		case ok && (suffix == indexSuffix || suffix == timeIndexSuffix || suffix == txnIndexSuffix):
 			indexes = append(indexes, name)
 		}
 	}

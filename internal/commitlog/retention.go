@@ -62,7 +62,7 @@ func (l *Log) EnforceRetention(now time.Time) (removedSegments int, err error) {
 func (l *Log) removeSegments(victims []*segment) error {
 	var err error
 	for _, s := range victims {
-		for _, suffix := range []string{logSuffix, indexSuffix, timeIndexSuffix} {
+		for _, suffix := range []string{logSuffix, indexSuffix, timeIndexSuffix, txnIndexSuffix} {
 			rerr := l.fsys.Remove(l.path(s.base, suffix))
 			if rerr != nil && !errors.Is(rerr, fs.ErrNotExist) && err == nil {
 				err = fmt.Errorf("commitlog: remove segment: %w", rerr)

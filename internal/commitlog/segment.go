@@ -33,13 +33,14 @@ type segment struct {
 	next   atomic.Int64 // offset after the last batch; base when empty
 	synced atomic.Int64 // bytes known durable
 
-	mu      sync.RWMutex // guards offIdx, timeIdx, aborted and txnIndexOnDisk
+	mu      sync.RWMutex // guards offIdx, timeIdx and the aborted-transaction index
 	offIdx  offsetIndex
 	timeIdx timeIndex
 	// aborted lists the aborted transactions whose markers are in this
-	// segment, by marker offset (txnindex.go).
-	aborted        []AbortedEntry
-	txnIndexOnDisk bool
+	// segment, by marker offset, and txnFile holds them (txnindex.go).
+	aborted     []AbortedEntry
+	txnFile     vfs.File    // nil until the first entry
+	txnUnsynced atomic.Bool // entries written since the file's last fsync
 
 	// Owned by the appender (Log.appendMu, or recovery before Open returns).
 	lastIndexedPos int64 // position of the last offset index entry; 0 for none
@@ -61,6 +62,9 @@ func (s *segment) ref() { s.refs.Add(1) }
 // unref drops a reference and closes the file with the last one.
 func (s *segment) unref() error {
 	if s.refs.Add(-1) == 0 {
+		if s.txnFile != nil {
+			s.txnFile.Close()
+		}
 		return s.file.Close()
 	}
 	return nil

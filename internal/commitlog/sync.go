@@ -33,7 +33,7 @@ func (l *Log) Sync() error {
 	}
 	targets := l.pending[:0]
 	for _, s := range l.segs {
-		if size := s.size.Load(); size > s.synced.Load() {
+		if size := s.size.Load(); size > s.synced.Load() || s.txnUnsynced.Load() {
 			s.ref() // retention may drop the segment while we fsync it
 			targets = append(targets, syncTarget{s, size})
 		}
@@ -54,7 +54,11 @@ func (l *Log) syncSegments(targets []syncTarget, dirty bool) error {
 	var err error
 	for _, t := range targets {
 		if err == nil {
-			if serr := t.s.file.Sync(); serr != nil {
+			// The aborted-transaction index first: a marker must not be
+			// durable without its entry.
+			if serr := t.s.syncTxnIndex(); serr != nil {
+				err = l.fail(fmt.Errorf("commitlog: fsync %s: %w", l.path(t.s.base, txnIndexSuffix), serr))
+			} else if serr := t.s.file.Sync(); serr != nil {
 				err = l.fail(fmt.Errorf("commitlog: fsync %s/%s: %w", l.dir, t.s.name, serr))
 			} else {
 				t.s.markSynced(t.size)

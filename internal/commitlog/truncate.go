@@ -70,6 +70,14 @@ func (l *Log) TruncateTo(offset int64) error {
 	if err := s.file.Sync(); err != nil {
 		return l.fail(fmt.Errorf("commitlog: fsync %s/%s: %w", l.dir, s.name, err))
 	}
+	// After the log: a crash in between leaves entries past the log's
+	// end, which recovery drops, never a marker without its entry.
+	s.mu.Lock()
+	err = l.truncateTxnIndexLocked(s, offset)
+	s.mu.Unlock()
+	if err != nil {
+		return l.fail(fmt.Errorf("commitlog: truncate %s: %w", l.path(s.base, txnIndexSuffix), err))
+	}
 	return nil
 }
 

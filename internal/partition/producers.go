@@ -142,7 +142,10 @@ func (p *Partition) replayBatch(b recordbatch.Batch) {
 		// Rebuilds what a crash took of the aborted-transaction index. The
 		// last stable offset of the time is not known here; the first
 		// offset is a lower bound, which only makes searches look further.
-		p.log.AddAborted(commitlog.AbortedEntry{ProducerID: c.ProducerID, FirstOffset: c.FirstOffset, LastOffset: c.LastOffset, LastStableOffset: c.FirstOffset})
+		e := commitlog.AbortedEntry{ProducerID: c.ProducerID, FirstOffset: c.FirstOffset, LastOffset: c.LastOffset, LastStableOffset: c.FirstOffset}
+		if err := p.log.AddAborted(e); err != nil {
+			p.logger.Warn("partition: recording an aborted transaction", "topic", p.Topic, "partition", p.Index, "err", err)
+		}
 	}
 }
 

@@ -118,7 +118,10 @@ func (p *Partition) appendMarker(m recordbatch.ControlMarker) (AppendResult, err
 	}
 	p.trackTxnLocked(decided)
 	if decided != nil && !m.Commit {
-		p.log.AddAborted(p.abortedEntryLocked(m.ProducerID, *decided))
+		if err := p.log.AddAborted(p.abortedEntryLocked(m.ProducerID, *decided)); err != nil {
+			p.fail(err)
+			return res, err
+		}
 	}
 	p.snapshotOnRollLocked()
 	res.BaseOffset, res.NextOffset = base, b.NextOffset()
