@@ -1,6 +1,8 @@
 package tests
 
 import (
+	"context"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -200,5 +202,35 @@ func TestAbortedStaysAbortedAcrossRestarts(t *testing.T) {
 				t.Fatalf("crash=%v: aborted record %d visible after the restart", crash, v)
 			}
 		}
+	}
+}
+
+// librdkafka (kcat) at read_committed, its default: it drops the records
+// of aborted transactions itself, from the list the fetch answer carries;
+// at read_uncommitted it shows them.
+func TestKcatReadCommitted(t *testing.T) {
+	kcat := needTool(t, "kcat")
+	b := brokertest.Start(t)
+	topic := topicName(t, "kcatrc")
+	createTopic(t, newAdmin(t, b.Addr()), topic, 1, nil)
+	cl := newClient(t, b.Addr(), kgo.TransactionalID("kcat-"+topic), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	produceTxn(t, cl, topic, 1, 0, 3, true)
+	produceTxn(t, cl, topic, 1, 100, 3, false)
+	produceTxn(t, cl, topic, 1, 200, 3, true)
+	consume := func(level string) string {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		out, err := exec.CommandContext(ctx, kcat, "-b", b.Addr(), "-C", "-t", topic, "-o", "beginning", "-e", "-q",
+			"-X", "isolation.level="+level).Output()
+		if err != nil {
+			t.Fatalf("kcat at %s: %v", level, err)
+		}
+		return strings.Join(strings.Fields(string(out)), " ")
+	}
+	if got := consume("read_committed"); got != "0 1 2 200 201 202" {
+		t.Fatalf("kcat read_committed: %q", got)
+	}
+	if got := consume("read_uncommitted"); got != "0 1 2 100 101 102 200 201 202" {
+		t.Fatalf("kcat read_uncommitted: %q", got)
 	}
 }
