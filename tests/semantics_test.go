@@ -35,34 +35,41 @@ import (
 // ---------------------------------------------------------------------------
 // Child processes
 
-var semConsumerBin struct {
-	once sync.Once
-	path string
-	err  error
+// testBinaries caches the helper programs built for this test process.
+var testBinaries struct {
+	mu    sync.Mutex
+	paths map[string]string
 }
 
-// semConsumerBinary builds ./tests/consumer with -race once per test process.
-func semConsumerBinary(t *testing.T) string {
+// testBinary builds the program in ./tests/<name> with -race once per test
+// process and returns its path.
+func testBinary(t *testing.T, name string) string {
 	t.Helper()
-	semConsumerBin.once.Do(func() {
-		dir, err := os.MkdirTemp("", "sluice-consumer-")
-		if err != nil {
-			semConsumerBin.err = err
-			return
-		}
-		semConsumerBin.path = filepath.Join(dir, "consumer")
-		_, file, _, _ := runtime.Caller(0)
-		cmd := exec.Command("go", "build", "-race", "-o", semConsumerBin.path, "./tests/consumer")
-		cmd.Dir = filepath.Join(filepath.Dir(file), "..")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			semConsumerBin.err = fmt.Errorf("go build ./tests/consumer: %v\n%s", err, out)
-		}
-	})
-	if semConsumerBin.err != nil {
-		t.Fatal(semConsumerBin.err)
+	testBinaries.mu.Lock()
+	defer testBinaries.mu.Unlock()
+	if p, ok := testBinaries.paths[name]; ok {
+		return p
 	}
-	return semConsumerBin.path
+	dir, err := os.MkdirTemp("", "sluice-"+name+"-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, name)
+	_, file, _, _ := runtime.Caller(0)
+	cmd := exec.Command("go", "build", "-race", "-o", path, "./tests/"+name)
+	cmd.Dir = filepath.Join(filepath.Dir(file), "..")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build ./tests/%s: %v\n%s", name, err, out)
+	}
+	if testBinaries.paths == nil {
+		testBinaries.paths = map[string]string{}
+	}
+	testBinaries.paths[name] = path
+	return path
 }
+
+// semConsumerBinary builds ./tests/consumer.
+func semConsumerBinary(t *testing.T) string { return testBinary(t, "consumer") }
 
 // semChild is a child process whose stdout lines arrive on lines (closed at
 // EOF) and whose stderr is kept for failure messages.

@@ -1,0 +1,92 @@
+package tests
+
+import (
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"sluice/internal/brokertest"
+)
+
+// The exactly-once pipeline (consume -> process -> produce, offsets in the
+// transaction) with two workers in one group, one of them killed with
+// SIGKILL three times mid-stream and restarted, with rebalances in
+// between: the output, read committed, holds every input record exactly
+// once, and the group's committed offsets equal the input's end.
+func TestExactlyOncePipelineSurvivesWorkerKills(t *testing.T) {
+	b := brokertest.Start(t)
+	adm := newAdmin(t, b.Addr())
+	in, out := topicName(t, "eos-in"), topicName(t, "eos-out")
+	createTopic(t, adm, in, 3, nil)
+	createTopic(t, adm, out, 3, nil)
+	const n = 3000
+	cl := newClient(t, b.Addr(), kgo.DefaultProduceTopic(in))
+	var recs []*kgo.Record
+	for i := range n {
+		recs = append(recs, &kgo.Record{Key: val(i), Value: val(i)})
+	}
+	if err := cl.ProduceSync(testCtx(t, 60*time.Second), recs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	group := "eos-" + in
+	bin := testBinary(t, "eosworker")
+	start := func(name string) *semChild {
+		return semStart(t, name, bin, "-brokers", b.Addr(), "-group", group, "-in", in, "-out", out, "-txn-id", group+"-"+name)
+	}
+	start("steady")
+	deadline := time.After(3 * time.Minute)
+	for round := range 3 {
+		victim := start("victim")
+		for commits := 0; commits < 2; { // let it commit, then kill it mid-stream
+			if line := victim.next(t, deadline); len(line) > 9 && line[:9] == "committed" {
+				commits++
+			}
+		}
+		victim.kill()
+		t.Logf("round %d: victim killed", round)
+	}
+	start("victim") // the last incarnation runs to the end with the steady one
+
+	ends, err := adm.ListEndOffsets(testCtx(t, 10*time.Second), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		done := true
+		fetched, err := adm.FetchOffsets(testCtx(t, 10*time.Second), group)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ends.Each(func(e kadm.ListedOffset) {
+			if c, ok := fetched.Lookup(in, e.Partition); !ok || c.At != e.Offset {
+				done = false
+			}
+		})
+		if done {
+			break
+		}
+		select {
+		case <-deadline:
+			t.Fatalf("committed offsets %v never reached the input's end %v", fetched, ends)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+
+	got := consumeN(t, b.Addr(), out, n, kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	seen := make(map[int]int, n)
+	for _, r := range got {
+		v, err := strconv.Atoi(string(r.Value))
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen[v]++
+	}
+	for i := range n {
+		if seen[i] != 1 {
+			t.Fatalf("input record %d is in the output %d times", i, seen[i])
+		}
+	}
+}
