@@ -4,9 +4,11 @@ import (
 	"context"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"sluice/internal/broker"
@@ -233,4 +235,138 @@ func TestKcatReadCommitted(t *testing.T) {
 	if got := consume("read_uncommitted"); got != "0 1 2 100 101 102 200 201 202" {
 		t.Fatalf("kcat read_uncommitted: %q", got)
 	}
+}
+
+// Power loss at every fsync of a commit across three partitions: between
+// the transaction's records and its prepare record, between the prepare
+// record and the markers, between markers of different partitions, before
+// the complete record. After the restart the transaction is committed or
+// aborted as a whole on every partition, never half; and once EndTxn was
+// answered, committed.
+func TestPowerLossDuringCommitIsAllOrNothing(t *testing.T) {
+	mem := vfs.NewMem()
+	var mu sync.Mutex
+	var clones []*vfs.MemFS
+	armed := false
+	fsys := vfs.NewErrorFS(mem, func(op, name string) error {
+		if op == vfs.OpSync || op == vfs.OpSyncDir {
+			mu.Lock()
+			if armed {
+				clones = append(clones, mem.CrashClone())
+			}
+			mu.Unlock()
+		}
+		return nil
+	})
+	b := brokertest.Start(t, brokertest.WithFS(fsys))
+	topic := topicName(t, "powertxn")
+	createTopic(t, newAdmin(t, b.Addr()), topic, 3, nil)
+	txnID := "power-" + topic
+	cl := newClient(t, b.Addr(), kgo.TransactionalID(txnID), kgo.RecordPartitioner(kgo.ManualPartitioner()),
+		kgo.TransactionTimeout(3*time.Second))
+	ctx := testCtx(t, 30*time.Second)
+	if err := cl.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	var recs []*kgo.Record
+	for p := range int32(3) {
+		for i := range 4 {
+			recs = append(recs, &kgo.Record{Topic: topic, Partition: p, Value: val(int(p)*10 + i)})
+		}
+	}
+	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	armed = true
+	mu.Unlock()
+	if err := cl.EndTransaction(ctx, kgo.TryCommit); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	answered := len(clones) // clones from here on were taken after EndTxn's answer
+	mu.Unlock()
+	waitTxnState(t, newAdmin(t, b.Addr()), txnID, "CompleteCommit")
+	mu.Lock()
+	armed = false
+	all := clones
+	mu.Unlock()
+	b.Close()
+	if len(all) < 5 {
+		t.Fatalf("only %d fsyncs during the commit", len(all))
+	}
+	outcomes := map[bool]int{} // committed -> clones
+	for i, clone := range all {
+		after := brokertest.StartConfig(t, broker.Config{Listen: "127.0.0.1:0", DataDir: b.Cfg.DataDir, FS: clone})
+		perPartition := visibleBeforeSentinels(t, after.Addr(), topic, 3)
+		n := perPartition[0]
+		for p, got := range perPartition {
+			if got != n || (got != 0 && got != 4) {
+				t.Fatalf("power loss at fsync %d: committed records per partition %v (partition %d)", i, perPartition, p)
+			}
+		}
+		if i >= answered && n != 4 {
+			t.Fatalf("power loss at fsync %d, after EndTxn was answered: committed records per partition %v", i, perPartition)
+		}
+		outcomes[n == 4]++
+		after.Close()
+	}
+	if outcomes[false] == 0 || outcomes[true] == 0 {
+		t.Fatalf("power losses gave %d aborted and %d committed outcomes over %d fsyncs; want both", outcomes[false], outcomes[true], len(all))
+	}
+	t.Logf("%d fsyncs: %d aborted, %d committed", len(all), outcomes[false], outcomes[true])
+}
+
+// waitTxnState waits until a transactional id is in state.
+func waitTxnState(t *testing.T, adm *kadm.Client, id, state string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		described, err := adm.DescribeTransactions(testCtx(t, 10*time.Second), id)
+		if err == nil {
+			if d, ok := described[id]; ok && d.State == state {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never reached %s: %v %v", id, state, described, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// visibleBeforeSentinels appends one plain record ("sentinel") to each
+// partition, then reads the topic at read_committed until every sentinel
+// arrived, and returns how many other records each partition showed: all
+// that a read_committed reader can see, since the sentinels come last.
+func visibleBeforeSentinels(t *testing.T, addr, topic string, partitions int32) map[int32]int {
+	t.Helper()
+	pr := newClient(t, addr, kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.RequiredAcks(kgo.AllISRAcks()))
+	for p := range partitions {
+		if err := pr.ProduceSync(testCtx(t, 30*time.Second), &kgo.Record{Topic: topic, Partition: p, Value: []byte("sentinel")}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cl := newClient(t, addr, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	counts := map[int32]int{}
+	sentinels := 0
+	ctx := testCtx(t, 60*time.Second)
+	for sentinels < int(partitions) {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			t.Fatalf("read %d of %d sentinels", sentinels, partitions)
+		}
+		for _, r := range fs.Records() {
+			if string(r.Value) == "sentinel" {
+				sentinels++
+			} else {
+				counts[r.Partition]++
+			}
+		}
+	}
+	for p := range partitions {
+		counts[p] += 0
+	}
+	return counts
 }
