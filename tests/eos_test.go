@@ -1,7 +1,9 @@
 package tests
 
 import (
+	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -87,6 +89,57 @@ func TestExactlyOncePipelineSurvivesWorkerKills(t *testing.T) {
 	for i := range n {
 		if seen[i] != 1 {
 			t.Fatalf("input record %d is in the output %d times", i, seen[i])
+		}
+	}
+}
+
+// The seeds' exactly-once loop in Python (confluent-kafka, librdkafka's
+// transactional producer, send_offsets_to_transaction): every input
+// record in the output exactly once, read committed, and the group's
+// committed offsets at the input's end.
+func TestPythonExactlyOnceLoop(t *testing.T) {
+	py := semNeedPythonKafka(t)
+	b := brokertest.Start(t)
+	adm := newAdmin(t, b.Addr())
+	in, out := topicName(t, "pyeos-in"), topicName(t, "pyeos-out")
+	createTopic(t, adm, in, 2, nil)
+	createTopic(t, adm, out, 2, nil)
+	const n = 1000
+	cl := newClient(t, b.Addr(), kgo.DefaultProduceTopic(in))
+	var recs []*kgo.Record
+	for i := range n {
+		recs = append(recs, &kgo.Record{Key: val(i), Value: val(i)})
+	}
+	if err := cl.ProduceSync(testCtx(t, 60*time.Second), recs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	ends, err := adm.ListEndOffsets(testCtx(t, 10*time.Second), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	endList := make([]string, 2)
+	ends.Each(func(o kadm.ListedOffset) { endList[o.Partition] = strconv.FormatInt(o.Offset, 10) })
+	group := "pyeos-" + in
+	w := semStart(t, "eos_worker.py", py, filepath.Join("testdata", "eos_worker.py"), b.Addr(), group, in, out, "py-"+group, strings.Join(endList, ","))
+	w.waitSuccess(t, 2*time.Minute)
+
+	fetched, err := adm.FetchOffsets(testCtx(t, 10*time.Second), group)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ends.Each(func(e kadm.ListedOffset) {
+		if c, ok := fetched.Lookup(in, e.Partition); !ok || c.At != e.Offset {
+			t.Fatalf("partition %d: committed %v, end %d", e.Partition, c, e.Offset)
+		}
+	})
+	got := consumeN(t, b.Addr(), out, n, kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	seen := map[string]int{}
+	for _, r := range got {
+		seen[string(r.Value)]++
+	}
+	for i := range n {
+		if seen[strconv.Itoa(i)] != 1 {
+			t.Fatalf("input record %d is in the output %d times", i, seen[strconv.Itoa(i)])
 		}
 	}
 }
