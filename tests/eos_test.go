@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/IBM/sarama"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -141,5 +142,68 @@ func TestPythonExactlyOnceLoop(t *testing.T) {
 		if seen[strconv.Itoa(i)] != 1 {
 			t.Fatalf("input record %d is in the output %d times", i, seen[strconv.Itoa(i)])
 		}
+	}
+}
+
+// sarama's transactional producer (Kafka 2.8 protocol versions): a
+// consume-process-produce step with AddMessageToTxn (the consumed record's
+// offset committed in the transaction), committed, then one aborted; a
+// read_committed reader sees the committed output only, and the group's
+// offset moved only with the commit.
+func TestSaramaTransactions(t *testing.T) {
+	b := brokertest.Start(t)
+	adm := newAdmin(t, b.Addr())
+	in, out := topicName(t, "sar-in"), topicName(t, "sar-out")
+	createTopic(t, adm, in, 1, nil)
+	createTopic(t, adm, out, 1, nil)
+	feed := newClient(t, b.Addr(), kgo.DefaultProduceTopic(in))
+	if err := feed.ProduceSync(testCtx(t, 10*time.Second), &kgo.Record{Value: []byte("a")}, &kgo.Record{Value: []byte("b")}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	cfg := sarama.NewConfig()
+	cfg.Version = sarama.V2_8_0_0
+	cfg.Producer.Idempotent = true
+	cfg.Producer.RequiredAcks = sarama.WaitForAll
+	cfg.Producer.Transaction.ID = "sarama-" + in
+	cfg.Producer.Return.Successes = true
+	cfg.Net.MaxOpenRequests = 1
+	pr, err := sarama.NewSyncProducer([]string{b.Addr()}, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pr.Close()
+	group := "sarama-" + in
+	step := func(input *sarama.ConsumerMessage, commit bool) {
+		t.Helper()
+		if err := pr.BeginTxn(); err != nil {
+			t.Fatalf("begin: %v", err)
+		}
+		if _, _, err := pr.SendMessage(&sarama.ProducerMessage{Topic: out, Value: sarama.ByteEncoder(input.Value)}); err != nil {
+			t.Fatalf("send: %v", err)
+		}
+		if err := pr.AddMessageToTxn(input, group, nil); err != nil {
+			t.Fatalf("add offsets: %v", err)
+		}
+		end := pr.CommitTxn
+		if !commit {
+			end = pr.AbortTxn
+		}
+		if err := end(); err != nil {
+			t.Fatalf("end (commit=%v): %v", commit, err)
+		}
+	}
+	step(&sarama.ConsumerMessage{Topic: in, Partition: 0, Offset: 0, Value: []byte("a")}, true)
+	step(&sarama.ConsumerMessage{Topic: in, Partition: 0, Offset: 1, Value: []byte("b")}, false)
+
+	got := consumeN(t, b.Addr(), out, 1, kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	if string(got[0].Value) != "a" {
+		t.Fatalf("read_committed output %q", got[0].Value)
+	}
+	fetched, err := adm.FetchOffsets(testCtx(t, 10*time.Second), group)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, ok := fetched.Lookup(in, 0); !ok || c.At != 1 {
+		t.Fatalf("group offset %v, want 1 (the aborted step must not move it)", c)
 	}
 }
