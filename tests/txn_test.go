@@ -49,6 +49,13 @@ func TestTransactionsCommitAndAbort(t *testing.T) {
 	produceTxn(t, cl, topic, 3, 0, 10, true)
 	produceTxn(t, cl, topic, 3, 100, 10, false)
 	produceTxn(t, cl, topic, 3, 200, 10, true)
+	// franz-go runs transactions v2 against Sluice (KIP-890 part 2): each
+	// EndTxn bumped the epoch, and the partitions joined by produce alone.
+	waitTxnState(t, newAdmin(t, b.Addr()), "txn-"+topic, "CompleteCommit")
+	described, err := newAdmin(t, b.Addr()).DescribeTransactions(testCtx(t, 10*time.Second), "txn-"+topic)
+	if d, ok := described["txn-"+topic]; err != nil || !ok || d.ProducerEpoch != 3 || d.State != "CompleteCommit" {
+		t.Fatalf("after three transactions: %+v %v, want epoch 3 (one bump per EndTxn v5)", described, err)
+	}
 
 	committed := consumeN(t, b.Addr(), topic, 60, kgo.FetchIsolationLevel(kgo.ReadCommitted()))
 	perPartition := map[int32][]int{}

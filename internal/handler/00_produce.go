@@ -1,6 +1,6 @@
 package handler
 
-// Produce, v3-11.
+// Produce, v3-12.
 //
 // v3 is the first version with record batch v2, the only format Sluice
 // stores; librdkafka enables batches only when the broker offers v3 (and
@@ -12,7 +12,8 @@ package handler
 // the client notices;
 // acks=1 is answered once the batch is appended; acks=-1 once it is
 // durable (see package partition), or REQUEST_TIMED_OUT after the
-// request's timeout. v5 adds log_start_offset; v8 record errors (KIP-467).
+// request's timeout. v5 adds log_start_offset; v8 record errors (KIP-467);
+// v12 is transactions v2 (KIP-890 part 2, see produce_txn.go).
 // Batches from idempotent producers (KIP-98) go through the partition's
 // producer state: a retry of one of the producer's last five batches is
 // answered with its original offsets and stored once; a sequence gap gets
@@ -35,7 +36,7 @@ import (
 	"sluice/internal/topics"
 )
 
-func init() { register(0, 3, 11, produce) }
+func init() { register(0, 3, 12, produce) }
 
 // durableWait is an acks=all partition waiting for its fsync.
 type durableWait struct {

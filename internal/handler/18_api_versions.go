@@ -7,6 +7,9 @@ package handler
 // INVALID_REQUEST. A request at an unsupported version is answered by the
 // server at v0 with UNSUPPORTED_VERSION and the full list (KIP-511), so a
 // client can retry at a version we speak; see UnsupportedApiVersions.
+// From v3 the answer carries the supported and finalized features (KIP-584):
+// transaction.version 2, transactions v2 (KIP-890 part 2), which clients
+// read to send EndTxn v5, Produce v12 and TxnOffsetCommit v5.
 
 import (
 	"context"
@@ -28,7 +31,24 @@ func apiVersions(h *Handler, _ context.Context, r kmsg.Request) Result {
 		return ready(resp)
 	}
 	fillApiKeys(resp)
+	fillFeatures(resp)
 	return ready(resp)
+}
+
+// transactionVersion is the transaction.version feature level Sluice runs
+// at: 2, transactions v2.
+const transactionVersion = 2
+
+// fillFeatures lists the features (tagged fields, ignored before v3).
+// The epoch is fixed: one broker finalizes its features once.
+func fillFeatures(resp *kmsg.ApiVersionsResponse) {
+	sf := kmsg.NewApiVersionsResponseSupportedFeature()
+	sf.Name, sf.MinVersion, sf.MaxVersion = "transaction.version", 0, transactionVersion
+	resp.SupportedFeatures = append(resp.SupportedFeatures, sf)
+	ff := kmsg.NewApiVersionsResponseFinalizedFeature()
+	ff.Name, ff.MinVersionLevel, ff.MaxVersionLevel = "transaction.version", transactionVersion, transactionVersion
+	resp.FinalizedFeatures = append(resp.FinalizedFeatures, ff)
+	resp.FinalizedFeaturesEpoch = 1
 }
 
 func fillApiKeys(resp *kmsg.ApiVersionsResponse) {

@@ -1,6 +1,6 @@
 package handler
 
-// EndTxn, v0-4.
+// EndTxn, v0-5.
 //
 // Commits or aborts the producer's transaction. The decision (the
 // PrepareCommit or PrepareAbort record) is durable before the answer; the
@@ -8,7 +8,11 @@ package handler
 // and until they are, the id answers CONCURRENT_TRANSACTIONS. A retry of
 // the decided transaction succeeds; the opposite decision gets
 // INVALID_TXN_STATE. v2 answers PRODUCER_FENCED where v0-1 answer
-// INVALID_PRODUCER_EPOCH.
+// INVALID_PRODUCER_EPOCH. v5 is transactions v2 (KIP-890 part 2): every
+// commit or abort bumps the epoch (a new producer id when the epochs run
+// out) and returns it; a retry is recognised by the epoch before the bump,
+// so a late retry can never decide the next transaction (KAFKA-17754); an
+// abort of an empty transaction is allowed.
 
 import (
 	"context"
@@ -19,7 +23,7 @@ import (
 	"sluice/internal/txn"
 )
 
-func init() { register(26, 0, 4, endTxn) }
+func init() { register(26, 0, 5, endTxn) }
 
 func endTxn(h *Handler, _ context.Context, r kmsg.Request) Result {
 	req := r.(*kmsg.EndTxnRequest)

@@ -1,6 +1,6 @@
 package handler
 
-// TxnOffsetCommit, v0-4.
+// TxnOffsetCommit, v0-5.
 //
 // Writes a group's offsets inside the producer's transaction: they become
 // visible to OffsetFetch only with the transaction's commit marker. The
@@ -10,7 +10,9 @@ package handler
 // INVALID_PRODUCER_EPOCH. From v3 the request names the consumer's member,
 // instance and generation (KIP-447), and a consumer that is no longer the
 // group's current member gets UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID or
-// ILLEGAL_GENERATION; v0-2 clients are fenced by their epoch alone.
+// ILLEGAL_GENERATION; v0-2 clients are fenced by their epoch alone. v5
+// (transactions v2, KIP-890 part 2) adds the group's offsets partition to
+// the transaction itself, durably, instead of requiring AddOffsetsToTxn.
 
 import (
 	"context"
@@ -23,7 +25,7 @@ import (
 	"sluice/internal/txn"
 )
 
-func init() { register(28, 0, 4, txnOffsetCommit) }
+func init() { register(28, 0, 5, txnOffsetCommit) }
 
 func txnOffsetCommit(h *Handler, _ context.Context, r kmsg.Request) Result {
 	req := r.(*kmsg.TxnOffsetCommitRequest)
@@ -70,7 +72,7 @@ func txnOffsetCommit(h *Handler, _ context.Context, r kmsg.Request) Result {
 		return ready(setAll(kerr.CoordinatorNotAvailable.Code))
 	}
 	tp := txn.TopicPartition{Topic: topics.OffsetsTopic, Partition: h.env.Groups.PartitionFor(req.Group)}
-	if err := h.env.Txns.Verify(req.TransactionalID, req.ProducerID, req.ProducerEpoch, []txn.TopicPartition{tp}); err != nil {
+	if err := h.joinTxn(req.TransactionalID, req.ProducerID, req.ProducerEpoch, tp, req.Version >= 5); err != nil {
 		code := err.Code
 		if err == kerr.ProducerFenced {
 			code = kerr.InvalidProducerEpoch.Code

@@ -1,6 +1,8 @@
 package handler
 
 import (
+	"time"
+
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
@@ -16,7 +18,9 @@ import (
 // part 1): a late write of a transaction that was decided, or a write to a
 // partition never added, would otherwise open a transaction no marker
 // closes, holding back the last stable offset for ever. A stale epoch is
-// INVALID_PRODUCER_EPOCH, as Produce answers at every version.
+// INVALID_PRODUCER_EPOCH, as Produce answers at every version. From v12
+// (transactions v2) the partition joins the transaction on its first
+// batch instead (KIP-890 part 2).
 func (h *Handler) checkTxnBatch(b recordbatch.Batch, req *kmsg.ProduceRequest, topic string, partition int32) int16 {
 	switch {
 	case b.IsControl() && req.Version >= 8:
@@ -28,7 +32,7 @@ func (h *Handler) checkTxnBatch(b recordbatch.Batch, req *kmsg.ProduceRequest, t
 	case req.TransactionID == nil || *req.TransactionID == "" || h.env.Txns == nil:
 		return kerr.InvalidTxnState.Code
 	}
-	err := h.env.Txns.Verify(*req.TransactionID, b.ProducerID(), b.ProducerEpoch(), []txn.TopicPartition{{Topic: topic, Partition: partition}})
+	err := h.joinTxn(*req.TransactionID, b.ProducerID(), b.ProducerEpoch(), txn.TopicPartition{Topic: topic, Partition: partition}, req.Version >= 12)
 	switch err {
 	case nil:
 		return 0
@@ -37,3 +41,39 @@ func (h *Handler) checkTxnBatch(b recordbatch.Batch, req *kmsg.ProduceRequest, t
 	}
 	return err.Code
 }
+
+// joinTxn checks that tp is in the producer's ongoing transaction, or,
+// with add (the transactions v2 request versions), adds it durably first,
+// starting the transaction if none is ongoing.
+func (h *Handler) joinTxn(id string, pid int64, epoch int16, tp txn.TopicPartition, add bool) *kerr.Error {
+	if !add {
+		return h.env.Txns.Verify(id, pid, epoch, []txn.TopicPartition{tp})
+	}
+	if h.env.Txns.Verify(id, pid, epoch, []txn.TopicPartition{tp}) == nil {
+		return nil // already in: nothing to write
+	}
+	// A v2 client starts its next transaction as soon as EndTxn answers,
+	// while the markers of the last one may still be being written. Wait
+	// for them here rather than answer CONCURRENT_TRANSACTIONS, which
+	// clients back off from for as long as a metadata refresh.
+	deadline := time.NewTimer(joinTxnWait)
+	defer deadline.Stop()
+	for {
+		changed := h.env.Txns.Changed()
+		err := h.env.Txns.AddPartitions(id, pid, epoch, []txn.TopicPartition{tp})().Err
+		if err != kerr.ConcurrentTransactions {
+			return err
+		}
+		select {
+		case <-changed:
+		case <-deadline.C:
+			return err
+		case <-h.env.Ctx.Done():
+			return err
+		}
+	}
+}
+
+// joinTxnWait bounds how long a transactions-v2 request waits for the
+// previous transaction of its producer to complete.
+const joinTxnWait = 5 * time.Second

@@ -58,6 +58,9 @@ type Service struct {
 
 	mu    sync.Mutex
 	coord *Coordinator
+	// changed is closed, and replaced, whenever a transition is applied:
+	// what a caller told CONCURRENT_TRANSACTIONS may wait on.
+	changed chan struct{}
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -71,7 +74,7 @@ func NewService(cfg ServiceConfig, parts []*partition.Partition, ids IDSource, m
 	cfg.setDefaults()
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Service{cfg: cfg, parts: parts, markers: markers, coord: New(cfg.Coordinator, ids),
-		ctx: ctx, cancel: cancel, kick: make(chan struct{}, 1)}
+		changed: make(chan struct{}), ctx: ctx, cancel: cancel, kick: make(chan struct{}, 1)}
 	for _, p := range parts {
 		if err := s.replay(p); err != nil {
 			cancel()
@@ -172,6 +175,8 @@ func (s *Service) runLocked(id string, o Outcome) (wait func() Outcome) {
 		} else {
 			s.coord.Applied(*o.Write)
 		}
+		close(s.changed)
+		s.changed = make(chan struct{})
 		s.mu.Unlock()
 		if err != nil {
 			s.cfg.Logger.Warn("txn: writing the transaction log failed", "transactionalId", id, "err", err)
@@ -295,6 +300,14 @@ func (s *Service) tick() {
 	for _, w := range waits {
 		w()
 	}
+}
+
+// Changed returns a channel closed at the next applied transition: a
+// caller answered CONCURRENT_TRANSACTIONS can wait on it and try again.
+func (s *Service) Changed() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.changed
 }
 
 // InitProducerID handles InitProducerId with a transactional id. The
