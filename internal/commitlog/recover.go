@@ -27,6 +27,7 @@ func Open(fsys vfs.FS, dir string, cfg Config) (*Log, error) {
 		}
 		return nil, err
 	}
+	l.loadCleanerCheckpoint()
 	return l, nil
 }
 
@@ -64,7 +65,7 @@ func (l *Log) recover() error {
 		}
 		last := i == len(bases)-1
 		if last {
-			buf, err = l.recoverTail(s, buf)
+			buf, err = l.recoverTail(s, buf, false)
 		} else {
 			buf, err = l.loadSegment(s, buf)
 		}
@@ -119,6 +120,12 @@ func (l *Log) listSegments() ([]int64, error) {
 	names, err := l.fsys.ReadDir(l.dir)
 	if err != nil {
 		return nil, fmt.Errorf("commitlog: %w", err)
+	}
+	if changed, err := l.recoverSwaps(names); err != nil || changed {
+		if err != nil {
+			return nil, err
+		}
+		return l.listSegments() // list again what the swaps left
 	}
 	logs := map[int64]bool{}
 	var bases []int64
@@ -192,13 +199,13 @@ func (l *Log) checkContinuity(s *segment) error {
 // prefix of the appends, so an acknowledged batch is whole and followed
 // only by whole acknowledged batches or by bytes that were never
 // acknowledged. Serving them instead would hand consumers a corrupt batch.
-func (l *Log) recoverTail(s *segment, buf []byte) ([]byte, error) {
+func (l *Log) recoverTail(s *segment, buf []byte, gaps bool) ([]byte, error) {
 	fileSize, err := s.file.Size()
 	if err != nil {
 		return buf, fmt.Errorf("commitlog: %w", err)
 	}
 	s.resetIndexes()
-	w := walker{s: s, end: fileSize, verify: true, build: true,
+	w := walker{s: s, end: fileSize, verify: true, build: true, gaps: gaps,
 		interval: l.cfg.Load().IndexIntervalBytes, buf: buf}
 	pos, next, reason, err := w.walk(0, s.base)
 	if err != nil {
@@ -239,7 +246,7 @@ func (l *Log) loadSegment(s *segment, buf []byte) ([]byte, error) {
 	}
 	if offErr == nil {
 		s.adoptIndexes(offsetIndex(off), nil)
-		tail := walker{s: s, end: fileSize, buf: buf}
+		tail := walker{s: s, end: fileSize, buf: buf, gaps: true}
 		var rel uint32
 		if n := s.offsetEntries(); n > 0 {
 			rel, _ = s.offIdx.entry(n - 1)
@@ -250,7 +257,7 @@ func (l *Log) loadSegment(s *segment, buf []byte) ([]byte, error) {
 			return buf, err
 		}
 		if reason != nil {
-			return l.recoverTail(s, buf)
+			return l.recoverTail(s, buf, true)
 		}
 		ts, tsErr := l.readIndexFile(s.base, timeIndexSuffix)
 		if tsErr == nil {
@@ -268,14 +275,14 @@ func (l *Log) loadSegment(s *segment, buf []byte) ([]byte, error) {
 	}
 	l.logger.Info("commitlog: rebuilding index", "dir", l.dir, "segment", s.name, "reason", offErr.Error())
 	s.resetIndexes()
-	w := walker{s: s, end: fileSize, build: true, interval: l.cfg.Load().IndexIntervalBytes, buf: buf}
+	w := walker{s: s, end: fileSize, build: true, gaps: true, interval: l.cfg.Load().IndexIntervalBytes, buf: buf}
 	pos, next, reason, err := w.walk(0, s.base)
 	buf = w.buf
 	if err != nil {
 		return buf, err
 	}
 	if reason != nil {
-		return l.recoverTail(s, buf)
+		return l.recoverTail(s, buf, true)
 	}
 	s.size.Store(pos)
 	s.next.Store(next)
@@ -317,6 +324,11 @@ type walker struct {
 	s        *segment
 	end      int64 // file size
 	verify   bool  // read each batch whole and check it with recordbatch.Frame
+	// gaps allows a batch to start past where the previous one ended:
+	// the cleaner removes batches from segments below the active one. The
+	// last segment was active when the log stopped and has none, so a gap
+	// there is damage (the base offset is outside the CRC).
+	gaps bool
 	build    bool  // record each batch in the in-memory indexes
 	interval int
 
@@ -373,7 +385,7 @@ func (w *walker) walkBatches(pos, next int64) (int64, int64, error) {
 			return pos, next, fmt.Errorf("%w: %d", recordbatch.ErrMagic, magic)
 		}
 		switch {
-		case h.base != next:
+		case h.base != next && !(w.gaps && h.base > next):
 			return pos, next, fmt.Errorf("base offset %d, want %d", h.base, next)
 		case h.next <= h.base:
 			return pos, next, fmt.Errorf("negative last offset delta at offset %d", h.base)
