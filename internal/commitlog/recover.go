@@ -321,15 +321,15 @@ func (l *Log) readIndexFile(base int64, suffix string) ([]byte, error) {
 // through a window so that a walk costs one ReadAt per window, not per
 // batch.
 type walker struct {
-	s        *segment
-	end      int64 // file size
-	verify   bool  // read each batch whole and check it with recordbatch.Frame
+	s      *segment
+	end    int64 // file size
+	verify bool  // read each batch whole and check it with recordbatch.Frame
 	// gaps allows a batch to start past where the previous one ended:
 	// the cleaner removes batches from segments below the active one. The
 	// last segment was active when the log stopped and has none, so a gap
 	// there is damage (the base offset is outside the CRC).
-	gaps bool
-	build    bool  // record each batch in the in-memory indexes
+	gaps     bool
+	build    bool // record each batch in the in-memory indexes
 	interval int
 
 	buf    []byte // window of the file
