@@ -65,6 +65,10 @@ type CleanStats struct {
 	DirtyBytes int64
 	// MaxLagDue: the oldest dirty record is older than MaxCompactionLag.
 	MaxLagDue bool
+	// HorizonDue: a tombstone kept by an earlier cleaning has reached its
+	// delete horizon. Known since the last cleaning of this process only:
+	// after a restart, tombstones go at the next cleaning that dirt causes.
+	HorizonDue bool
 }
 
 // DirtyRatio is dirty bytes / (clean + dirty bytes) of the cleanable range.
@@ -78,7 +82,7 @@ func (s CleanStats) DirtyRatio() float64 {
 // Due reports whether the log should be cleaned now: it has dirty bytes
 // and its dirty ratio reaches minRatio or its max compaction lag passed.
 func (s CleanStats) Due(minRatio float64) bool {
-	return s.DirtyBytes > 0 && (s.DirtyRatio() >= minRatio || s.MaxLagDue)
+	return (s.DirtyBytes > 0 && (s.DirtyRatio() >= minRatio || s.MaxLagDue)) || s.HorizonDue
 }
 
 // CleanResult says what a cleaning did.
@@ -125,6 +129,9 @@ func (l *Log) cleanableLocked(p CleanParams) []*segment {
 // statsLocked measures segs, a prefix of the log. Requires l.mu.
 func (l *Log) statsLocked(segs []*segment, p CleanParams) CleanStats {
 	st := CleanStats{FirstDirty: l.CleanedTo(), End: l.start.Load()}
+	if h := l.tombstoneHorizon.Load(); h != 0 && h <= p.Now.UnixMilli() {
+		st.HorizonDue = len(segs) > 0
+	}
 	lagCutoff := p.Now.Add(-p.MaxCompactionLag).UnixMilli()
 	for _, s := range segs {
 		st.End = s.next.Load()
@@ -174,7 +181,7 @@ func (l *Log) Clean(p CleanParams) (CleanResult, error) {
 	segs, st := l.pinCleanable(p)
 	defer unpin(segs)
 	res := CleanResult{CleanStats: st}
-	if st.DirtyBytes == 0 {
+	if st.DirtyBytes == 0 && !st.HorizonDue {
 		return res, nil
 	}
 	l.logger.Info("commitlog: cleaning started", "dir", l.dir, "firstDirty", st.FirstDirty, "end", st.End,
@@ -193,9 +200,10 @@ func (l *Log) Clean(p CleanParams) (CleanResult, error) {
 			return res, err
 		}
 	}
-	if err := l.writeCleanerCheckpoint(end); err != nil {
+	if err := l.writeCleanerCheckpoint(max(end, st.FirstDirty)); err != nil {
 		return res, err
 	}
+	l.tombstoneHorizon.Store(c.nextHorizon)
 	l.logger.Info("commitlog: cleaned", "dir", l.dir, "cleanedTo", end, "groups", res.Groups,
 		"segments", res.SegmentsBefore, "bytesBefore", res.BytesBefore, "bytesAfter", res.BytesAfter,
 		"recordsDropped", res.RecordsDropped)
@@ -252,8 +260,11 @@ type cleaning struct {
 	p       CleanParams
 	keys    map[string]int64 // key -> offset of its last record in the dirty range
 	nowMs   int64
-	horizon int64  // delete horizon stamped on tombstone batches this time
-	window  []byte // read window, reused
+	horizon int64 // delete horizon stamped on tombstone batches this time
+	// nextHorizon is the earliest delete horizon of the tombstones kept, 0
+	// for none: when the next cleaning is due for them alone.
+	nextHorizon int64
+	window      []byte // read window, reused
 }
 
 // buildKeyMap maps every key of the dirty segments (those ending after
@@ -398,6 +409,9 @@ func (c *cleaning) filterBatch(dst []byte, b recordbatch.Batch) (out []byte, dro
 		return dst, 0, false, fmt.Errorf("commitlog: cleaning batch at offset %d: %w", b.BaseOffset(), err)
 	}
 	dropped = int64(b.RecordCount() - res.Kept)
+	if res.Tombstones {
+		c.noteHorizon(b, res.Rewritten)
+	}
 	switch {
 	case res.Rewritten:
 		return out, dropped, true, nil
@@ -413,4 +427,16 @@ func (c *cleaning) filterBatch(dst []byte, b recordbatch.Batch) (out []byte, dro
 
 func (c *cleaning) isLastOfProducer(b recordbatch.Batch) bool {
 	return b.ProducerID() >= 0 && c.p.IsLastOfProducer != nil && c.p.IsLastOfProducer(b.ProducerID(), b.LastOffset())
+}
+
+// noteHorizon records the delete horizon of a kept tombstone batch: the
+// one it had, or the one just stamped.
+func (c *cleaning) noteHorizon(b recordbatch.Batch, rewritten bool) {
+	h, ok := b.DeleteHorizon()
+	if !ok && rewritten {
+		h = c.horizon
+	}
+	if h != 0 && (c.nextHorizon == 0 || h < c.nextHorizon) {
+		c.nextHorizon = h
+	}
 }

@@ -284,6 +284,9 @@ func TestCleanTombstoneHorizon(t *testing.T) {
 	if !slices.Equal(stamps, []int64{t0.UnixMilli() + 5, t0.UnixMilli() + 5}) {
 		t.Fatalf("record timestamps %v", stamps)
 	}
+	if st := l.CleanStats(cleanParams(t0.Add(time.Minute), l)); !st.HorizonDue || !st.Due(0.5) {
+		t.Fatalf("a tombstone reached its horizon, but the log is not due: %+v", st)
+	}
 	// Before the horizon a cleaning keeps it; after, it goes.
 	appendKeyed(t, l, keyedBatch(t, []kv{{"d", "1"}}, t0.UnixMilli(), 0, -1, 0), t0)
 	l.Roll()

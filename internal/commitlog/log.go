@@ -43,6 +43,9 @@ type Log struct {
 	cleanMu   sync.Mutex
 	closing   atomic.Bool
 	cleanedTo atomic.Int64 // cleaner checkpoint; see CleanedTo
+	// tombstoneHorizon is the earliest delete horizon of the tombstones
+	// the last cleaning kept (ms, 0 for none).
+	tombstoneHorizon atomic.Int64
 
 	// swapMu serializes the changes that delete segments other than the
 	// active one: the cleaner's swap, retention, DeleteBefore, TruncateTo.

@@ -23,8 +23,9 @@ func (b Batch) DeleteHorizon() (int64, bool) {
 
 // RetainResult says what Retain did with a batch.
 type RetainResult struct {
-	Kept      int32 // records kept
-	Rewritten bool  // a new batch was appended to dst
+	Kept       int32 // records kept
+	Rewritten  bool  // a new batch was appended to dst
+	Tombstones bool  // a kept record is a tombstone
 }
 
 // Retain is the log cleaner's rewrite of one stored batch. It calls keep
@@ -48,7 +49,7 @@ func (b Batch) Retain(dst []byte, keep func(offset int64, key, value []byte) boo
 	if err != nil {
 		return dst, RetainResult{}, err
 	}
-	res := RetainResult{Kept: int32(len(kept))}
+	res := RetainResult{Kept: int32(len(kept)), Tombstones: tombstone}
 	_, stamped := b.DeleteHorizon()
 	stamp := horizon >= 0 && tombstone && !stamped
 	if res.Kept == 0 || (res.Kept == b.RecordCount() && !stamp) {
@@ -196,4 +197,15 @@ func compressorFor(codec Codec) (kgo.Compressor, error) {
 	}
 	compressors.Store(codec, c)
 	return c, nil
+}
+
+// HasKeylessRecord reports whether a record of the batch has a null key,
+// which a compacted topic refuses. It decompresses the batch if needed.
+func (b Batch) HasKeylessRecord() (bool, error) {
+	keyless := false
+	err := b.EachRecord(func(_ int64, key, _ []byte) bool {
+		keyless = key == nil
+		return !keyless
+	})
+	return keyless, err
 }

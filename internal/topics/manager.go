@@ -184,13 +184,8 @@ func (m *Manager) resolve(set map[string]string) metadata.TopicConfig {
 
 func (m *Manager) partitionConfig(tc metadata.TopicConfig) partition.Config {
 	return partition.Config{
-		Log: commitlog.Config{
-			SegmentBytes:   tc.SegmentBytes,
-			SegmentAge:     time.Duration(tc.SegmentMs) * time.Millisecond,
-			RetentionBytes: tc.RetentionBytes,
-			RetentionAge:   tc.Retention(),
-			Logger:         m.cfg.Logger,
-		},
+		Log:             logConfig(tc, m.cfg.Logger),
+		Compaction:      compaction(tc),
 		Fsync:           m.cfg.Fsync,
 		FsyncInterval:   m.cfg.FsyncInterval,
 		MaxMessageBytes: tc.MaxMessageBytes,
