@@ -1,0 +1,233 @@
+package tests
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"sluice/internal/broker"
+	"sluice/internal/brokertest"
+)
+
+
+// compactedConfigs is a compact-only topic with 64 KiB segments.
+func compactedConfigs(extra ...string) map[string]*string {
+	cfg := map[string]*string{"cleanup.policy": sp("compact"), "segment.bytes": sp(strconv.Itoa(64 << 10))}
+	for i := 0; i+1 < len(extra); i += 2 {
+		cfg[extra[i]] = sp(extra[i+1])
+	}
+	return cfg
+}
+
+// produceRounds writes rounds values of keys key-0..key-(keys-1), value
+// "<round>", in round order, acks=all, and returns the latest value per key.
+func produceRounds(t *testing.T, cl *kgo.Client, topic string, keys, rounds int) map[string]string {
+	t.Helper()
+	latest := map[string]string{}
+	ctx := testCtx(t, 5*time.Minute)
+	for r := range rounds {
+		recs := make([]*kgo.Record, 0, keys)
+		for k := range keys {
+			key := fmt.Sprintf("key-%d", k)
+			recs = append(recs, &kgo.Record{Topic: topic, Key: []byte(key), Value: []byte(strconv.Itoa(r))})
+			latest[key] = strconv.Itoa(r)
+		}
+		if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+			t.Fatalf("produce round %d: %v", r, err)
+		}
+	}
+	return latest
+}
+
+// rollActive starts a new segment, standing in for segment.ms: records in
+// the active segment are never cleaned.
+func rollActive(t *testing.T, b *brokertest.Broker, topic string) {
+	t.Helper()
+	if err := b.Topics().Partition(topic, 0).Roll(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func cleanNow(t *testing.T, b *brokertest.Broker, want int) {
+	t.Helper()
+	n, err := b.CleanNow(testCtx(t, 2*time.Minute))
+	if err != nil || n != want {
+		t.Fatalf("cleaner pass: %d partitions cleaned, %v; want %d", n, err, want)
+	}
+}
+
+// startCleanerBroker starts a broker whose cleaner runs only when asked.
+func startCleanerBroker(t *testing.T, opts ...brokertest.Option) *brokertest.Broker {
+	opts = append(opts, brokertest.WithConfig(func(c *broker.Config) { c.CleanerBackoff = time.Hour }))
+	return brokertest.Start(t, opts...)
+}
+
+func TestCompactionKeepsLatestValuePerKey(t *testing.T) {
+	b := startCleanerBroker(t)
+	topic := topicName(t, "compact")
+	createTopic(t, newAdmin(t, b.Addr()), topic, 1, compactedConfigs())
+	cl := newClient(t, b.Addr(), kgo.DefaultProduceTopic(topic), kgo.ProducerLinger(5*time.Millisecond))
+	latest := produceRounds(t, cl, topic, 10_000, 20)
+	rollActive(t, b, topic)
+	p := b.Topics().Partition(topic, 0)
+	before, segsBefore := p.Size(), p.Segments()
+
+	cleanNow(t, b, 1)
+
+	recs := consumeN(t, b.Addr(), topic, 10_000)
+	seen := map[string]bool{}
+	for _, r := range recs {
+		k := string(r.Key)
+		if seen[k] || string(r.Value) != latest[k] {
+			t.Fatalf("key %s: value %s (seen before: %v), want exactly one, %s", k, r.Value, seen[k], latest[k])
+		}
+		seen[k] = true
+	}
+	if p.Size() >= before/10 {
+		t.Fatalf("log went from %d bytes in %d segments to %d in %d", before, segsBefore, p.Size(), p.Segments())
+	}
+	// Nothing is due any more: a second pass cleans nothing. (Segments are
+	// grouped by their size before cleaning, as in Kafka, so the small
+	// cleaned segments merge when the next dirt comes.)
+	cleanNow(t, b, 0)
+}
+
+func TestCompactionRemovesTombstonesAfterDeleteRetention(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	b := startCleanerBroker(t, brokertest.WithConfig(func(c *broker.Config) { c.Clock = clock }))
+	topic := topicName(t, "tombstones")
+	createTopic(t, newAdmin(t, b.Addr()), topic, 1, compactedConfigs("delete.retention.ms", "60000"))
+	cl := newClient(t, b.Addr(), kgo.DefaultProduceTopic(topic))
+	produceRounds(t, cl, topic, 100, 2)
+	var tombs []*kgo.Record
+	for k := range 30 {
+		tombs = append(tombs, &kgo.Record{Key: []byte(fmt.Sprintf("key-%d", k))})
+	}
+	if err := cl.ProduceSync(testCtx(t, 30*time.Second), tombs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	rollActive(t, b, topic)
+
+	// The first cleaning keeps the tombstones, for delete.retention.ms.
+	cleanNow(t, b, 1)
+	recs := consumeN(t, b.Addr(), topic, 100)
+	if n := countTombstones(recs); n != 30 {
+		t.Fatalf("%d tombstones after the first cleaning, want 30", n)
+	}
+	cleanNow(t, b, 0) // not due yet
+
+	mu.Lock()
+	now = now.Add(time.Minute)
+	mu.Unlock()
+	cleanNow(t, b, 1)
+	recs = consumeN(t, b.Addr(), topic, 70)
+	for _, r := range recs {
+		k, _ := strconv.Atoi(strings.TrimPrefix(string(r.Key), "key-"))
+		if r.Value == nil || k < 30 {
+			t.Fatalf("after the delete horizon: key %s value %q is still there", r.Key, r.Value)
+		}
+	}
+}
+
+func countTombstones(recs []*kgo.Record) int {
+	n := 0
+	for _, r := range recs {
+		if r.Value == nil {
+			n++
+		}
+	}
+	return n
+}
+
+func TestCompactedTopicRefusesRecordsWithoutKey(t *testing.T) {
+	b := startCleanerBroker(t)
+	topic := topicName(t, "nokey")
+	createTopic(t, newAdmin(t, b.Addr()), topic, 1, compactedConfigs())
+	cl := newClient(t, b.Addr(), kgo.DefaultProduceTopic(topic), kgo.RecordRetries(0))
+	err := cl.ProduceSync(testCtx(t, 10*time.Second), &kgo.Record{Value: []byte("v")}).FirstErr()
+	if err != kerr.InvalidRecord {
+		t.Fatalf("produce without a key: %v, want INVALID_RECORD", err)
+	}
+	if err := cl.ProduceSync(testCtx(t, 10*time.Second), &kgo.Record{Key: []byte("k"), Value: []byte("v")}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	if end := b.Topics().Partition(topic, 0).LogEndOffset(); end != 1 {
+		t.Fatalf("log end offset %d, want 1: the keyless record must not be written", end)
+	}
+}
+
+func TestCompactionKill9DuringCleaningLosesNothing(t *testing.T) {
+	dir := t.TempDir()
+	proc := brokertest.StartProcess(t, dir, "--log-cleaner-backoff", "200ms",
+		"--log-cleaner-io-max-bytes-per-second", "100000")
+	topic := topicName(t, "kill")
+	createTopic(t, newAdmin(t, proc.Addr), topic, 1, compactedConfigs("min.cleanable.dirty.ratio", "0.01"))
+	cl := newClient(t, proc.Addr, kgo.DefaultProduceTopic(topic), kgo.ProducerLinger(5*time.Millisecond))
+	latest := produceRounds(t, cl, topic, 2_000, 10)
+	cl.Close()
+	// Wait for a cleaning that starts after the last acknowledged write,
+	// and kill the broker while the throttle keeps it going.
+	started := strings.Count(proc.Log.String(), "commitlog: cleaning started")
+	waitFor(t, 60*time.Second, func() bool {
+		return strings.Count(proc.Log.String(), "commitlog: cleaning started") > started
+	})
+	proc.Kill()
+	tail := proc.Log.String()[strings.LastIndex(proc.Log.String(), "commitlog: cleaning started"):]
+	if strings.Contains(tail, "commitlog: cleaned") {
+		t.Fatalf("the cleaning finished before the kill:\n%s", tail)
+	}
+
+	proc = brokertest.StartProcess(t, dir)
+	checkLatest(t, proc.Addr, topic, latest)
+}
+
+// checkLatest reads the partition from the start and checks that the last
+// value of every key is its latest.
+func checkLatest(t *testing.T, addr, topic string, latest map[string]string) {
+	t.Helper()
+	ends, err := newAdmin(t, addr).ListEndOffsets(testCtx(t, 10*time.Second), topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	end, _ := ends.Lookup(topic, 0)
+	cl := newClient(t, addr, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	ctx := testCtx(t, 60*time.Second)
+	got := map[string]string{}
+	for offset := int64(-1); offset < end.Offset-1; {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			t.Fatalf("read up to offset %d of %d", offset, end.Offset)
+		}
+		fs.EachError(func(tp string, p int32, err error) { t.Fatalf("fetch %s/%d: %v", tp, p, err) })
+		fs.EachRecord(func(r *kgo.Record) {
+			got[string(r.Key)] = string(r.Value)
+			offset = r.Offset
+		})
+	}
+	for k, v := range latest {
+		if got[k] != v {
+			t.Fatalf("key %s: last value read %q, want %q", k, got[k], v)
+		}
+	}
+}
+
+// waitFor polls cond, which watches an event (a log line), until it holds.
+func waitFor(t *testing.T, d time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met in time")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
