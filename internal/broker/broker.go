@@ -40,7 +40,7 @@ type Config struct {
 
 	// Log cleaner (compacted topics).
 	CleanerBackoff             time.Duration // log.cleaner.backoff.ms; default 15s
-	CleanerIOMaxBytesPerSecond int64         // log.cleaner.io.max.bytes.per.second; <= 0 unlimited
+	CleanerIOMaxBytesPerSecond int64         // log.cleaner.io.max.bytes.per.second; default 50 MB/s, < 0 unlimited
 
 	// Consumer groups.
 	OffsetsPartitions          int32         // offsets.topic.num.partitions; default 16, fixed once the topic exists
@@ -63,6 +63,11 @@ func (c *Config) setDefaults() {
 	}
 	if c.FsyncInterval <= 0 {
 		c.FsyncInterval = time.Second
+	}
+	if c.CleanerIOMaxBytesPerSecond == 0 {
+		// Kafka's default is unlimited; on a small machine an unthrottled
+		// cleaner takes a whole core from produce (docs/benchmarks.md).
+		c.CleanerIOMaxBytesPerSecond = 50_000_000
 	}
 	if c.RetentionCheckInterval <= 0 {
 		c.RetentionCheckInterval = 5 * time.Minute

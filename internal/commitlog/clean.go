@@ -186,7 +186,7 @@ func (l *Log) Clean(p CleanParams) (CleanResult, error) {
 	}
 	l.logger.Info("commitlog: cleaning started", "dir", l.dir, "firstDirty", st.FirstDirty, "end", st.End,
 		"cleanBytes", st.CleanBytes, "dirtyBytes", st.DirtyBytes)
-	c := &cleaning{l: l, p: p, keys: map[string]int64{}, nowMs: p.Now.UnixMilli(),
+	c := &cleaning{l: l, p: p, keys: newKeyMap(), nowMs: p.Now.UnixMilli(),
 		horizon: p.Now.Add(p.DeleteRetention).UnixMilli()}
 	n, end, err := c.buildKeyMap(segs, st.FirstDirty)
 	if err != nil {
@@ -258,7 +258,7 @@ func groupSegments(segs []*segment, maxBytes int64) [][]*segment {
 type cleaning struct {
 	l       *Log
 	p       CleanParams
-	keys    map[string]int64 // key -> offset of its last record in the dirty range
+	keys    *keyMap // key -> offset of its last record in the dirty range
 	nowMs   int64
 	horizon int64 // delete horizon stamped on tombstone batches this time
 	// nextHorizon is the earliest delete horizon of the tombstones kept, 0
@@ -283,7 +283,7 @@ func (c *cleaning) buildKeyMap(segs []*segment, firstDirty int64) (n int, end in
 		if err := c.eachBatch(s, c.mapBatch); err != nil {
 			return 0, 0, err
 		}
-		if len(c.keys) >= maxKeys {
+		if c.keys.len() >= maxKeys {
 			break
 		}
 	}
@@ -296,7 +296,7 @@ func (c *cleaning) mapBatch(b recordbatch.Batch) error {
 	}
 	return b.EachRecord(func(offset int64, key, _ []byte) bool {
 		if key != nil {
-			c.keys[string(key)] = offset
+			c.keys.put(key, offset)
 		}
 		return true
 	})
@@ -383,7 +383,7 @@ func (c *cleaning) keepRecord(b recordbatch.Batch, offset int64, key, value []by
 	if key == nil {
 		return false
 	}
-	if last, ok := c.keys[string(key)]; ok && offset < last {
+	if last, ok := c.keys.get(key); ok && offset < last {
 		return false
 	}
 	if value == nil {
