@@ -231,3 +231,23 @@ func waitFor(t *testing.T, d time.Duration, cond func() bool) {
 	}
 }
 
+
+func TestRetentionDeletesOnlyWithDeletePolicy(t *testing.T) {
+	b := startCleanerBroker(t)
+	adm := newAdmin(t, b.Addr())
+	old := time.Now().Add(-time.Hour)
+	for policy, wantDeleted := range map[string]bool{"compact": false, "compact,delete": true} {
+		topic := topicName(t, strings.ReplaceAll(policy, ",", "-"))
+		createTopic(t, adm, topic, 1, compactedConfigs("cleanup.policy", policy, "retention.ms", "60000"))
+		cl := newClient(t, b.Addr(), kgo.DefaultProduceTopic(topic))
+		if err := cl.ProduceSync(testCtx(t, 10*time.Second), &kgo.Record{Key: []byte("k"), Value: []byte("v"), Timestamp: old}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+		rollActive(t, b, topic)
+		p := b.Topics().Partition(topic, 0)
+		n, err := p.EnforceRetention(time.Now())
+		if err != nil || (n == 1) != wantDeleted {
+			t.Fatalf("%s: retention deleted %d segments (%v), want deleted=%v", policy, n, err, wantDeleted)
+		}
+	}
+}

@@ -572,3 +572,31 @@ func TestReadsDuringCleaning(t *testing.T) {
 	wg.Wait()
 	wantLatest(t, readRecords(t, l)[:len(latest)], latest)
 }
+
+func TestKeyMapComparesKeyBytes(t *testing.T) {
+	m := newKeyMap()
+	for i := range 10_000 {
+		m.put([]byte(fmt.Sprint(i%1000)), int64(i))
+	}
+	m.put([]byte{}, 7)
+	if m.len() != 1001 {
+		t.Fatalf("%d keys, want 1001", m.len())
+	}
+	for k := range 1000 {
+		if o, ok := m.get([]byte(fmt.Sprint(k))); !ok || o != int64(9000+k) {
+			t.Fatalf("key %d: %d %v, want %d", k, o, ok, 9000+k)
+		}
+	}
+	if o, ok := m.get([]byte{}); !ok || o != 7 {
+		t.Fatalf("empty key: %d %v", o, ok)
+	}
+	if _, ok := m.get([]byte("absent")); ok {
+		t.Fatal("absent key found")
+	}
+	// Keys that share a hash chain still compare by bytes.
+	m.index[1] = -1
+	m.entries = append(m.entries, keyEntry{start: 0, end: 1, next: -1, offset: 1})
+	if e := m.find(int32(len(m.entries)-1), []byte("zz")); e != nil {
+		t.Fatal("a chain entry with other bytes matched")
+	}
+}
