@@ -15,7 +15,6 @@ import (
 	"sluice/internal/brokertest"
 )
 
-
 // compactedConfigs is a compact-only topic with 64 KiB segments.
 func compactedConfigs(extra ...string) map[string]*string {
 	cfg := map[string]*string{"cleanup.policy": sp("compact"), "segment.bytes": sp(strconv.Itoa(64 << 10))}
@@ -230,7 +229,6 @@ func waitFor(t *testing.T, d time.Duration, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
-
 
 func TestRetentionDeletesOnlyWithDeletePolicy(t *testing.T) {
 	b := startCleanerBroker(t)

@@ -19,8 +19,8 @@ type keyMap struct {
 }
 
 type keyEntry struct {
-	start, end int // key bytes in arena
-	next       int32  // next entry with the same hash, -1 for none
+	start, end int   // key bytes in arena
+	next       int32 // next entry with the same hash, -1 for none
 	offset     int64
 }
 
