@@ -53,7 +53,14 @@ func RunCleaner(ctx context.Context, cfg Config, cleanerIO int64) (*CleanerRepor
 	defer os.RemoveAll(dir)
 	defer b.Close()
 	addrs := []string{b.Addr()}
-	rep := &CleanerReport{Info: newReport(cfg).Info + fmt.Sprintf(", cleaner io limit %d B/s", cleanerIO),
+	limit := fmt.Sprintf("%d B/s", cleanerIO)
+	switch {
+	case cleanerIO == 0:
+		limit = "the broker's default"
+	case cleanerIO < 0:
+		limit = "unlimited"
+	}
+	rep := &CleanerReport{Info: newReport(cfg).Info + ", cleaner I/O limit " + limit,
 		Cell: cleanerCell, Records: cfg.records(cleanerCell), LoadRecs: 3 * cfg.records(cleanerCell)}
 	payload := make([]byte, cleanerCell.Size)
 	rand.Read(payload)
