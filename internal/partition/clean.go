@@ -24,12 +24,6 @@ type CleanOptions struct {
 	MaxKeys int
 }
 
-// Compacted reports whether the topic's cleanup policy includes compact.
-func (p *Partition) Compacted() bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.cfg.Compaction.Enabled
-}
 
 // CleanStats describes what a cleaning at now would cover.
 func (p *Partition) CleanStats(now time.Time) (commitlog.CleanStats, float64) {
