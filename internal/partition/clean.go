@@ -24,7 +24,6 @@ type CleanOptions struct {
 	MaxKeys int
 }
 
-
 // CleanStats describes what a cleaning at now would cover.
 func (p *Partition) CleanStats(now time.Time) (commitlog.CleanStats, float64) {
 	params, _ := p.cleanParams(now, CleanOptions{}, false)
