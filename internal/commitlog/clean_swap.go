@@ -209,6 +209,8 @@ func (l *Log) commitSwap(g []*segment, sizes []int64, w *cleanedWriter) error {
 	if err := l.finishSwap(g, swap); err != nil {
 		return l.fail(err)
 	}
+	l.logger.Debug("commitlog: swapped in cleaned segment", "dir", l.dir, "segment", w.s.name,
+		"end", w.end, "replaced", len(g), "bytes", w.pos)
 	if err := l.writeIndexes(w.s); err != nil {
 		l.logger.Warn("commitlog: writing index files", "dir", l.dir, "segment", w.s.name, "err", err)
 	}
