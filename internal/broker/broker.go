@@ -1,6 +1,6 @@
 // Package broker is the composition root: it opens the data dir, recovers
 // the topics, wires the handler and the server, runs background work
-// (retention) and shuts everything down in order.
+// (retention, the log cleaner) and shuts everything down in order.
 package broker
 
 import (
