@@ -148,7 +148,7 @@ func TestApiVersionsNegotiation(t *testing.T) {
 	if resp.ErrorCode != kerr.UnsupportedVersion.Code || len(resp.ApiKeys) == 0 {
 		t.Fatalf("got error %d with %d keys", resp.ErrorCode, len(resp.ApiKeys))
 	}
-	want := map[int16][2]int16{0: {3, 11}, 1: {4, 16}, 3: {0, 12}, 18: {0, 4}}
+	want := map[int16][2]int16{0: {3, 12}, 1: {4, 16}, 3: {0, 12}, 18: {0, 4}, 26: {0, 5}}
 	for _, k := range resp.ApiKeys {
 		if w, ok := want[k.ApiKey]; ok && (k.MinVersion != w[0] || k.MaxVersion != w[1]) {
 			t.Errorf("key %d: %d-%d, want %d-%d", k.ApiKey, k.MinVersion, k.MaxVersion, w[0], w[1])
@@ -270,4 +270,25 @@ func TestAcksZeroFailureClosesConnection(t *testing.T) {
 	bad[len(bad)-1] ^= 1
 	send(c, bad)
 	c.expectClosed()
+}
+
+// ApiVersions v3+ carries the finalized transaction.version feature at 2:
+// what makes clients use transactions v2 (KIP-890 part 2).
+func TestApiVersionsAdvertisesTransactionsV2(t *testing.T) {
+	b := brokertest.Start(t)
+	req := kmsg.NewPtrApiVersionsRequest()
+	req.ClientSoftwareName, req.ClientSoftwareVersion = "sluice-test", "1.0"
+	resp, err := req.RequestWith(testCtx(t, 10*time.Second), newClient(t, b.Addr()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, f := range resp.FinalizedFeatures {
+		if f.Name == "transaction.version" && f.MaxVersionLevel == 2 {
+			found = true
+		}
+	}
+	if !found || resp.FinalizedFeaturesEpoch < 0 {
+		t.Fatalf("finalized features %+v (epoch %d), want transaction.version 2", resp.FinalizedFeatures, resp.FinalizedFeaturesEpoch)
+	}
 }

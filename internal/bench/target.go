@@ -4,15 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"os"
 	"strings"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
-
-	"sluice/internal/broker"
 )
 
 // target is one system under test: something that speaks Kafka at addrs.
@@ -28,19 +25,9 @@ type target struct {
 // dir under parent. The data dir lives on the real disk (not a vfs.MemFS)
 // because fsync cost is exactly what the bench is meant to show.
 func startSluice(cfg Config) (*target, error) {
-	dir, err := os.MkdirTemp(cfg.DataDir, "sluice-bench-")
+	b, dir, err := startBroker(cfg, nil)
 	if err != nil {
-		return nil, fmt.Errorf("sluice data dir: %w", err)
-	}
-	b, err := broker.Start(broker.Config{
-		Listen:  "127.0.0.1:0",
-		DataDir: dir,
-		Fsync:   cfg.Fsync,
-		Logger:  slog.New(slog.DiscardHandler),
-	})
-	if err != nil {
-		os.RemoveAll(dir)
-		return nil, fmt.Errorf("start sluice: %w", err)
+		return nil, err
 	}
 	return &target{
 		name:  "sluice",

@@ -1,6 +1,6 @@
 // Package broker is the composition root: it opens the data dir, recovers
 // the topics, wires the handler and the server, runs background work
-// (retention) and shuts everything down in order.
+// (retention, the log cleaner) and shuts everything down in order.
 package broker
 
 import (
@@ -44,6 +44,10 @@ type Config struct {
 	RetentionCheckInterval time.Duration     // default 5 minutes
 	TopicDefaults          map[string]string // broker-wide topic config defaults
 
+	// Log cleaner (compacted topics).
+	CleanerBackoff             time.Duration // log.cleaner.backoff.ms; default 15s
+	CleanerIOMaxBytesPerSecond int64         // log.cleaner.io.max.bytes.per.second; default 50 MB/s, < 0 unlimited
+
 	// Consumer groups.
 	OffsetsPartitions          int32         // offsets.topic.num.partitions; default 16, fixed once the topic exists
 	OffsetsRetention           time.Duration // offsets.retention.minutes; default 7 days
@@ -70,6 +74,11 @@ func (c *Config) setDefaults() {
 	}
 	if c.FsyncInterval <= 0 {
 		c.FsyncInterval = time.Second
+	}
+	if c.CleanerIOMaxBytesPerSecond == 0 {
+		// Kafka's default is unlimited; on a small machine an unthrottled
+		// cleaner takes a whole core from produce (docs/benchmarks.md).
+		c.CleanerIOMaxBytesPerSecond = 50_000_000
 	}
 	if c.RetentionCheckInterval <= 0 {
 		c.RetentionCheckInterval = 5 * time.Minute
@@ -102,15 +111,16 @@ func (c *Config) setDefaults() {
 
 // Broker is a running Sluice broker.
 type Broker struct {
-	cfg    Config
-	topics *topics.Manager
-	groups *group.Service
-	txns   *txn.Service
-	srv    *server.Server
-	cancel context.CancelFunc
-	bg     sync.WaitGroup
-	once   sync.Once
-	err    error
+	cfg     Config
+	topics  *topics.Manager
+	cleaner *topics.Cleaner
+	groups  *group.Service
+	txns    *txn.Service
+	srv     *server.Server
+	cancel  context.CancelFunc
+	bg      sync.WaitGroup
+	once    sync.Once
+	err     error
 }
 
 // Start opens the data dir, recovers every partition and starts serving.
@@ -160,9 +170,11 @@ func Start(cfg Config) (*Broker, error) {
 	})
 	b := &Broker{cfg: cfg, topics: tm, groups: groups, txns: txns, cancel: cancel}
 	b.srv = server.New(ln, h, server.Config{MaxFrameBytes: cfg.MaxFrameBytes, Logger: cfg.Logger})
-	b.bg.Add(2)
+	b.cleaner = tm.NewCleaner(topics.CleanerConfig{Backoff: cfg.CleanerBackoff, IOMaxBytesPerSecond: cfg.CleanerIOMaxBytesPerSecond})
+	b.bg.Add(3)
 	go func() { defer b.bg.Done(); _ = b.srv.Serve(ctx) }()
 	go func() { defer b.bg.Done(); b.retentionLoop(ctx) }()
+	go func() { defer b.bg.Done(); b.cleaner.Run(ctx) }()
 	cfg.Logger.Info("sluice: serving", "listen", ln.Addr().String(), "advertise", net.JoinHostPort(host, strconv.Itoa(int(port))),
 		"dataDir", cfg.DataDir, "fsync", cfg.Fsync.String(), "topics", len(tm.All()), "startup", cfg.Clock().Sub(start).String())
 	return b, nil
@@ -215,6 +227,10 @@ func (b *Broker) Addr() string { return b.srv.Addr().String() }
 
 // Topics exposes the topic manager (tests and tools inspect it).
 func (b *Broker) Topics() *topics.Manager { return b.topics }
+
+// CleanNow runs the log cleaner over every due compacted partition and
+// waits for it; it returns how many partitions it cleaned.
+func (b *Broker) CleanNow(ctx context.Context) (int, error) { return b.cleaner.Pass(ctx) }
 
 func (b *Broker) retentionLoop(ctx context.Context) {
 	t := time.NewTicker(b.cfg.RetentionCheckInterval)

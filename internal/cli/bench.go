@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -27,6 +28,8 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&cfg.Only, "only", "", "run only cells whose name contains this, e.g. 1KiB/acks=all")
 	fs.IntVar(&cfg.MaxBuffered, "max-buffered", 10_000, "producer records in flight (kgo MaxBufferedRecords)")
 	out := fs.String("out", "", "also write the markdown table to this file")
+	withCleaner := fs.Bool("with-cleaner", false, "instead of the matrix: produce alone vs produce while the log cleaner compacts another topic (in-process Sluice)")
+	cleanerIO := fs.Int64("log-cleaner-io-max-bytes-per-second", 0, "with --with-cleaner: the cleaner's I/O limit (default: the broker's, 50000000; -1 unlimited)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole bench (client, Sluice and kfake share the process) to this file")
 	if err := fs.Parse(args); err != nil {
 		return parseExit(err)
@@ -49,7 +52,29 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 		}
 		defer stop()
 	}
+	if *withCleaner {
+		return benchCleaner(cfg, *cleanerIO, stdout, stderr)
+	}
 	return benchAndReport(cfg, *out, stdout, stderr)
+}
+
+// benchCleaner runs the cleaner-impact bench and prints its table.
+func benchCleaner(cfg bench.Config, cleanerIO int64, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	rep, err := bench.RunCleaner(ctx, cfg, cleanerIO)
+	if err != nil {
+		fmt.Fprintln(stderr, "sluice bench:", err)
+		return 1
+	}
+	if err := rep.WriteMarkdown(stdout); err != nil {
+		return 1
+	}
+	if err := errors.Join(append(rep.Alone.Errs, rep.WithClean.Errs...)...); err != nil {
+		fmt.Fprintln(stderr, "sluice bench:", err)
+		return 1
+	}
+	return 0
 }
 
 // benchAndReport runs the bench and prints the table. Ctrl-C cancels the

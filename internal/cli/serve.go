@@ -36,6 +36,8 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&cfg.GroupInitialRebalanceDelay, "group-initial-rebalance-delay", 0, "how long the first rebalance of an empty group waits for more members (default 3s; negative: none)")
 	fs.DurationVar(&cfg.TxnMaxTimeout, "transaction-max-timeout", 0, "largest transaction.timeout.ms a producer may ask for (transaction.max.timeout.ms; default 15m)")
 	fs.DurationVar(&cfg.TxnIDExpiration, "transactional-id-expiration", 0, "how long an idle transactional id is remembered (transactional.id.expiration.ms; default 168h)")
+	fs.DurationVar(&cfg.CleanerBackoff, "log-cleaner-backoff", 0, "how long the log cleaner sleeps when no compacted partition needs cleaning (default 15s)")
+	fs.Int64Var(&cfg.CleanerIOMaxBytesPerSecond, "log-cleaner-io-max-bytes-per-second", 0, "bytes per second the log cleaner may read and write (default 50000000; -1 unlimited)")
 	level := fs.String("log-level", "info", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return parseExit(err)

@@ -28,6 +28,8 @@ func (l *Log) Roll() error {
 // made sure (by a synced snapshot at or after offset) that nothing below
 // offset is needed any more.
 func (l *Log) DeleteBefore(offset int64) (int, error) {
+	l.swapMu.Lock()
+	defer l.swapMu.Unlock()
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()

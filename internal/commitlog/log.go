@@ -24,7 +24,8 @@ import (
 // by the log; everything else may run concurrently with them and with
 // each other.
 //
-// Lock order: appendMu, then syncMu, then mu, then segment.mu.
+// Lock order: cleanMu, then appendMu, then syncMu, then swapMu, then mu,
+// then segment.mu.
 type Log struct {
 	fsys   vfs.FS
 	dir    string
@@ -36,6 +37,19 @@ type Log struct {
 	// serializes appends, so it is never contended on the hot path.
 	appendMu sync.Mutex
 	active   *segment // nil once closed; also written under mu
+
+	// cleanMu serializes Clean and Close; closing asks a cleaning in
+	// progress to stop, so Close waits at most one batch for it.
+	cleanMu   sync.Mutex
+	closing   atomic.Bool
+	cleanedTo atomic.Int64 // cleaner checkpoint; see CleanedTo
+	// tombstoneHorizon is the earliest delete horizon of the tombstones
+	// the last cleaning kept (ms, 0 for none).
+	tombstoneHorizon atomic.Int64
+
+	// swapMu serializes the changes that delete segments other than the
+	// active one: the cleaner's swap, retention, DeleteBefore, TruncateTo.
+	swapMu sync.Mutex
 
 	// syncMu serializes Sync, TruncateTo and Close; guards pending.
 	syncMu  sync.Mutex
@@ -282,6 +296,9 @@ func (l *Log) writeIndexFile(name string, data []byte) error {
 // Close syncs the log, writes the active segment's index files and closes
 // every file. Later calls return ErrClosed.
 func (l *Log) Close() error {
+	l.closing.Store(true)
+	l.cleanMu.Lock()
+	defer l.cleanMu.Unlock()
 	l.appendMu.Lock()
 	defer l.appendMu.Unlock()
 	l.syncMu.Lock()

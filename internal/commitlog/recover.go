@@ -36,6 +36,7 @@ func Open(fsys vfs.FS, dir string, cfg Config) (*Log, error) {
 		}
 		return nil, err
 	}
+	l.loadCleanerCheckpoint()
 	return l, nil
 }
 
@@ -132,6 +133,12 @@ func (l *Log) listSegments() ([]int64, error) {
 	names, err := l.fsys.ReadDir(l.dir)
 	if err != nil {
 		return nil, fmt.Errorf("commitlog: %w", err)
+	}
+	if changed, err := l.recoverSwaps(names); err != nil || changed {
+		if err != nil {
+			return nil, err
+		}
+		return l.listSegments() // list again what the swaps left
 	}
 	logs := map[int64]bool{}
 	var bases []int64
@@ -262,7 +269,7 @@ func (l *Log) loadSegment(s *segment, buf []byte) ([]byte, error) {
 	}
 	l.logger.Info("commitlog: rebuilding index", "dir", l.dir, "segment", s.name, "reason", offErr.Error())
 	s.resetIndexes()
-	w := walker{s: s, end: fileSize, build: true, interval: l.cfg.Load().IndexIntervalBytes, buf: buf}
+	w := walker{s: s, end: fileSize, build: true, gaps: true, interval: l.cfg.Load().IndexIntervalBytes, buf: buf}
 	pos, next, reason, err := w.walk(0, s.base)
 	buf = w.buf
 	if err != nil {
@@ -286,7 +293,7 @@ func (l *Log) loadSegment(s *segment, buf []byte) ([]byte, error) {
 // the indexes must be rebuilt (a failed read is returned with loaded set).
 func (l *Log) loadWithIndexes(s *segment, off []byte, fileSize int64, buf []byte) (_ []byte, loaded bool, err error) {
 	s.adoptIndexes(offsetIndex(off), nil)
-	tail := walker{s: s, end: fileSize, buf: buf}
+	tail := walker{s: s, end: fileSize, buf: buf, gaps: true}
 	var rel uint32
 	if n := s.offsetEntries(); n > 0 {
 		rel, _ = s.offIdx.entry(n - 1)
@@ -348,10 +355,15 @@ func (l *Log) readIndexFile(base int64, suffix string) ([]byte, error) {
 // through a window so that a walk costs one ReadAt per window, not per
 // batch.
 type walker struct {
-	s        *segment
-	end      int64 // file size
-	verify   bool  // read each batch whole and check it with recordbatch.Frame
-	build    bool  // record each batch in the in-memory indexes
+	s      *segment
+	end    int64 // file size
+	verify bool  // read each batch whole and check it with recordbatch.Frame
+	// gaps allows a batch to start past where the previous one ended:
+	// the cleaner removes batches from segments below the active one. The
+	// last segment was active when the log stopped and has none, so a gap
+	// there is damage (the base offset is outside the CRC).
+	gaps     bool
+	build    bool // record each batch in the in-memory indexes
 	interval int
 
 	buf    []byte // window of the file
@@ -407,7 +419,7 @@ func (w *walker) walkBatches(pos, next int64) (int64, int64, error) {
 			return pos, next, fmt.Errorf("%w: %d", recordbatch.ErrMagic, magic)
 		}
 		switch {
-		case h.base != next:
+		case h.base != next && !(w.gaps && h.base > next):
 			return pos, next, fmt.Errorf("base offset %d, want %d", h.base, next)
 		case h.next <= h.base:
 			return pos, next, fmt.Errorf("negative last offset delta at offset %d", h.base)

@@ -16,6 +16,8 @@ import (
 func (l *Log) EnforceRetention(now time.Time) (removedSegments int, err error) {
 	cfg := l.cfg.Load()
 	cutoff := now.Add(-cfg.RetentionAge).UnixMilli()
+	l.swapMu.Lock()
+	defer l.swapMu.Unlock()
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()
@@ -32,7 +34,10 @@ func (l *Log) EnforceRetention(now time.Time) (removedSegments int, err error) {
 		bySize := cfg.RetentionBytes >= 0 && total-size >= cfg.RetentionBytes
 		ts, hasTS := s.largestTimestamp()
 		byAge := cfg.RetentionAge >= 0 && hasTS && ts >= 0 && ts < cutoff
-		if !bySize && !byAge {
+		// A segment the cleaner emptied has no timestamp; it must not hold
+		// back the expiry of the segments after it.
+		emptied := size == 0 && cfg.RetentionAge >= 0
+		if !bySize && !byAge && !emptied {
 			break
 		}
 		victims = append(victims, s)

@@ -19,6 +19,8 @@ func (l *Log) TruncateTo(offset int64) error {
 	}
 	l.syncMu.Lock()
 	defer l.syncMu.Unlock()
+	l.swapMu.Lock()
+	defer l.swapMu.Unlock()
 
 	l.mu.Lock()
 	if l.closed {

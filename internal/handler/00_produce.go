@@ -122,6 +122,9 @@ func (h *Handler) producePartition(topic string, rp kmsg.ProduceRequestTopicPart
 		h.env.Logger.Debug("produce: rejected batch", "topic", topic, "partition", rp.Partition, "err", err)
 		return nil, 0
 	}
+	if t.Config.Compact() && refuseKeyless(b, version, sp) {
+		return nil, 0
+	}
 	if code := h.checkTxnBatch(b, req, topic, rp.Partition); code != 0 {
 		sp.ErrorCode = code
 		return nil, 0
@@ -137,6 +140,23 @@ func (h *Handler) producePartition(topic string, rp kmsg.ProduceRequestTopicPart
 	}
 	sp.BaseOffset, sp.LogAppendTime = res.BaseOffset, res.LogAppendTime
 	return p, res.NextOffset
+}
+
+// refuseKeyless answers a batch with a record without a key, which a
+// compacted topic cannot keep, as Kafka does: INVALID_RECORD from v8 (with
+// the record's error), CORRUPT_MESSAGE before. Only compacted topics pay
+// for the look inside the records.
+func refuseKeyless(b recordbatch.Batch, version int16, sp *kmsg.ProduceResponseTopicPartition) bool {
+	keyless, err := b.HasKeylessRecord()
+	if err == nil && !keyless {
+		return false
+	}
+	sp.ErrorCode = kerr.CorruptMessage.Code
+	if version >= 8 {
+		msg := "Compacted topic cannot accept message without key in topic partition"
+		sp.ErrorCode, sp.ErrorMessage = kerr.InvalidRecord.Code, &msg
+	}
+	return true
 }
 
 func appendErrorCode(err error) int16 {

@@ -19,6 +19,7 @@ type TopicConfig struct {
 	LogAppendTime     bool // message.timestamp.type=LogAppendTime
 	CleanupPolicy     string
 	MinInsyncReplicas int32
+	Compaction        CompactionConfig // used when CleanupPolicy includes compact
 }
 
 // ConfigSpec describes one topic config key Sluice knows.
@@ -41,9 +42,10 @@ const (
 	CfgMinInsyncReplicas = "min.insync.replicas"
 )
 
-// minSegmentBytes keeps a segment able to hold at least a batch header;
-// small values are allowed so tests can roll segments cheaply.
-const minSegmentBytes = 1024
+// minSegmentBytes is Kafka's minimum: a batch bigger than segment.bytes
+// gets a segment to itself, so any size works, and clients' tests of
+// compaction use a few hundred bytes to roll segments cheaply.
+const minSegmentBytes = 14
 
 var specs = []ConfigSpec{
 	{CfgCleanupPolicy, "delete", true, oneOfList("delete", "compact")},
@@ -54,18 +56,19 @@ var specs = []ConfigSpec{
 	{CfgRetentionMs, "604800000", true, intRange(-1, 1<<63-1)},
 	{CfgSegmentBytes, "1073741824", true, intRange(minSegmentBytes, 1<<31-1)},
 	{CfgSegmentMs, "604800000", true, intRange(1, 1<<63-1)},
+	// Log compaction (cleanup.policy=compact).
+	{CfgDeleteRetentionMs, "86400000", true, intRange(0, 1<<63-1)},
+	{CfgMaxCompactionLagMs, "9223372036854775807", true, intRange(1, 1<<63-1)},
+	{CfgMinCleanableDirtyRatio, "0.5", true, floatRange(0, 1)},
+	{CfgMinCompactionLagMs, "0", true, intRange(0, 1<<63-1)},
 	// Accepted so that tools which set them keep working; Sluice does not act on them.
 	{"compression.type", "producer", false, oneOf("producer", "uncompressed", "gzip", "snappy", "lz4", "zstd")},
-	{"delete.retention.ms", "86400000", false, intRange(0, 1<<63-1)},
 	{"file.delete.delay.ms", "60000", false, intRange(0, 1<<63-1)},
 	{"flush.messages", "9223372036854775807", false, intRange(1, 1<<63-1)},
 	{"flush.ms", "9223372036854775807", false, intRange(0, 1<<63-1)},
 	{"index.interval.bytes", "4096", false, intRange(0, 1<<31-1)},
-	{"max.compaction.lag.ms", "9223372036854775807", false, intRange(1, 1<<63-1)},
 	{"message.timestamp.after.max.ms", "9223372036854775807", false, intRange(0, 1<<63-1)},
 	{"message.timestamp.before.max.ms", "9223372036854775807", false, intRange(0, 1<<63-1)},
-	{"min.cleanable.dirty.ratio", "0.5", false, nil},
-	{"min.compaction.lag.ms", "0", false, intRange(0, 1<<63-1)},
 	{"preallocate", "false", false, oneOf("true", "false")},
 	{"segment.index.bytes", "10485760", false, intRange(4, 1<<31-1)},
 	{"segment.jitter.ms", "0", false, intRange(0, 1<<63-1)},
@@ -127,6 +130,7 @@ func Resolve(set map[string]string) TopicConfig {
 		LogAppendTime:     get(CfgTimestampType) == "LogAppendTime",
 		CleanupPolicy:     get(CfgCleanupPolicy),
 		MinInsyncReplicas: int32(num(CfgMinInsyncReplicas)),
+		Compaction:        resolveCompaction(get, num),
 	}
 }
 

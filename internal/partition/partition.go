@@ -75,6 +75,7 @@ type Config struct {
 	FsyncInterval   time.Duration // for FsyncInterval; 0 => 1s
 	MaxMessageBytes int32
 	LogAppendTime   bool
+	Compaction      Compaction // cleanup.policy=compact settings
 	Logger          *slog.Logger
 	// ProducerExpirationMs is producer.id.expiration.ms; 0 => 1 day.
 	ProducerExpirationMs int64

@@ -25,11 +25,14 @@ func (e *ProducerError) Error() string {
 // clean shutdown; start-up restores it and replays the log after it.
 const producerSnapshotFile = "producer.snapshot"
 
-// producerBatch describes a batch for producer state.
+// producerBatch describes a batch for producer state. The record count is
+// taken from the last offset delta, as Kafka does: a produced batch has
+// both equal, and a batch the log cleaner shrank (or kept as an empty
+// header) keeps its delta, so its sequence range stays right.
 func producerBatch(b recordbatch.Batch) producerstate.Batch {
 	return producerstate.Batch{
 		ProducerID: b.ProducerID(), Epoch: b.ProducerEpoch(),
-		BaseSequence: b.BaseSequence(), RecordCount: b.RecordCount(),
+		BaseSequence: b.BaseSequence(), RecordCount: b.LastOffsetDelta() + 1,
 		FirstOffset: b.BaseOffset(), LastOffset: b.LastOffset(),
 		MaxTimestamp: b.MaxTimestamp(), Transactional: b.IsTransactional(),
 	}

@@ -16,7 +16,12 @@ func (b Batch) RecordTimestamps(fn func(offset, timestamp int64) bool) error {
 		if err != nil || size <= 1 || size > int64(len(rest)) {
 			return ErrRecords
 		}
-		tsDelta, _, err := varint(rest[1:size])
+		tsDelta, more, err := varint(rest[1:size])
+		if err != nil {
+			return ErrRecords
+		}
+		// The offset delta, not i: a cleaned batch has gaps.
+		offDelta, _, err := varint(more)
 		if err != nil {
 			return ErrRecords
 		}
@@ -24,7 +29,7 @@ func (b Batch) RecordTimestamps(fn func(offset, timestamp int64) bool) error {
 		if appendTime {
 			ts = b.MaxTimestamp()
 		}
-		if !fn(base+int64(i), ts) {
+		if !fn(base+offDelta, ts) {
 			return nil
 		}
 		recs = rest[size:]

@@ -232,16 +232,18 @@ func (m *Manager) resolve(set map[string]string) metadata.TopicConfig {
 	return metadata.Resolve(merged)
 }
 
+// logConfig is the commit log's config for a topic; recovery is strict
+// while opening after a clean shutdown.
+func (m *Manager) logConfig(tc metadata.TopicConfig) commitlog.Config {
+	c := logConfig(tc, m.cfg.Logger)
+	c.CleanShutdown = m.cleanStart
+	return c
+}
+
 func (m *Manager) partitionConfig(tc metadata.TopicConfig) partition.Config {
 	return partition.Config{
-		Log: commitlog.Config{
-			CleanShutdown:  m.cleanStart,
-			SegmentBytes:   tc.SegmentBytes,
-			SegmentAge:     time.Duration(tc.SegmentMs) * time.Millisecond,
-			RetentionBytes: tc.RetentionBytes,
-			RetentionAge:   tc.Retention(),
-			Logger:         m.cfg.Logger,
-		},
+		Log:             m.logConfig(tc),
+		Compaction:      compaction(tc),
 		Fsync:           m.cfg.Fsync,
 		FsyncInterval:   m.cfg.FsyncInterval,
 		MaxMessageBytes: tc.MaxMessageBytes,
