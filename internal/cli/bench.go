@@ -29,6 +29,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&cfg.MaxBuffered, "max-buffered", 10_000, "producer records in flight (kgo MaxBufferedRecords)")
 	out := fs.String("out", "", "also write the markdown table to this file")
 	withCleaner := fs.Bool("with-cleaner", false, "instead of the matrix: produce alone vs produce while the log cleaner compacts another topic (in-process Sluice)")
+	transactions := fs.Bool("transactions", false, "instead of the matrix: plain acks=all vs transactional produce (100 and 1,000 records per transaction), and read_committed consume with 10% aborted (in-process Sluice)")
 	cleanerIO := fs.Int64("log-cleaner-io-max-bytes-per-second", 0, "with --with-cleaner: the cleaner's I/O limit (default: the broker's, 50000000; -1 unlimited)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole bench (client, Sluice and kfake share the process) to this file")
 	if err := fs.Parse(args); err != nil {
@@ -55,6 +56,9 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	if *withCleaner {
 		return benchCleaner(cfg, *cleanerIO, stdout, stderr)
 	}
+	if *transactions {
+		return benchTxn(cfg, stdout, stderr)
+	}
 	return benchAndReport(cfg, *out, stdout, stderr)
 }
 
@@ -73,6 +77,27 @@ func benchCleaner(cfg bench.Config, cleanerIO int64, stdout, stderr io.Writer) i
 	if err := errors.Join(append(rep.Alone.Errs, rep.WithClean.Errs...)...); err != nil {
 		fmt.Fprintln(stderr, "sluice bench:", err)
 		return 1
+	}
+	return 0
+}
+
+// benchTxn runs the transactions bench and prints its table.
+func benchTxn(cfg bench.Config, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	rep, err := bench.RunTxn(ctx, cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, "sluice bench:", err)
+		return 1
+	}
+	if err := rep.WriteMarkdown(stdout); err != nil {
+		return 1
+	}
+	for _, row := range rep.Rows {
+		if row.Err != nil {
+			fmt.Fprintln(stderr, "sluice bench:", row.Err)
+			return 1
+		}
 	}
 	return 0
 }
