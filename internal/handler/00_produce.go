@@ -50,6 +50,9 @@ func produce(h *Handler, ctx context.Context, r kmsg.Request) Result {
 	resp := req.ResponseKind().(*kmsg.ProduceResponse)
 	acksOK := req.Acks == -1 || req.Acks == 0 || req.Acks == 1
 	var waits []durableWait
+	if acksOK {
+		h.addTxnPartitions(req)
+	}
 	resp.Topics = make([]kmsg.ProduceResponseTopic, len(req.Topics))
 	for i, rt := range req.Topics {
 		st := &resp.Topics[i]

@@ -32,7 +32,7 @@ func (h *Handler) checkTxnBatch(b recordbatch.Batch, req *kmsg.ProduceRequest, t
 	case req.TransactionID == nil || *req.TransactionID == "" || h.env.Txns == nil:
 		return kerr.InvalidTxnState.Code
 	}
-	err := h.joinTxn(*req.TransactionID, b.ProducerID(), b.ProducerEpoch(), txn.TopicPartition{Topic: topic, Partition: partition}, req.Version >= 12)
+	err := h.joinTxn(*req.TransactionID, b.ProducerID(), b.ProducerEpoch(), []txn.TopicPartition{{Topic: topic, Partition: partition}}, req.Version >= 12)
 	switch err {
 	case nil:
 		return 0
@@ -45,11 +45,11 @@ func (h *Handler) checkTxnBatch(b recordbatch.Batch, req *kmsg.ProduceRequest, t
 // joinTxn checks that tp is in the producer's ongoing transaction, or,
 // with add (the transactions v2 request versions), adds it durably first,
 // starting the transaction if none is ongoing.
-func (h *Handler) joinTxn(id string, pid int64, epoch int16, tp txn.TopicPartition, add bool) *kerr.Error {
+func (h *Handler) joinTxn(id string, pid int64, epoch int16, tps []txn.TopicPartition, add bool) *kerr.Error {
 	if !add {
-		return h.env.Txns.Verify(id, pid, epoch, []txn.TopicPartition{tp})
+		return h.env.Txns.Verify(id, pid, epoch, tps)
 	}
-	if h.env.Txns.Verify(id, pid, epoch, []txn.TopicPartition{tp}) == nil {
+	if h.env.Txns.Verify(id, pid, epoch, tps) == nil {
 		return nil // already in: nothing to write
 	}
 	// A v2 client starts its next transaction as soon as EndTxn answers,
@@ -60,7 +60,7 @@ func (h *Handler) joinTxn(id string, pid int64, epoch int16, tp txn.TopicPartiti
 	defer deadline.Stop()
 	for {
 		changed := h.env.Txns.Changed()
-		err := h.env.Txns.AddPartitions(id, pid, epoch, []txn.TopicPartition{tp})().Err
+		err := h.env.Txns.AddPartitions(id, pid, epoch, tps)().Err
 		if err != kerr.ConcurrentTransactions {
 			return err
 		}
@@ -77,3 +77,32 @@ func (h *Handler) joinTxn(id string, pid int64, epoch int16, tp txn.TopicPartiti
 // joinTxnWait bounds how long a transactions-v2 request waits for the
 // previous transaction of its producer to complete.
 const joinTxnWait = 5 * time.Second
+
+// addTxnPartitions adds, in one durable write, every partition of a
+// transactions-v2 Produce request that carries a transactional batch, so
+// that a request to several partitions costs the transaction log one
+// record, not one each; the per-batch checks then find them added. An
+// error is left for those checks to report per partition.
+func (h *Handler) addTxnPartitions(req *kmsg.ProduceRequest) {
+	if req.Version < 12 || req.TransactionID == nil || h.env.Txns == nil {
+		return
+	}
+	var tps []txn.TopicPartition
+	pid, epoch := int64(-1), int16(-1)
+	for _, rt := range req.Topics {
+		for _, rp := range rt.Partitions {
+			if len(rp.Records) < recordbatch.HeaderSize {
+				continue
+			}
+			b := recordbatch.Batch(rp.Records)
+			if !b.IsTransactional() || b.IsControl() || (pid >= 0 && (b.ProducerID() != pid || b.ProducerEpoch() != epoch)) {
+				continue
+			}
+			pid, epoch = b.ProducerID(), b.ProducerEpoch()
+			tps = append(tps, txn.TopicPartition{Topic: rt.Topic, Partition: rp.Partition})
+		}
+	}
+	if len(tps) > 1 {
+		h.joinTxn(*req.TransactionID, pid, epoch, tps, true)
+	}
+}

@@ -161,6 +161,9 @@ func (s *Service) runLocked(id string, o Outcome) (wait func() Outcome) {
 		return func() Outcome { return o }
 	}
 	p, next, err := s.appendLocked(*o.Write)
+	if err == nil && early(*o.Write) {
+		s.applyLocked(*o.Write)
+	}
 	return func() Outcome {
 		// The durable wait is not bound to the request: once appended,
 		// the record may be replayed at the next start, so the
@@ -170,13 +173,12 @@ func (s *Service) runLocked(id string, o Outcome) (wait func() Outcome) {
 			err = p.WaitDurable(s.ctx, next)
 		}
 		s.mu.Lock()
-		if err != nil {
+		switch {
+		case err != nil:
 			s.coord.Failed(id)
-		} else {
-			s.coord.Applied(*o.Write)
+		case !early(*o.Write):
+			s.applyLocked(*o.Write)
 		}
-		close(s.changed)
-		s.changed = make(chan struct{})
 		s.mu.Unlock()
 		if err != nil {
 			s.cfg.Logger.Warn("txn: writing the transaction log failed", "transactionalId", id, "err", err)
@@ -188,6 +190,23 @@ func (s *Service) runLocked(id string, o Outcome) (wait func() Outcome) {
 		s.wake()
 		return o
 	}
+}
+
+// early reports whether a transition may be applied as soon as it is
+// appended, before it is durable: a Complete transition, which answers no
+// client. Whatever follows it for the id is appended after it to the same
+// log partition, so by the time anything that follows is durable, and
+// answered, so is it; and if a crash takes it, the transaction is found
+// prepared and completed again. Applying it early lets the producer's
+// next transaction share the fsync of its first record.
+func early(t Txn) bool { return t.State == CompleteCommit || t.State == CompleteAbort }
+
+// applyLocked applies a transition and wakes those waiting for a change.
+// Requires s.mu.
+func (s *Service) applyLocked(t Txn) {
+	s.coord.Applied(t)
+	close(s.changed)
+	s.changed = make(chan struct{})
 }
 
 // appendLocked appends t's record to its log partition. Requires s.mu.
