@@ -20,20 +20,8 @@ import (
 // between: the output, read committed, holds every input record exactly
 // once, and the group's committed offsets equal the input's end.
 func TestExactlyOncePipelineSurvivesWorkerKills(t *testing.T) {
-	b := brokertest.Start(t)
-	adm := newAdmin(t, b.Addr())
-	in, out := topicName(t, "eos-in"), topicName(t, "eos-out")
-	createTopic(t, adm, in, 3, nil)
-	createTopic(t, adm, out, 3, nil)
 	const n = 3000
-	cl := newClient(t, b.Addr(), kgo.DefaultProduceTopic(in))
-	var recs []*kgo.Record
-	for i := range n {
-		recs = append(recs, &kgo.Record{Key: val(i), Value: val(i)})
-	}
-	if err := cl.ProduceSync(testCtx(t, 60*time.Second), recs...).FirstErr(); err != nil {
-		t.Fatal(err)
-	}
+	b, adm, in, out := pipelineTopics(t, "eos", 3, n)
 	group := "eos-" + in
 	bin := testBinary(t, "eosworker")
 	start := func(name string) *semChild {
@@ -100,20 +88,8 @@ func TestExactlyOncePipelineSurvivesWorkerKills(t *testing.T) {
 // committed offsets at the input's end.
 func TestPythonExactlyOnceLoop(t *testing.T) {
 	py := semNeedPythonKafka(t)
-	b := brokertest.Start(t)
-	adm := newAdmin(t, b.Addr())
-	in, out := topicName(t, "pyeos-in"), topicName(t, "pyeos-out")
-	createTopic(t, adm, in, 2, nil)
-	createTopic(t, adm, out, 2, nil)
 	const n = 1000
-	cl := newClient(t, b.Addr(), kgo.DefaultProduceTopic(in))
-	var recs []*kgo.Record
-	for i := range n {
-		recs = append(recs, &kgo.Record{Key: val(i), Value: val(i)})
-	}
-	if err := cl.ProduceSync(testCtx(t, 60*time.Second), recs...).FirstErr(); err != nil {
-		t.Fatal(err)
-	}
+	b, adm, in, out := pipelineTopics(t, "pyeos", 2, n)
 	ends, err := adm.ListEndOffsets(testCtx(t, 10*time.Second), in)
 	if err != nil {
 		t.Fatal(err)
@@ -206,4 +182,24 @@ func TestSaramaTransactions(t *testing.T) {
 	if c, ok := fetched.Lookup(in, 0); !ok || c.At != 1 {
 		t.Fatalf("group offset %v, want 1 (the aborted step must not move it)", c)
 	}
+}
+
+// pipelineTopics starts a broker with an input and an output topic of
+// the given partitions, the input holding records 0..n-1 (key = value).
+func pipelineTopics(t *testing.T, name string, partitions int32, n int) (b *brokertest.Broker, adm *kadm.Client, in, out string) {
+	t.Helper()
+	b = brokertest.Start(t)
+	adm = newAdmin(t, b.Addr())
+	in, out = topicName(t, name+"-in"), topicName(t, name+"-out")
+	createTopic(t, adm, in, partitions, nil)
+	createTopic(t, adm, out, partitions, nil)
+	cl := newClient(t, b.Addr(), kgo.DefaultProduceTopic(in))
+	recs := make([]*kgo.Record, n)
+	for i := range n {
+		recs[i] = &kgo.Record{Key: val(i), Value: val(i)}
+	}
+	if err := cl.ProduceSync(testCtx(t, 60*time.Second), recs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	return b, adm, in, out
 }

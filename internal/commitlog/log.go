@@ -270,23 +270,7 @@ func (l *Log) writeIndexes(s *segment) error {
 }
 
 func (l *Log) writeIndexFile(name string, data []byte) error {
-	tmp := name + tmpSuffix
-	f, err := l.fsys.Create(tmp)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = l.fsys.Rename(tmp, name)
-	}
-	if err != nil {
-		l.fsys.Remove(tmp)
+	if err := vfs.ReplaceFile(l.fsys, name, data); err != nil {
 		return err
 	}
 	l.dirDirty.Store(true)

@@ -29,14 +29,7 @@ type CommitRequest struct {
 // gets exactly the error Kafka gives, and nothing is written.
 func (s *Service) Commit(req CommitRequest) (wait func(context.Context) []int16) {
 	codes := make([]int16, len(req.Offsets))
-	fail := func(code int16) func(context.Context) []int16 {
-		for j := range codes {
-			if codes[j] == 0 {
-				codes[j] = code
-			}
-		}
-		return func(context.Context) []int16 { return codes }
-	}
+	fail := func(code int16) func(context.Context) []int16 { return failAll(codes, code) }
 	i := s.partitionFor(req.Group)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -67,6 +60,17 @@ func (s *Service) Commit(req CommitRequest) (wait func(context.Context) []int16)
 		}
 		return codes
 	}
+}
+
+// failAll sets code on every offset without one and returns a wait that
+// answers with the codes at once.
+func failAll(codes []int16, code int16) func(context.Context) []int16 {
+	for j := range codes {
+		if codes[j] == 0 {
+			codes[j] = code
+		}
+	}
+	return func(context.Context) []int16 { return codes }
 }
 
 // Fetch returns the committed offsets of a group: of the given partitions,

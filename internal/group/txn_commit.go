@@ -34,14 +34,7 @@ type txnTag struct {
 // transaction's commit marker is written.
 func (s *Service) TxnCommit(req TxnCommitRequest) (wait func(context.Context) []int16) {
 	codes := make([]int16, len(req.Offsets))
-	fail := func(code int16) func(context.Context) []int16 {
-		for j := range codes {
-			if codes[j] == 0 {
-				codes[j] = code
-			}
-		}
-		return func(context.Context) []int16 { return codes }
-	}
+	fail := func(code int16) func(context.Context) []int16 { return failAll(codes, code) }
 	i := s.partitionFor(req.Group)
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -168,11 +168,7 @@ func (s *Store) rewrite(recs []Record) error {
 			return err
 		}
 	}
-	tmp := s.name() + ".tmp"
-	if err := s.writeSynced(tmp, buf); err != nil {
-		return err
-	}
-	if err := s.fs.Rename(tmp, s.name()); err != nil {
+	if err := vfs.ReplaceFile(s.fs, s.name(), buf); err != nil {
 		return err
 	}
 	if err := s.fs.SyncDir(s.dir); err != nil {
@@ -188,21 +184,10 @@ func (s *Store) rewrite(recs []Record) error {
 
 // writeSynced creates name with data and makes both durable.
 func (s *Store) writeSynced(name string, data []byte) error {
-	f, err := s.fs.Create(name)
-	if err != nil {
+	if err := vfs.WriteFile(s.fs, name, data); err != nil {
 		return err
 	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = s.fs.SyncDir(s.dir)
-	}
-	return err
+	return s.fs.SyncDir(s.dir)
 }
 
 // Commit applies r to the state and makes it durable. The record is written

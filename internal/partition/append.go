@@ -32,7 +32,12 @@ func (p *Partition) Append(b recordbatch.Batch) (AppendResult, error) {
 // its last five batches is answered with the original offsets (and waits,
 // like the original, for them to be durable).
 func (p *Partition) AppendVersion(b recordbatch.Batch, version int16) (AppendResult, error) {
-	res, err := p.appendBatch(b, version)
+	return p.published(p.appendBatch(b, version))
+}
+
+// published starts making an appended batch durable, or, under the
+// policies that do not wait for fsync, makes it readable at once.
+func (p *Partition) published(res AppendResult, err error) (AppendResult, error) {
 	if err != nil {
 		return res, err
 	}

@@ -78,16 +78,7 @@ func (p *Partition) trackTxnLocked(decided *decidedTxn) {
 // producer, ending its transaction here. A marker of an epoch older than
 // the producer's is refused with a ProducerError.
 func (p *Partition) AppendMarker(m recordbatch.ControlMarker) (AppendResult, error) {
-	res, err := p.appendMarker(m)
-	if err != nil {
-		return res, err
-	}
-	if p.fsync == FsyncAlways {
-		p.requestFlush()
-	} else {
-		p.advanceHW(res.NextOffset)
-	}
-	return res, nil
+	return p.published(p.appendMarker(m))
 }
 
 func (p *Partition) appendMarker(m recordbatch.ControlMarker) (AppendResult, error) {
@@ -133,16 +124,7 @@ func (p *Partition) appendMarker(m recordbatch.ControlMarker) (AppendResult, err
 // producer's id and epoch and no sequence; only the epoch is checked, so a
 // fenced producer's writes are refused with a ProducerError.
 func (p *Partition) AppendTxnWrite(b recordbatch.Batch) (AppendResult, error) {
-	res, err := p.appendTxnWrite(b)
-	if err != nil {
-		return res, err
-	}
-	if p.fsync == FsyncAlways {
-		p.requestFlush()
-	} else {
-		p.advanceHW(res.NextOffset)
-	}
-	return res, nil
+	return p.published(p.appendTxnWrite(b))
 }
 
 func (p *Partition) appendTxnWrite(b recordbatch.Batch) (AppendResult, error) {

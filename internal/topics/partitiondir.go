@@ -108,24 +108,8 @@ func writePartitionMeta(fsys vfs.FS, dir string, pm partitionMeta) error {
 	if err != nil {
 		return err
 	}
-	name := path.Join(dir, partitionMetaFile)
-	tmp := name + ".tmp"
-	f, err := fsys.Create(tmp)
-	if err != nil {
+	if err := vfs.ReplaceFile(fsys, path.Join(dir, partitionMetaFile), data); err != nil {
 		return err
 	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = fsys.Rename(tmp, name)
-	}
-	if err == nil {
-		err = fsys.SyncDir(dir)
-	}
-	return err
+	return fsys.SyncDir(dir)
 }
