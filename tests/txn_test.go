@@ -474,3 +474,123 @@ func TestAdminAbortsAnOpenTransaction(t *testing.T) {
 		t.Fatalf("read_committed after the admin abort: %q", recs[0].Value)
 	}
 }
+
+// KAFKA-17754, the late EndTxn: a commit request delayed in the network
+// arrives after its retry succeeded and the producer began its next
+// transaction. Under transactions v2 it carries the epoch before the
+// commit's bump, so it cannot decide the new transaction: the new
+// transaction stays open, and its records never become visible until its
+// own decision (here an abort, so never).
+func TestLateEndTxnCannotDecideTheNextTransaction(t *testing.T) {
+	b := brokertest.Start(t)
+	topic := topicName(t, "late")
+	createTopic(t, newAdmin(t, b.Addr()), topic, 1, nil)
+	cl := newClient(t, b.Addr())
+	ctx := testCtx(t, 30*time.Second)
+	id := "late-" + topic
+	init := kmsg.NewPtrInitProducerIDRequest()
+	init.TransactionalID, init.TransactionTimeoutMillis = &id, 60000
+	ir, err := init.RequestWith(ctx, cl)
+	if err != nil || ir.ErrorCode != 0 {
+		t.Fatalf("init: %v %+v", err, ir)
+	}
+	pid := ir.ProducerID
+	produce := func(epoch int16, value string) {
+		t.Helper()
+		req := kmsg.NewPtrProduceRequest()
+		req.Version, req.Acks, req.TimeoutMillis, req.TransactionID = 12, -1, 5000, &id
+		rt := kmsg.NewProduceRequestTopic()
+		rt.Topic = topic
+		rp := kmsg.NewProduceRequestTopicPartition()
+		rp.Records = recordbatch.BuildTxn(nil, []recordbatch.Record{{Value: []byte(value)}}, time.Now().UnixMilli(), pid, epoch)
+		binary.BigEndian.PutUint32(rp.Records[53:], 0) // first sequence of the epoch
+		binary.BigEndian.PutUint32(rp.Records[17:], recordbatch.Batch(rp.Records).ComputeCRC())
+		rt.Partitions = append(rt.Partitions, rp)
+		req.Topics = append(req.Topics, rt)
+		resp, err := req.RequestWith(ctx, cl)
+		if err != nil || resp.Topics[0].Partitions[0].ErrorCode != 0 {
+			t.Fatalf("produce %q at epoch %d: %v %+v", value, epoch, err, resp)
+		}
+	}
+	end := func(epoch int16, commit bool) *kmsg.EndTxnResponse {
+		t.Helper()
+		req := kmsg.NewPtrEndTxnRequest()
+		req.Version, req.TransactionalID, req.ProducerID, req.ProducerEpoch, req.Commit = 5, id, pid, epoch, commit
+		resp, err := req.RequestWith(ctx, cl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	produce(0, "first")
+	if r := end(0, true); r.ErrorCode != 0 || r.ProducerEpoch != 1 {
+		t.Fatalf("commit: %+v, want the epoch bumped to 1", r)
+	}
+	waitTxnState(t, newAdmin(t, b.Addr()), id, "CompleteCommit")
+	produce(1, "second") // the next transaction, begun by the producer
+	if r := end(0, true); r.ErrorCode != kerr.ProducerFenced.Code {
+		t.Fatalf("the late commit: %+v, want PRODUCER_FENCED (it belongs to a decided transaction)", r)
+	}
+	described, err := newAdmin(t, b.Addr()).DescribeTransactions(ctx, id)
+	if d := described[id]; err != nil || d.State != "Ongoing" || d.ProducerEpoch != 1 {
+		t.Fatalf("after the late commit: %+v %v, want the second transaction still ongoing", d, err)
+	}
+	if r := end(1, false); r.ErrorCode != 0 {
+		t.Fatalf("abort of the second transaction: %+v", r)
+	}
+	recs := consumeN(t, b.Addr(), topic, 1, kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	if string(recs[0].Value) != "first" {
+		t.Fatalf("read_committed: %q", recs[0].Value)
+	}
+}
+
+// While a transaction is open, a read_committed reader stops before its
+// first record (ListOffsets at read_committed answers that offset) and a
+// read_uncommitted one reads on; the commit moves both to the end.
+func TestReadersStopAtTheOpenTransaction(t *testing.T) {
+	b := brokertest.Start(t)
+	topic := topicName(t, "open")
+	adm := newAdmin(t, b.Addr())
+	createTopic(t, adm, topic, 1, nil)
+	ctx := testCtx(t, 30*time.Second)
+	plain := newClient(t, b.Addr(), kgo.DefaultProduceTopic(topic))
+	for _, v := range []string{"p0", "p1"} {
+		if err := plain.ProduceSync(ctx, &kgo.Record{Value: []byte(v)}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tx := newClient(t, b.Addr(), kgo.TransactionalID("open-"+topic), kgo.DefaultProduceTopic(topic))
+	if err := tx.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.ProduceSync(ctx, &kgo.Record{Value: []byte("t0")}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	if err := plain.ProduceSync(ctx, &kgo.Record{Value: []byte("p2")}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	lso, err := adm.ListCommittedOffsets(ctx, topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hw, _ := adm.ListEndOffsets(ctx, topic)
+	if o, _ := lso.Lookup(topic, 0); o.Offset != 2 {
+		t.Fatalf("read_committed end offset %d, want 2 (the open transaction's first offset)", o.Offset)
+	}
+	if o, _ := hw.Lookup(topic, 0); o.Offset != 4 {
+		t.Fatalf("high watermark %d, want 4", o.Offset)
+	}
+	if got := consumeN(t, b.Addr(), topic, 4, kgo.FetchIsolationLevel(kgo.ReadUncommitted())); string(got[3].Value) != "p2" {
+		t.Fatalf("read_uncommitted: %q", got[3].Value)
+	}
+	if got := consumeN(t, b.Addr(), topic, 2, kgo.FetchIsolationLevel(kgo.ReadCommitted())); string(got[1].Value) != "p1" {
+		t.Fatalf("read_committed before the commit: %q", got[1].Value)
+	}
+	if err := tx.EndTransaction(ctx, kgo.TryCommit); err != nil {
+		t.Fatal(err)
+	}
+	waitTxnState(t, adm, "open-"+topic, "CompleteCommit")
+	if got := consumeN(t, b.Addr(), topic, 4, kgo.FetchIsolationLevel(kgo.ReadCommitted())); string(got[2].Value) != "t0" || string(got[3].Value) != "p2" {
+		t.Fatalf("read_committed after the commit: %q %q", got[2].Value, got[3].Value)
+	}
+}
