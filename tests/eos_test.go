@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -99,26 +100,7 @@ func TestPythonExactlyOnceLoop(t *testing.T) {
 	group := "pyeos-" + in
 	w := semStart(t, "eos_worker.py", py, filepath.Join("testdata", "eos_worker.py"), b.Addr(), group, in, out, "py-"+group, strings.Join(endList, ","))
 	w.waitSuccess(t, 2*time.Minute)
-
-	fetched, err := adm.FetchOffsets(testCtx(t, 10*time.Second), group)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ends.Each(func(e kadm.ListedOffset) {
-		if c, ok := fetched.Lookup(in, e.Partition); !ok || c.At != e.Offset {
-			t.Fatalf("partition %d: committed %v, end %d", e.Partition, c, e.Offset)
-		}
-	})
-	got := consumeN(t, b.Addr(), out, n, kgo.FetchIsolationLevel(kgo.ReadCommitted()))
-	seen := map[string]int{}
-	for _, r := range got {
-		seen[string(r.Value)]++
-	}
-	for i := range n {
-		if seen[strconv.Itoa(i)] != 1 {
-			t.Fatalf("input record %d is in the output %d times", i, seen[strconv.Itoa(i)])
-		}
-	}
+	checkPipelineOutput(t, b, adm, group, in, out, n)
 }
 
 // sarama's transactional producer (Kafka 2.8 protocol versions): a
@@ -193,7 +175,8 @@ func pipelineTopics(t *testing.T, name string, partitions int32, n int) (b *brok
 	in, out = topicName(t, name+"-in"), topicName(t, name+"-out")
 	createTopic(t, adm, in, partitions, nil)
 	createTopic(t, adm, out, partitions, nil)
-	cl := newClient(t, b.Addr(), kgo.DefaultProduceTopic(in))
+	// Uncompressed: kafkajs reads snappy only with a plugin.
+	cl := newClient(t, b.Addr(), kgo.DefaultProduceTopic(in), kgo.ProducerBatchCompression(kgo.NoCompression()))
 	recs := make([]*kgo.Record, n)
 	for i := range n {
 		recs[i] = &kgo.Record{Key: val(i), Value: val(i)}
@@ -202,4 +185,69 @@ func pipelineTopics(t *testing.T, name string, partitions int32, n int) (b *brok
 		t.Fatal(err)
 	}
 	return b, adm, in, out
+}
+
+// kafkajs 2.2's transactional producer and read_committed consumer in the
+// exactly-once loop (tests/kafkajs/eos.js; kafkajs is fenced by its epoch
+// alone, its TxnOffsetCommit names no member): every input record in the
+// output exactly once, and the group's committed offsets at the input's
+// end.
+func TestKafkajsExactlyOnceLoop(t *testing.T) {
+	node := needKafkajs(t)
+	const n = 1000
+	b, adm, in, out := pipelineTopics(t, "jseos", 2, n)
+	ends, err := adm.ListEndOffsets(testCtx(t, 10*time.Second), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	endList := make([]string, 2)
+	ends.Each(func(o kadm.ListedOffset) { endList[o.Partition] = strconv.FormatInt(o.Offset, 10) })
+	group := "jseos-" + in
+	w := semStart(t, "eos.js", node, filepath.Join("kafkajs", "eos.js"), b.Addr(), group, in, out, "js-"+group, strings.Join(endList, ","))
+	w.waitSuccess(t, 2*time.Minute)
+	checkPipelineOutput(t, b, adm, group, in, out, n)
+}
+
+// needKafkajs returns node's path once tests/kafkajs has its modules
+// (npm install there, which .ci/run does); else it skips, or fails in CI.
+func needKafkajs(t *testing.T) string {
+	t.Helper()
+	node := needTool(t, "node")
+	if _, err := os.Stat(filepath.Join("kafkajs", "node_modules", "kafkajs")); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("kafkajs not installed in CI: %v", err)
+		}
+		t.Skipf("kafkajs not installed (cd tests/kafkajs && npm install): %v", err)
+	}
+	return node
+}
+
+// checkPipelineOutput checks the end of an exactly-once run: the group's
+// committed offsets at the input's end, and every input record once in
+// the output, read committed.
+func checkPipelineOutput(t *testing.T, b *brokertest.Broker, adm *kadm.Client, group, in, out string, n int) {
+	t.Helper()
+	ends, err := adm.ListEndOffsets(testCtx(t, 10*time.Second), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fetched, err := adm.FetchOffsets(testCtx(t, 10*time.Second), group)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ends.Each(func(e kadm.ListedOffset) {
+		if c, ok := fetched.Lookup(in, e.Partition); !ok || c.At != e.Offset {
+			t.Fatalf("partition %d: committed %v, end %d", e.Partition, c, e.Offset)
+		}
+	})
+	got := consumeN(t, b.Addr(), out, n, kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	seen := map[string]int{}
+	for _, r := range got {
+		seen[string(r.Value)]++
+	}
+	for i := range n {
+		if seen[strconv.Itoa(i)] != 1 {
+			t.Fatalf("input record %d is in the output %d times", i, seen[strconv.Itoa(i)])
+		}
+	}
 }

@@ -163,7 +163,7 @@ func (c *semChild) waitSuccess(t *testing.T, d time.Duration) []string {
 			}
 			return rest
 		case <-deadline:
-			t.Fatalf("%s did not finish within %v:\n%s", c.name, d, c.stderr.String())
+			t.Fatalf("%s did not finish within %v:\n%s\nlast output: %q", c.name, d, c.stderr.String(), rest[max(0, len(rest)-20):])
 		}
 	}
 }
