@@ -594,3 +594,41 @@ func TestReadersStopAtTheOpenTransaction(t *testing.T) {
 		t.Fatalf("read_committed after the commit: %q %q", got[2].Value, got[3].Value)
 	}
 }
+
+// ListOffsets at read_committed bounds timestamp lookups by the last
+// stable offset too: a record of an open transaction is not found by its
+// timestamp, though a read_uncommitted lookup finds it.
+func TestTimestampLookupStopsAtTheOpenTransaction(t *testing.T) {
+	b := brokertest.Start(t)
+	topic := topicName(t, "tslso")
+	createTopic(t, newAdmin(t, b.Addr()), topic, 1, nil)
+	ctx := testCtx(t, 30*time.Second)
+	tx := newClient(t, b.Addr(), kgo.TransactionalID("ts-"+topic), kgo.DefaultProduceTopic(topic))
+	if err := tx.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.ProduceSync(ctx, &kgo.Record{Value: []byte("open"), Timestamp: time.UnixMilli(5000)}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	lookup := func(level int8) int64 {
+		req := kmsg.NewPtrListOffsetsRequest()
+		req.IsolationLevel = level
+		rt := kmsg.NewListOffsetsRequestTopic()
+		rt.Topic = topic
+		rp := kmsg.NewListOffsetsRequestTopicPartition()
+		rp.Timestamp = 1000
+		rt.Partitions = append(rt.Partitions, rp)
+		req.Topics = append(req.Topics, rt)
+		resp, err := req.RequestWith(ctx, newClient(t, b.Addr()))
+		if err != nil || resp.Topics[0].Partitions[0].ErrorCode != 0 {
+			t.Fatalf("list offsets: %v %+v", err, resp)
+		}
+		return resp.Topics[0].Partitions[0].Offset
+	}
+	if got := lookup(0); got != 0 {
+		t.Fatalf("read_uncommitted lookup: %d, want 0", got)
+	}
+	if got := lookup(1); got != -1 {
+		t.Fatalf("read_committed lookup: %d, want -1 (the record is in an open transaction)", got)
+	}
+}

@@ -3,7 +3,8 @@ package handler
 // ListOffsets, v1-8.
 //
 // Special timestamps: -2 earliest (the log start), -1 latest (the high
-// watermark; under read_committed the last stable offset), -3 the record with the largest timestamp
+// watermark; under read_committed the last stable offset, which also
+// bounds the searches by timestamp), -3 the record with the largest timestamp
 // (v7+, KIP-734), -4 the earliest local offset (v8+, KIP-1005; all data is
 // local, so the log start). Any other timestamp finds the first record whose
 // timestamp is at or after it, or offset -1 when there is none. v4 adds the
@@ -55,10 +56,10 @@ func (h *Handler) listOffset(topic string, rp kmsg.ListOffsetsRequestTopicPartit
 			sp.Offset = p.LastStableOffset()
 		}
 	case -3:
-		h.setFound(sp, p.MaxTimestamp)
+		h.setFound(sp, func() (int64, int64, bool, error) { return p.MaxTimestamp(committed) })
 	default:
 		ts := rp.Timestamp
-		h.setFound(sp, func() (int64, int64, bool, error) { return p.OffsetForTimestamp(ts) })
+		h.setFound(sp, func() (int64, int64, bool, error) { return p.OffsetForTimestamp(ts, committed) })
 	}
 }
 

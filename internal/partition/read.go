@@ -82,10 +82,10 @@ func nextOffsetOf(recs []byte) int64 {
 
 // OffsetForTimestamp returns the first offset whose record timestamp is
 // >= ts, and that timestamp; ok is false when no such record is below the
-// HW (ListOffsets then answers -1).
-func (p *Partition) OffsetForTimestamp(ts int64) (offset, timestamp int64, ok bool, err error) {
-	hw := p.HighWatermark()
-	raw, err := p.log.ReadBatchAtTimestamp(ts, hw)
+// HW, or, for a read_committed caller, below the last stable offset
+// (ListOffsets then answers -1).
+func (p *Partition) OffsetForTimestamp(ts int64, committed bool) (offset, timestamp int64, ok bool, err error) {
+	raw, err := p.log.ReadBatchAtTimestamp(ts, p.readLimit(committed))
 	if err != nil || raw == nil {
 		return -1, -1, false, err
 	}
@@ -100,9 +100,10 @@ func (p *Partition) OffsetForTimestamp(ts int64) (offset, timestamp int64, ok bo
 }
 
 // MaxTimestamp returns the offset and timestamp of the first record with
-// the largest timestamp below the HW (ListOffsets -3, KIP-734).
-func (p *Partition) MaxTimestamp() (offset, timestamp int64, ok bool, err error) {
-	raw, err := p.log.BatchWithMaxTimestamp(p.HighWatermark())
+// the largest timestamp below the HW, or the LSO for a read_committed
+// caller (ListOffsets -3, KIP-734).
+func (p *Partition) MaxTimestamp(committed bool) (offset, timestamp int64, ok bool, err error) {
+	raw, err := p.log.BatchWithMaxTimestamp(p.readLimit(committed))
 	if err != nil || raw == nil {
 		return -1, -1, false, err
 	}
@@ -116,4 +117,13 @@ func (p *Partition) MaxTimestamp() (offset, timestamp int64, ok bool, err error)
 		return true
 	})
 	return offset, timestamp, ok, err
+}
+
+// readLimit is the end of what a reader may see: the last stable offset
+// at read_committed, else the high watermark.
+func (p *Partition) readLimit(committed bool) int64 {
+	if committed {
+		return p.LastStableOffset()
+	}
+	return p.HighWatermark()
 }
