@@ -1,0 +1,172 @@
+package partition
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"sluice/internal/vfs"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/txn/*.txt with the actual output")
+
+// The scripts in testdata/txn/*.txt drive one partition on the crashable
+// file system through transactions, restarts, power losses and deletions,
+// printing the last stable offset and the aborted-transaction index after
+// each step ("-> " lines, regenerated with -update as in the other script
+// tests of the project). Commands:
+//
+//	append pid= epoch= seq= [txn]   a batch of one record, made durable
+//	plain                           a batch without a producer id
+//	marker pid= epoch= commit|abort a transaction marker, made durable
+//	state                           HW, LSO and the open transactions
+//	aborted from= to=               what a read_committed fetch of [from, to) is told
+//	roll                            start a new segment
+//	delete-before offset=           drop the segments wholly below offset
+//	restart                         close cleanly and open again
+//	crash                           power loss: open what the synced bytes hold
+func TestTxnScripts(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "txn", "*.txt"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no scripts: %v", err)
+	}
+	for _, file := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(file), ".txt"), func(t *testing.T) { runTxnScript(t, file) })
+	}
+}
+
+func runTxnScript(t *testing.T, file string) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &txnRunner{t: t, mem: vfs.NewMem()}
+	r.p = openOn(t, r.mem, 0)
+	defer func() { r.p.Close() }()
+	var out bytes.Buffer
+	lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+	for i := 0; i < len(lines); {
+		line := lines[i]
+		i++
+		if strings.HasPrefix(line, "->") {
+			continue // regenerated below
+		}
+		out.WriteString(line + "\n")
+		if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		var want []string
+		for i < len(lines) && strings.HasPrefix(lines[i], "->") {
+			want = append(want, strings.TrimSpace(strings.TrimPrefix(lines[i], "->")))
+			i++
+		}
+		got := r.run(line)
+		for _, g := range got {
+			out.WriteString("-> " + g + "\n")
+		}
+		if !*update && strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("%s: %s\n got: %q\nwant: %q", file, line, got, want)
+		}
+	}
+	if *update {
+		if err := os.WriteFile(file, out.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+type txnRunner struct {
+	t   *testing.T
+	mem *vfs.MemFS
+	p   *Partition
+}
+
+func (r *txnRunner) run(line string) []string {
+	fields := strings.Fields(line)
+	kv := map[string]string{}
+	for _, f := range fields[1:] {
+		k, v, _ := strings.Cut(f, "=")
+		kv[k] = v
+	}
+	num := func(k string) int64 {
+		n, err := strconv.ParseInt(kv[k], 10, 64)
+		if err != nil {
+			r.t.Fatalf("%s: %s=%q", line, k, kv[k])
+		}
+		return n
+	}
+	switch fields[0] {
+	case "append":
+		b := idemBatch(num("pid"), int16(num("epoch")), int32(num("seq")))
+		if _, ok := kv["txn"]; ok {
+			b = txnBatch(num("pid"), int16(num("epoch")), int32(num("seq")))
+		}
+		return r.appended(r.p.Append(b))
+	case "plain":
+		return r.appended(r.p.Append(batch()))
+	case "marker":
+		_, commit := kv["commit"]
+		return r.appended(r.p.AppendMarker(marker(num("pid"), int16(num("epoch")), commit)))
+	case "state":
+		var open []string
+		for _, pr := range r.p.Producers() {
+			if pr.CurrentTxnStartOffset >= 0 {
+				open = append(open, fmt.Sprintf("%d@%d", pr.ProducerID, pr.CurrentTxnStartOffset))
+			}
+		}
+		return []string{fmt.Sprintf("hw=%d lso=%d open=[%s]", r.p.HighWatermark(), r.p.LastStableOffset(), strings.Join(open, " "))}
+	case "aborted":
+		var out []string
+		for _, a := range r.p.abortedIn(num("from"), num("to")) {
+			out = append(out, fmt.Sprintf("pid=%d first=%d", a.ProducerID, a.FirstOffset))
+		}
+		return []string{"[" + strings.Join(out, ", ") + "]"}
+	case "roll":
+		return errLine(r.p.Roll())
+	case "delete-before":
+		n, err := r.p.DeleteBefore(num("offset"))
+		if err != nil {
+			return errLine(err)
+		}
+		return []string{fmt.Sprintf("deleted %d segments, start=%d", n, r.p.StartOffset())}
+	case "restart":
+		r.p.Close()
+		r.p = openOn(r.t, r.mem, 0)
+		return nil
+	case "crash":
+		crashed := r.mem.CrashClone()
+		r.p.Close()
+		r.mem = crashed
+		r.p = openOn(r.t, r.mem, 0)
+		return nil
+	}
+	r.t.Fatalf("unknown command %q", line)
+	return nil
+}
+
+func (r *txnRunner) appended(res AppendResult, err error) []string {
+	if err != nil {
+		return errLine(err)
+	}
+	if err := r.p.WaitDurable(r.t.Context(), res.NextOffset); err != nil {
+		return errLine(err)
+	}
+	return []string{fmt.Sprintf("offset=%d", res.BaseOffset)}
+}
+
+func errLine(err error) []string {
+	if err == nil {
+		return []string{"ok"}
+	}
+	var pe *ProducerError
+	if errors.As(err, &pe) {
+		return []string{fmt.Sprintf("refused code=%d", pe.Code)}
+	}
+	return []string{"error " + err.Error()}
+}
