@@ -1,20 +1,16 @@
 package partition
 
 import (
-	"bytes"
 	"errors"
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
+	"sluice/internal/vfs"
 	"strconv"
 	"strings"
 	"testing"
 
-	"sluice/internal/vfs"
+	"sluice/internal/scripttest"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/txn/*.txt with the actual output")
 
 // The scripts in testdata/txn/*.txt drive one partition on the crashable
 // file system through transactions, restarts, power losses and deletions,
@@ -32,53 +28,12 @@ var update = flag.Bool("update", false, "rewrite testdata/txn/*.txt with the act
 //	restart                         close cleanly and open again
 //	crash                           power loss: open what the synced bytes hold
 func TestTxnScripts(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("testdata", "txn", "*.txt"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no scripts: %v", err)
-	}
-	for _, file := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(file), ".txt"), func(t *testing.T) { runTxnScript(t, file) })
-	}
-}
-
-func runTxnScript(t *testing.T, file string) {
-	data, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &txnRunner{t: t, mem: vfs.NewMem()}
-	r.p = openOn(t, r.mem, 0)
-	defer func() { r.p.Close() }()
-	var out bytes.Buffer
-	lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
-	for i := 0; i < len(lines); {
-		line := lines[i]
-		i++
-		if strings.HasPrefix(line, "->") {
-			continue // regenerated below
-		}
-		out.WriteString(line + "\n")
-		if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		var want []string
-		for i < len(lines) && strings.HasPrefix(lines[i], "->") {
-			want = append(want, strings.TrimSpace(strings.TrimPrefix(lines[i], "->")))
-			i++
-		}
-		got := r.run(line)
-		for _, g := range got {
-			out.WriteString("-> " + g + "\n")
-		}
-		if !*update && strings.Join(got, "\n") != strings.Join(want, "\n") {
-			t.Errorf("%s: %s\n got: %q\nwant: %q", file, line, got, want)
-		}
-	}
-	if *update {
-		if err := os.WriteFile(file, out.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	scripttest.RunDir(t, filepath.Join("testdata", "txn"), func(t *testing.T) scripttest.Runner {
+		r := &txnRunner{t: t, mem: vfs.NewMem()}
+		r.p = openOn(t, r.mem, 0)
+		t.Cleanup(func() { r.p.Close() })
+		return func(_, line string) []string { return r.run(line) }
+	})
 }
 
 type txnRunner struct {

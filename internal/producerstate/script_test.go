@@ -2,15 +2,13 @@ package producerstate
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kerr"
+	"sluice/internal/scripttest"
 )
 
 // The scenario scripts in testdata/*.txt hold one command a line, each followed
@@ -36,67 +34,11 @@ import (
 //	                             CheckMarker, then ApplyMarker; prints the
 //	                             transaction it ended
 //	unstable                     prints FirstUnstableOffset
-var update = flag.Bool("update", false, "rewrite testdata/*.txt with the actual output")
-
 func TestScripts(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("testdata", "*.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(files) == 0 {
-		t.Fatal("no scripts in testdata")
-	}
-	for _, file := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(file), ".txt"), func(t *testing.T) {
-			runScript(t, file)
-		})
-	}
-}
-
-func runScript(t *testing.T, file string) {
-	data, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
-	r := &runner{t: t, state: New(Config{})}
-	var out bytes.Buffer
-	for i := 0; i < len(lines); {
-		line := lines[i]
-		i++
-		if isExpectation(line) {
-			t.Errorf("%s:%d: expectation without a command", file, i)
-			continue // -update drops it
-		}
-		out.WriteString(line + "\n")
-		if isPassive(line) {
-			continue
-		}
-		want := []string{}
-		for i < len(lines) && isExpectation(lines[i]) {
-			want = append(want, strings.TrimSpace(strings.TrimPrefix(lines[i], "->")))
-			i++
-		}
-		got := r.run(fmt.Sprintf("%s:%d", file, i-len(want)), line)
-		for _, g := range got {
-			out.WriteString("-> " + g + "\n")
-		}
-		if !*update && strings.Join(got, "\n") != strings.Join(want, "\n") {
-			t.Errorf("%s:%d: %s\n got: %q\nwant: %q", file, i-len(want), line, got, want)
-		}
-	}
-	if *update {
-		if err := os.WriteFile(file, out.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
-func isExpectation(line string) bool { return strings.HasPrefix(line, "->") }
-
-func isPassive(line string) bool {
-	trimmed := strings.TrimSpace(line)
-	return trimmed == "" || strings.HasPrefix(trimmed, "#")
+	scripttest.RunDir(t, "testdata", func(t *testing.T) scripttest.Runner {
+		r := &runner{t: t, state: New(Config{})}
+		return r.run
+	})
 }
 
 type runner struct {

@@ -1,14 +1,12 @@
 package txn
 
 import (
-	"bytes"
-	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"sluice/internal/scripttest"
 )
 
 // The scenario scripts in testdata/*.txt hold one command a line, each
@@ -36,55 +34,10 @@ import (
 //	deadline                               NextDeadline
 //
 // Without hold, a command's write is made durable at once.
-var update = flag.Bool("update", false, "rewrite testdata/*.txt with the actual output")
-
 func TestScripts(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("testdata", "*.txt"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no scripts in testdata: %v", err)
-	}
-	for _, file := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(file), ".txt"), func(t *testing.T) { runScript(t, file) })
-	}
-}
-
-func runScript(t *testing.T, file string) {
-	data, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
-	r := newRunner(t, Config{})
-	var out bytes.Buffer
-	for i := 0; i < len(lines); {
-		line := lines[i]
-		i++
-		if strings.HasPrefix(line, "->") {
-			t.Errorf("%s:%d: expectation without a command", file, i)
-			continue
-		}
-		out.WriteString(line + "\n")
-		if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		var want []string
-		for i < len(lines) && strings.HasPrefix(lines[i], "->") {
-			want = append(want, strings.TrimSpace(strings.TrimPrefix(lines[i], "->")))
-			i++
-		}
-		got := r.run(fmt.Sprintf("%s:%d", file, i-len(want)), line)
-		for _, g := range got {
-			out.WriteString("-> " + g + "\n")
-		}
-		if !*update && strings.Join(got, "\n") != strings.Join(want, "\n") {
-			t.Errorf("%s:%d: %s\n got: %q\nwant: %q", file, i-len(want), line, got, want)
-		}
-	}
-	if *update {
-		if err := os.WriteFile(file, out.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	scripttest.RunDir(t, "testdata", func(t *testing.T) scripttest.Runner {
+		return newRunner(t, Config{}).run
+	})
 }
 
 type counter struct{ next int64 }
