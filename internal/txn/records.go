@@ -65,6 +65,9 @@ func DecodeRecord(key, value []byte) (Txn, error) {
 	if v.Version < 0 || v.Version > 1 || v.State < 0 || int(v.State) >= len(stateNames) {
 		return Txn{}, fmt.Errorf("txn: record value of %q: version %d, state %d", t.ID, v.Version, v.State)
 	}
+	if State(v.State) == Dead {
+		return t, nil // a Dead id carries nothing, however it was written
+	}
 	t.ProducerID, t.Epoch, t.TimeoutMs, t.State = v.ProducerID, v.ProducerEpoch, v.TimeoutMillis, State(v.State)
 	t.UpdateMs, t.StartMs = v.LastUpdateTimestamp, v.StartTimestamp
 	t.PrevProducerID, t.NextProducerID, t.ClientVersion = v.PreviousProducerID, v.NextProducerID, v.ClientTransactionVersion
