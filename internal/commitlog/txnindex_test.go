@@ -131,9 +131,9 @@ func TestDamagedAbortedIndex(t *testing.T) {
 	mustAdd(t, l, entry(2, 6, 8, 9))
 	l.Close()
 	name := testDir + "/00000000000000000000.txnindex"
-	data := readFileOf(t, mem, name)
+	data := fileBytes(t, mem, name)
 
-	writeFileOf(t, mem, name, append(slices.Clone(data), 0, 0, 0)) // torn
+	mustWrite(t, mem, name, append(slices.Clone(data), 0, 0, 0)) // torn
 	l = openLog(t, mem, Config{})
 	if got := l.AbortedTxns(0, 12); len(got) != 2 {
 		t.Fatalf("torn tail: %v", got)
@@ -142,34 +142,15 @@ func TestDamagedAbortedIndex(t *testing.T) {
 
 	bad := slices.Clone(data)
 	bad[txnEntrySize] = 7 // second entry's version
-	writeFileOf(t, mem, name, bad)
+	mustWrite(t, mem, name, bad)
 	if _, err := Open(mem, testDir, Config{}); !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("damaged entry: %v", err)
 	}
 }
 
-func readFileOf(t *testing.T, fsys vfs.FS, name string) []byte {
+func mustWrite(t *testing.T, fsys vfs.FS, name string, data []byte) {
 	t.Helper()
-	f, err := fsys.Open(name)
-	if err != nil {
+	if err := vfs.WriteFile(fsys, name, data); err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	size, _ := f.Size()
-	b := make([]byte, size)
-	if err := readFull(f, b, 0); err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-func writeFileOf(t *testing.T, fsys vfs.FS, name string, data []byte) {
-	t.Helper()
-	f, err := fsys.Create(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.Write(data)
-	f.Sync()
-	f.Close()
 }

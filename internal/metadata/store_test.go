@@ -57,15 +57,9 @@ func readAll(t *testing.T, fsys vfs.FS, name string) []byte {
 
 func writeAll(t *testing.T, fsys vfs.FS, name string, b []byte) {
 	t.Helper()
-	f, err := fsys.Create(name)
-	if err != nil {
+	if err := vfs.WriteFile(fsys, name, b); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.Write(b); err != nil {
-		t.Fatal(err)
-	}
-	f.Sync()
-	f.Close()
 }
 
 func topicNames(s *Store) []string {

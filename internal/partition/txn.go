@@ -93,13 +93,9 @@ func (p *Partition) appendMarker(m recordbatch.ControlMarker) (AppendResult, err
 	if code := p.producers.CheckMarker(pm); code != 0 {
 		return res, &ProducerError{Code: code}
 	}
-	now := p.clock()
 	b := recordbatch.Batch(recordbatch.BuildControl(nil, m))
-	base := p.log.NextOffset()
-	b.SetBaseOffset(base)
-	b.SetLeaderEpoch(0)
-	if err := p.log.Append(b, now); err != nil {
-		p.fail(err)
+	base, err := p.writeLocked(b)
+	if err != nil {
 		return res, err
 	}
 	pm.Offset = base
@@ -137,12 +133,8 @@ func (p *Partition) appendTxnWrite(b recordbatch.Batch) (AppendResult, error) {
 	if code := p.producers.CheckEpoch(b.ProducerID(), b.ProducerEpoch()); code != 0 {
 		return res, &ProducerError{Code: code}
 	}
-	now := p.clock()
-	base := p.log.NextOffset()
-	b.SetBaseOffset(base)
-	b.SetLeaderEpoch(0)
-	if err := p.log.Append(b, now); err != nil {
-		p.fail(err)
+	base, err := p.writeLocked(b)
+	if err != nil {
 		return res, err
 	}
 	p.producers.ApplyTxnWrite(b.ProducerID(), b.ProducerEpoch(), base, b.MaxTimestamp())
@@ -150,6 +142,19 @@ func (p *Partition) appendTxnWrite(b recordbatch.Batch) (AppendResult, error) {
 	p.snapshotOnRollLocked()
 	res.BaseOffset, res.NextOffset = base, b.NextOffset()
 	return res, nil
+}
+
+// writeLocked appends a batch the broker built at the log end: its base
+// offset and leader epoch stamped, a failure made sticky. Requires p.mu.
+func (p *Partition) writeLocked(b recordbatch.Batch) (int64, error) {
+	base := p.log.NextOffset()
+	b.SetBaseOffset(base)
+	b.SetLeaderEpoch(0)
+	if err := p.log.Append(b, p.clock()); err != nil {
+		p.fail(err)
+		return base, err
+	}
+	return base, nil
 }
 
 // abortedIn returns the aborted transactions that may have data in
