@@ -59,7 +59,7 @@ func (h *Handler) joinTxn(id string, pid int64, epoch int16, tps []txn.TopicPart
 	deadline := time.NewTimer(joinTxnWait)
 	defer deadline.Stop()
 	for {
-		changed := h.env.Txns.Changed()
+		changed := h.env.Txns.Changed(id)
 		err := h.env.Txns.AddPartitions(id, pid, epoch, tps)().Err
 		if err != kerr.ConcurrentTransactions {
 			return err

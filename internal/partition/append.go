@@ -35,6 +35,20 @@ func (p *Partition) AppendVersion(b recordbatch.Batch, version int16) (AppendRes
 	return p.published(p.appendBatch(b, version))
 }
 
+// AppendDeferred appends a batch that nobody waits for: under
+// fsync=always it becomes durable with the partition's next sync, started
+// by a later append or by Close, instead of costing a sync of its own. A
+// crash may take it; it is for records whose loss recovery repairs (the
+// transaction coordinator's Complete records, which a restart writes
+// again from the Prepare record before them).
+func (p *Partition) AppendDeferred(b recordbatch.Batch) (AppendResult, error) {
+	res, err := p.appendBatch(b, -1)
+	if err == nil && p.fsync != FsyncAlways {
+		p.advanceHW(res.NextOffset)
+	}
+	return res, err
+}
+
 // published starts making an appended batch durable, or, under the
 // policies that do not wait for fsync, makes it readable at once.
 func (p *Partition) published(res AppendResult, err error) (AppendResult, error) {

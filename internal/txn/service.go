@@ -5,6 +5,8 @@ import (
 	"errors"
 	"hash/fnv"
 	"log/slog"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -42,25 +44,22 @@ type MarkerWriter interface {
 	WriteMarker(ctx context.Context, tp TopicPartition, m recordbatch.ControlMarker) error
 }
 
-// Service is the thin loop around the Coordinator: it owns the lock, the
-// clock, the timer, the transaction log (the partitions of the internal
-// __transaction_state topic; an id maps to one by hash) and the writing of
-// markers.
+// Service is the thin loop around the coordinators: one shard per
+// partition of the internal __transaction_state topic (an id maps to one
+// by hash), each with its own lock, coordinator and log, so that ids of
+// different partitions are decided, appended and synced in parallel (and
+// each shard is what one partition's leader will own under replication).
+// The service owns the clock, the timer and the writing of markers.
 //
-// Ordering: a transition is decided under s.mu, appended to the id's log
-// partition, and applied to the coordinator only once durable; the reply
-// waits for that. For a Prepare transition the markers are written after
-// it is durable, in the background, and then the Complete transition.
+// Ordering: a transition is decided under its shard's lock, appended to
+// the shard's log partition, and applied to the coordinator only once
+// durable; the reply waits for that. For a Prepare transition the markers
+// are written after it is durable, in the background, and then the
+// Complete transition.
 type Service struct {
 	cfg     ServiceConfig
-	parts   []*partition.Partition
+	shards  []*shard
 	markers MarkerWriter
-
-	mu    sync.Mutex
-	coord *Coordinator
-	// changed is closed, and replaced, whenever a transition is applied:
-	// what a caller told CONCURRENT_TRANSACTIONS may wait on.
-	changed chan struct{}
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -68,33 +67,45 @@ type Service struct {
 	kick   chan struct{}
 }
 
+// shard is one log partition and the coordinator of the ids it holds.
+type shard struct {
+	part *partition.Partition
+
+	mu    sync.Mutex
+	coord *Coordinator
+	// changed is closed, and replaced, whenever a transition is applied:
+	// what a caller told CONCURRENT_TRANSACTIONS may wait on.
+	changed chan struct{}
+}
+
 // NewService replays the transaction log, starts writing the markers of
 // every transaction found prepared, and starts the timer loop.
 func NewService(cfg ServiceConfig, parts []*partition.Partition, ids IDSource, markers MarkerWriter) (*Service, error) {
 	cfg.setDefaults()
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Service{cfg: cfg, parts: parts, markers: markers, coord: New(cfg.Coordinator, ids),
-		changed: make(chan struct{}), ctx: ctx, cancel: cancel, kick: make(chan struct{}, 1)}
+	s := &Service{cfg: cfg, markers: markers, ctx: ctx, cancel: cancel, kick: make(chan struct{}, 1)}
 	for _, p := range parts {
-		if err := s.replay(p); err != nil {
+		sh := &shard{part: p, coord: New(cfg.Coordinator, ids), changed: make(chan struct{})}
+		if err := sh.replay(); err != nil {
 			cancel()
 			return nil, err
 		}
+		s.shards = append(s.shards, sh)
 	}
-	s.mu.Lock()
-	pending := s.coord.Recover()
-	s.mu.Unlock()
-	for _, m := range pending {
-		s.cfg.Logger.Info("txn: completing a transaction found prepared", "transactionalId", m.TxnID, "commit", m.Commit, "partitions", len(m.Partitions))
-		s.completeAsync(m)
+	for _, sh := range s.shards {
+		for _, m := range sh.coord.Recover() {
+			s.cfg.Logger.Info("txn: completing a transaction found prepared", "transactionalId", m.TxnID, "commit", m.Commit, "partitions", len(m.Partitions))
+			s.completeAsync(m)
+		}
 	}
 	s.bg.Add(1)
 	go s.loop()
 	return s, nil
 }
 
-// replay loads every record of one log partition, in order.
-func (s *Service) replay(p *partition.Partition) error {
+// replay loads every record of the shard's log partition, in order.
+func (sh *shard) replay() error {
+	p := sh.part
 	off := p.StartOffset()
 	for off < p.HighWatermark() {
 		res, err := p.Read(off, 1<<20, nil)
@@ -113,7 +124,7 @@ func (s *Service) replay(p *partition.Partition) error {
 			if err := b.EachRecord(func(_ int64, k, v []byte) bool {
 				var t Txn
 				if t, derr = DecodeRecord(k, v); derr == nil {
-					s.coord.Load(t)
+					sh.coord.Load(t)
 				}
 				return derr == nil
 			}); err != nil {
@@ -129,11 +140,11 @@ func (s *Service) replay(p *partition.Partition) error {
 	return nil
 }
 
-// partitionFor maps a transactional id to its log partition.
-func (s *Service) partitionFor(id string) *partition.Partition {
+// shardFor maps a transactional id to its log partition's shard.
+func (s *Service) shardFor(id string) *shard {
 	h := fnv.New32a()
 	h.Write([]byte(id))
-	return s.parts[h.Sum32()%uint32(len(s.parts))]
+	return s.shards[h.Sum32()%uint32(len(s.shards))]
 }
 
 // Close stops the loop and waits for marker writing in progress; a
@@ -148,22 +159,24 @@ func (s *Service) Close() {
 // decided. The returned wait makes the transition durable, applies it,
 // starts its markers, and gives the reply; handlers defer it so that the
 // connection reads on meanwhile.
-func (s *Service) run(id string, decide func(now int64) Outcome) (wait func() Outcome) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.runLocked(id, decide(s.cfg.Clock().UnixMilli()))
+func (s *Service) run(id string, decide func(c *Coordinator, now int64) Outcome) (wait func() Outcome) {
+	sh := s.shardFor(id)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	return s.runLocked(sh, id, decide(sh.coord, s.cfg.Clock().UnixMilli()))
 }
 
 // runLocked appends a decided outcome's transition and returns run's
-// wait. Requires s.mu.
-func (s *Service) runLocked(id string, o Outcome) (wait func() Outcome) {
+// wait. Requires sh.mu.
+func (s *Service) runLocked(sh *shard, id string, o Outcome) (wait func() Outcome) {
 	if o.Write == nil {
 		return func() Outcome { return o }
 	}
-	p, next, err := s.appendLocked(*o.Write)
-	if err == nil && early(*o.Write) {
-		s.applyLocked(*o.Write)
+	if completes(*o.Write) {
+		return s.completeLocked(sh, id, o)
 	}
+	p := sh.part
+	next, err := sh.appendLocked(*o.Write, s.cfg.Clock().UnixMilli(), p.Append)
 	return func() Outcome {
 		// The durable wait is not bound to the request: once appended,
 		// the record may be replayed at the next start, so the
@@ -172,14 +185,13 @@ func (s *Service) runLocked(id string, o Outcome) (wait func() Outcome) {
 		if err == nil {
 			err = p.WaitDurable(s.ctx, next)
 		}
-		s.mu.Lock()
-		switch {
-		case err != nil:
-			s.coord.Failed(id)
-		case !early(*o.Write):
-			s.applyLocked(*o.Write)
+		sh.mu.Lock()
+		if err != nil {
+			sh.coord.Failed(id)
+		} else {
+			sh.applyLocked(*o.Write)
 		}
-		s.mu.Unlock()
+		sh.mu.Unlock()
 		if err != nil {
 			s.cfg.Logger.Warn("txn: writing the transaction log failed", "transactionalId", id, "err", err)
 			return Outcome{Err: kerr.CoordinatorNotAvailable, ProducerID: -1, Epoch: -1}
@@ -192,29 +204,43 @@ func (s *Service) runLocked(id string, o Outcome) (wait func() Outcome) {
 	}
 }
 
-// early reports whether a transition may be applied as soon as it is
-// appended, before it is durable: a Complete transition, which answers no
-// client. Whatever follows it for the id is appended after it to the same
-// log partition, so by the time anything that follows is durable, and
-// answered, so is it; and if a crash takes it, the transaction is found
-// prepared and completed again. Applying it early lets the producer's
-// next transaction share the fsync of its first record.
-func early(t Txn) bool { return t.State == CompleteCommit || t.State == CompleteAbort }
-
-// applyLocked applies a transition and wakes those waiting for a change.
-// Requires s.mu.
-func (s *Service) applyLocked(t Txn) {
-	s.coord.Applied(t)
-	close(s.changed)
-	s.changed = make(chan struct{})
+// completeLocked appends a Complete transition and applies it at once,
+// without waiting for it to be durable: it answers no client, and
+// whatever follows it for the id is appended after it to the same log
+// partition, so by the time anything that follows is durable, and
+// answered, so is it. If a crash takes it, the transaction is found
+// prepared and its markers are written again, which changes nothing.
+// Not waiting lets the producer's next transaction start at once and
+// share the fsync of its first record, and the Complete record costs no
+// fsync of its own. Requires sh.mu.
+func (s *Service) completeLocked(sh *shard, id string, o Outcome) (wait func() Outcome) {
+	if _, err := sh.appendLocked(*o.Write, s.cfg.Clock().UnixMilli(), sh.part.AppendDeferred); err != nil {
+		sh.coord.Failed(id)
+		s.cfg.Logger.Warn("txn: writing the transaction log failed", "transactionalId", id, "err", err)
+		return func() Outcome { return Outcome{Err: kerr.CoordinatorNotAvailable, ProducerID: -1, Epoch: -1} }
+	}
+	sh.applyLocked(*o.Write)
+	s.wake()
+	return func() Outcome { return o }
 }
 
-// appendLocked appends t's record to its log partition. Requires s.mu.
-func (s *Service) appendLocked(t Txn) (*partition.Partition, int64, error) {
+// completes reports whether a transition is a Complete one.
+func completes(t Txn) bool { return t.State == CompleteCommit || t.State == CompleteAbort }
+
+// applyLocked applies a transition and wakes those waiting for a change.
+// Requires sh.mu.
+func (sh *shard) applyLocked(t Txn) {
+	sh.coord.Applied(t)
+	close(sh.changed)
+	sh.changed = make(chan struct{})
+}
+
+// appendLocked appends t's record to the shard's log partition and
+// returns the offset it is durable at. Requires sh.mu.
+func (sh *shard) appendLocked(t Txn, now int64, appendBatch func(recordbatch.Batch) (partition.AppendResult, error)) (int64, error) {
 	key, value := EncodeRecord(t)
-	p := s.partitionFor(t.ID)
-	res, err := p.Append(recordbatch.Build(nil, []recordbatch.Record{{Key: key, Value: value}}, s.cfg.Clock().UnixMilli(), 0))
-	return p, res.NextOffset, err
+	res, err := appendBatch(recordbatch.Build(nil, []recordbatch.Record{{Key: key, Value: value}}, now, 0))
+	return res.NextOffset, err
 }
 
 // completeAsync writes a decided transaction's markers to every partition
@@ -261,7 +287,7 @@ func (s *Service) complete(m *Markers) error {
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	o := s.run(m.TxnID, func(now int64) Outcome { return s.coord.MarkersWritten(now, m.TxnID) })()
+	o := s.run(m.TxnID, func(c *Coordinator, now int64) Outcome { return c.MarkersWritten(now, m.TxnID) })()
 	if o.Err != nil && !errors.Is(o.Err, kerr.InvalidTxnState) {
 		return o.Err
 	}
@@ -281,9 +307,14 @@ func (s *Service) loop() {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
-		s.mu.Lock()
-		deadline := s.coord.NextDeadline()
-		s.mu.Unlock()
+		deadline := int64(-1)
+		for _, sh := range s.shards {
+			sh.mu.Lock()
+			if d := sh.coord.NextDeadline(); d >= 0 && (deadline < 0 || d < deadline) {
+				deadline = d
+			}
+			sh.mu.Unlock()
+		}
 		wait := time.Hour
 		if deadline >= 0 {
 			wait = max(time.Duration(deadline-s.cfg.Clock().UnixMilli())*time.Millisecond, 0)
@@ -302,10 +333,21 @@ func (s *Service) loop() {
 // tick makes the coordinator's own transitions: timed-out transactions
 // aborted (and their producers fenced), idle ids forgotten.
 func (s *Service) tick() {
-	s.mu.Lock()
-	outs := s.coord.Tick(s.cfg.Clock().UnixMilli())
 	var waits []func() Outcome
-	for _, o := range outs {
+	for _, sh := range s.shards {
+		sh.mu.Lock()
+		waits = append(waits, s.tickLocked(sh)...)
+		sh.mu.Unlock()
+	}
+	for _, w := range waits {
+		w()
+	}
+}
+
+// tickLocked makes one shard's own transitions. Requires sh.mu.
+func (s *Service) tickLocked(sh *shard) []func() Outcome {
+	var waits []func() Outcome
+	for _, o := range sh.coord.Tick(s.cfg.Clock().UnixMilli()) {
 		if o.Write == nil {
 			continue
 		}
@@ -313,56 +355,62 @@ func (s *Service) tick() {
 			s.cfg.Logger.Info("txn: aborting a transaction past its timeout", "transactionalId", o.Write.ID,
 				"producerId", o.Write.ProducerID, "timeoutMs", o.Write.TimeoutMs)
 		}
-		waits = append(waits, s.runLocked(o.Write.ID, o))
+		waits = append(waits, s.runLocked(sh, o.Write.ID, o))
 	}
-	s.mu.Unlock()
-	for _, w := range waits {
-		w()
-	}
+	return waits
 }
 
-// Changed returns a channel closed at the next applied transition: a
-// caller answered CONCURRENT_TRANSACTIONS can wait on it and try again.
-func (s *Service) Changed() <-chan struct{} {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.changed
+// Changed returns a channel closed at the next transition applied to
+// id's shard: a caller answered CONCURRENT_TRANSACTIONS can wait on it and
+// try again.
+func (s *Service) Changed(id string) <-chan struct{} {
+	sh := s.shardFor(id)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	return sh.changed
 }
 
 // InitProducerID handles InitProducerId with a transactional id. The
 // decision is taken now; the returned wait gives the reply once durable.
 func (s *Service) InitProducerID(r InitRequest) func() Outcome {
-	return s.run(r.TxnID, func(now int64) Outcome { return s.coord.InitProducerID(now, r) })
+	return s.run(r.TxnID, func(c *Coordinator, now int64) Outcome { return c.InitProducerID(now, r) })
 }
 
 // AddPartitions handles AddPartitionsToTxn, and AddOffsetsToTxn with the
 // group's offsets partition.
 func (s *Service) AddPartitions(id string, pid int64, epoch int16, tps []TopicPartition) func() Outcome {
-	return s.run(id, func(now int64) Outcome { return s.coord.AddPartitions(now, id, pid, epoch, tps) })
+	return s.run(id, func(c *Coordinator, now int64) Outcome { return c.AddPartitions(now, id, pid, epoch, tps) })
 }
 
 // Verify checks that partitions are in the producer's ongoing transaction.
 func (s *Service) Verify(id string, pid int64, epoch int16, tps []TopicPartition) *kerr.Error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.coord.Verify(id, pid, epoch, tps)
+	sh := s.shardFor(id)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	return sh.coord.Verify(id, pid, epoch, tps)
 }
 
 // EndTxn handles EndTxn.
 func (s *Service) EndTxn(r EndRequest) func() Outcome {
-	return s.run(r.TxnID, func(now int64) Outcome { return s.coord.EndTxn(now, r) })
+	return s.run(r.TxnID, func(c *Coordinator, now int64) Outcome { return c.EndTxn(now, r) })
 }
 
 // Describe returns the current state of ids (DescribeTransactions).
 func (s *Service) Describe(id string) (Txn, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.coord.Get(id)
+	sh := s.shardFor(id)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	return sh.coord.Get(id)
 }
 
-// All returns every id's state (ListTransactions).
+// All returns every id's state (ListTransactions), sorted by id.
 func (s *Service) All() []Txn {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.coord.All()
+	var all []Txn
+	for _, sh := range s.shards {
+		sh.mu.Lock()
+		all = append(all, sh.coord.All()...)
+		sh.mu.Unlock()
+	}
+	slices.SortFunc(all, func(a, b Txn) int { return strings.Compare(a.ID, b.ID) })
+	return all
 }
