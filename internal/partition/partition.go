@@ -32,6 +32,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"sluice/internal/commitlog"
@@ -100,6 +101,9 @@ type Partition struct {
 	cfg       Config               // guarded by mu for writes; read under mu on the append path
 	producers *producerstate.State // idempotent producers' sequences; guarded by mu
 	segments  int                  // the log's segment count at the last append; guarded by mu
+	// maxMessageBytes mirrors cfg.MaxMessageBytes for the produce path's
+	// size check, which must not wait behind an append holding mu.
+	maxMessageBytes atomic.Int32
 
 	hwMu sync.Mutex
 	hw   int64
@@ -144,6 +148,7 @@ func Open(log *commitlog.Log, topic string, index int32, cfg Config, clock func(
 	}
 	p.trackTxnLocked(nil)
 	p.segments = log.Segments()
+	p.maxMessageBytes.Store(cfg.MaxMessageBytes)
 	go p.flusher()
 	return p, nil
 }
@@ -157,6 +162,7 @@ func (p *Partition) SetConfig(cfg Config) {
 	}
 	cfg.FS, cfg.ProducerExpirationMs, cfg.Fsync = p.cfg.FS, p.cfg.ProducerExpirationMs, p.fsync // fixed at Open
 	p.cfg = cfg
+	p.maxMessageBytes.Store(cfg.MaxMessageBytes)
 	p.log.SetConfig(cfg.Log)
 }
 
@@ -178,8 +184,4 @@ func (p *Partition) Err() error {
 }
 
 // MaxMessageBytes returns the topic's max.message.bytes.
-func (p *Partition) MaxMessageBytes() int32 {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.cfg.MaxMessageBytes
-}
+func (p *Partition) MaxMessageBytes() int32 { return p.maxMessageBytes.Load() }
