@@ -636,3 +636,45 @@ func TestTimestampLookupStopsAtTheOpenTransaction(t *testing.T) {
 		t.Fatalf("read_committed lookup: %d, want -1 (the record is in an open transaction)", got)
 	}
 }
+
+// The transaction-state topic's partition count is chosen once: a broker
+// started with one partition keeps it at a restart that asks for another
+// count (ids map to partitions by hash, so changing it would lose them),
+// and transactions work on it.
+func TestTxnStatePartitionsFixedOnceCreated(t *testing.T) {
+	b := brokertest.Start(t, func(c *broker.Config) { c.TxnStatePartitions = 1 })
+	commitOne := func(addr, topic string) {
+		cl := newClient(t, addr, kgo.TransactionalID("parts-"+topic), kgo.DefaultProduceTopic(topic))
+		if err := cl.BeginTransaction(); err != nil {
+			t.Fatal(err)
+		}
+		if err := cl.ProduceSync(testCtx(t, 30*time.Second), &kgo.Record{Value: val(1)}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+		if err := cl.EndTransaction(testCtx(t, 30*time.Second), kgo.TryCommit); err != nil {
+			t.Fatal(err)
+		}
+		cl.Close()
+	}
+	partitions := func(addr string) int {
+		topics, err := newAdmin(t, addr).ListTopicsWithInternal(testCtx(t, 10*time.Second), "__transaction_state")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(topics["__transaction_state"].Partitions)
+	}
+	topic := topicName(t, "txnparts")
+	createTopic(t, newAdmin(t, b.Addr()), topic, 1, nil)
+	commitOne(b.Addr(), topic)
+	if got := partitions(b.Addr()); got != 1 {
+		t.Fatalf("__transaction_state has %d partitions, want 1", got)
+	}
+	b.Close()
+	cfg := b.Cfg
+	cfg.TxnStatePartitions = 16
+	after := brokertest.StartConfig(t, cfg)
+	if got := partitions(after.Addr()); got != 1 {
+		t.Fatalf("after a restart asking for 16: %d partitions, want 1", got)
+	}
+	commitOne(after.Addr(), topic)
+}

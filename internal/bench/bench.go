@@ -85,7 +85,12 @@ type Config struct {
 	Only        string                // substring filter on Cell.Name
 	MaxBuffered int                   // kgo MaxBufferedRecords; default 10,000
 	Cells       []Cell                // default Matrix()
-	Progress    io.Writer             // one line per run; default io.Discard
+	// For the transactions bench: producers at once (default 8), and the
+	// in-process Sluice's __transaction_state partitions (default: the
+	// broker's).
+	TxnProducers       int
+	TxnStatePartitions int32
+	Progress           io.Writer // one line per run; default io.Discard
 }
 
 func (c *Config) setDefaults() {

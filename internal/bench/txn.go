@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"fmt"
@@ -10,13 +11,15 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"sluice/internal/broker"
 )
 
 // The transactions bench compares, on one in-process Sluice and in the
 // same run, produce with acks=all against transactional produce of 100
 // and 1,000 records per transaction, and a read_committed consume of a
 // topic where 10% of the transactions were aborted against a plain read
-// of as many records. Every produce mode runs txnProducers producers at
+// of as many records. Every produce mode runs Config.TxnProducers producers at
 // once (each transactional one with its own transactional id), as an
 // application scales out: one transactional producer does one transaction
 // at a time, each costing a few fsyncs, and concurrency is what lets
@@ -25,9 +28,10 @@ import (
 
 // TxnReport is the result of RunTxn.
 type TxnReport struct {
-	Records int // produced per run
-	Size    int
-	Rows    []TxnRow
+	Records   int // produced per run
+	Size      int
+	Producers int // at once in each produce mode
+	Rows      []TxnRow
 }
 
 // TxnRow is one mode's median rate and its ratio to the baseline.
@@ -63,20 +67,21 @@ const (
 	consumeBaseline = 3
 )
 
-// txnProducers is how many producers each produce mode runs at once.
-const txnProducers = 8
+// defaultTxnProducers is how many producers each produce mode runs at
+// once unless Config.TxnProducers says otherwise.
+const defaultTxnProducers = 8
 
 // RunTxn runs cfg.Runs rounds of every mode with records of 100 bytes.
 func RunTxn(ctx context.Context, cfg Config) (*TxnReport, error) {
 	cfg.setDefaults()
-	b, dir, err := startBroker(cfg, nil)
+	b, dir, err := startBroker(cfg, func(c *broker.Config) { c.TxnStatePartitions = cfg.TxnStatePartitions })
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
 	defer b.Close()
 	t := &target{name: "sluice", addrs: []string{b.Addr()}}
-	rep := &TxnReport{Records: max(1000, int(200_000*cfg.Scale)), Size: 100}
+	rep := &TxnReport{Records: max(1000, int(200_000*cfg.Scale)), Size: 100, Producers: cmp.Or(cfg.TxnProducers, defaultTxnProducers)}
 	payload := make([]byte, rep.Size)
 	rand.Read(payload)
 	rates := make([][]float64, len(txnModes))
@@ -86,7 +91,7 @@ func RunTxn(ctx context.Context, cfg Config) (*TxnReport, error) {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
-			rate, err := runTxnMode(ctx, t, m, rep.Records, payload, run)
+			rate, err := runTxnMode(ctx, t, m, rep.Records, payload, run, rep.Producers)
 			if err != nil {
 				errs[i] = err
 				fmt.Fprintf(cfg.Progress, "%-42s run %d: ERROR %v\n", m.name, run, err)
@@ -110,14 +115,14 @@ func RunTxn(ctx context.Context, cfg Config) (*TxnReport, error) {
 	return rep, nil
 }
 
-func runTxnMode(ctx context.Context, t *target, m txnMode, n int, payload []byte, run int) (float64, error) {
+func runTxnMode(ctx context.Context, t *target, m txnMode, n int, payload []byte, run, producers int) (float64, error) {
 	topic := fmt.Sprintf("bench-txn-%d-%d-r%d-%d", m.perTxn, m.abortEvery, run, time.Now().UnixNano())
 	if err := t.createTopic(ctx, topic, 3); err != nil {
 		return 0, err
 	}
 	defer t.deleteTopic(context.WithoutCancel(ctx), topic)
 	start := time.Now()
-	committed, err := produceConcurrently(ctx, t.addrs, topic, n, payload, m, run)
+	committed, err := produceConcurrently(ctx, t.addrs, topic, n, payload, m, run, producers)
 	if err != nil {
 		return 0, fmt.Errorf("produce: %w", err)
 	}
@@ -135,16 +140,16 @@ func runTxnMode(ctx context.Context, t *target, m txnMode, n int, payload []byte
 	return float64(committed) / time.Since(start).Seconds(), nil
 }
 
-// produceConcurrently splits n records over txnProducers producers and
-// returns how many records were committed.
-func produceConcurrently(ctx context.Context, addrs []string, topic string, n int, payload []byte, m txnMode, run int) (int, error) {
+// produceConcurrently splits n records over producers and returns how
+// many records were committed.
+func produceConcurrently(ctx context.Context, addrs []string, topic string, n int, payload []byte, m txnMode, run, producers int) (int, error) {
 	var wg sync.WaitGroup
-	committed := make([]int, txnProducers)
-	errs := make([]error, txnProducers)
-	for i := range txnProducers {
-		share := n / txnProducers
+	committed := make([]int, producers)
+	errs := make([]error, producers)
+	for i := range producers {
+		share := n / producers
 		if i == 0 {
-			share += n % txnProducers
+			share += n % producers
 		}
 		wg.Go(func() {
 			committed[i], errs[i] = produceTxns(ctx, addrs, topic, share, payload, m, fmt.Sprintf("%d-%d", run, i))
@@ -152,7 +157,7 @@ func produceConcurrently(ctx context.Context, addrs []string, topic string, n in
 	}
 	wg.Wait()
 	total := 0
-	for i := range txnProducers {
+	for i := range producers {
 		if errs[i] != nil {
 			return 0, errs[i]
 		}
@@ -254,7 +259,7 @@ func consumeLevel(ctx context.Context, addrs []string, topic string, want int, l
 
 // WriteMarkdown writes the report as a table.
 func (r *TxnReport) WriteMarkdown(w io.Writer) error {
-	fmt.Fprintf(w, "%d records of %d B, 3 partitions, acks=all, %d producers at once, medians; ratios to plain acks=all (produce) and to a plain read (consume)\n\n", r.Records, r.Size, txnProducers)
+	fmt.Fprintf(w, "%d records of %d B, 3 partitions, acks=all, %d producers at once, medians; ratios to plain acks=all (produce) and to a plain read (consume)\n\n", r.Records, r.Size, r.Producers)
 	fmt.Fprintln(w, "| mode | rec/s | ratio |")
 	fmt.Fprintln(w, "|---|--:|--:|")
 	for _, row := range r.Rows {

@@ -30,6 +30,8 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	out := fs.String("out", "", "also write the markdown table to this file")
 	withCleaner := fs.Bool("with-cleaner", false, "instead of the matrix: produce alone vs produce while the log cleaner compacts another topic (in-process Sluice)")
 	transactions := fs.Bool("transactions", false, "instead of the matrix: plain acks=all vs transactional produce (100 and 1,000 records per transaction), and read_committed consume with 10% aborted (in-process Sluice)")
+	fs.IntVar(&cfg.TxnProducers, "txn-producers", 8, "with --transactions: producers at once in each produce mode")
+	txnParts := fs.Int("transaction-state-partitions", 0, "with --transactions: the in-process Sluice's __transaction_state partitions (default: the broker's, 16)")
 	cleanerIO := fs.Int64("log-cleaner-io-max-bytes-per-second", 0, "with --with-cleaner: the cleaner's I/O limit (default: the broker's, 50000000; -1 unlimited)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole bench (client, Sluice and kfake share the process) to this file")
 	if err := fs.Parse(args); err != nil {
@@ -45,6 +47,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cfg.Fsync, cfg.Progress = policy, stderr
+	cfg.TxnStatePartitions = int32(min(max(*txnParts, 0), 1000))
 	if *cpuProfile != "" {
 		stop, err := startCPUProfile(*cpuProfile)
 		if err != nil {

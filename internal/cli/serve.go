@@ -35,6 +35,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&cfg.GroupMaxSessionTimeout, "group-max-session-timeout", 0, "largest session timeout a group member may ask for (default 30m)")
 	fs.DurationVar(&cfg.GroupInitialRebalanceDelay, "group-initial-rebalance-delay", 0, "how long the first rebalance of an empty group waits for more members (default 3s; negative: none)")
 	fs.DurationVar(&cfg.TxnMaxTimeout, "transaction-max-timeout", 0, "largest transaction.timeout.ms a producer may ask for (transaction.max.timeout.ms; default 15m)")
+	txnParts := fs.Int("transaction-state-partitions", 0, "partitions of the internal __transaction_state topic (transaction.state.log.num.partitions; default 16); fixed once the topic exists")
 	fs.DurationVar(&cfg.TxnIDExpiration, "transactional-id-expiration", 0, "how long an idle transactional id is remembered (transactional.id.expiration.ms; default 168h)")
 	fs.DurationVar(&cfg.CleanerBackoff, "log-cleaner-backoff", 0, "how long the log cleaner sleeps when no compacted partition needs cleaning (default 15s)")
 	fs.Int64Var(&cfg.CleanerIOMaxBytesPerSecond, "log-cleaner-io-max-bytes-per-second", 0, "bytes per second the log cleaner may read and write (default 50000000; -1 unlimited)")
@@ -42,6 +43,11 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return parseExit(err)
 	}
+	if *txnParts < 0 || *txnParts > 1000 {
+		fmt.Fprintln(stderr, "sluice serve: --transaction-state-partitions must be between 1 and 1000")
+		return 2
+	}
+	cfg.TxnStatePartitions = int32(*txnParts)
 	policy, err := partition.ParseFsyncPolicy(*fsync)
 	if err != nil {
 		fmt.Fprintln(stderr, "sluice serve:", err)
