@@ -13,7 +13,8 @@ FUZZ_TARGETS := \
 	./internal/producerstate:FuzzRestore \
 	./internal/producerstate:FuzzCheckApply \
 	./internal/metadata:FuzzCatalog \
-	./internal/txn:FuzzDecodeRecord
+	./internal/txn:FuzzDecodeRecord \
+	./internal/group:FuzzDecodeOffset
 
 .PHONY: build test unit fuzz serve bench
 
