@@ -32,7 +32,7 @@ type Config struct {
 	NodeID    int32
 
 	Fsync         partition.FsyncPolicy
-	FsyncInterval time.Duration // for fsync=interval; default 1s
+	FsyncInterval time.Duration // for fsync=interval; default partition.DefaultFsyncInterval
 
 	// RecoverCatalog: start on a damaged catalog with the records before
 	// the damage, saving the damaged file, and register again the topics
@@ -73,7 +73,7 @@ func (c *Config) setDefaults() {
 		c.DataDir = "./sluice-data"
 	}
 	if c.FsyncInterval <= 0 {
-		c.FsyncInterval = time.Second
+		c.FsyncInterval = partition.DefaultFsyncInterval
 	}
 	if c.CleanerIOMaxBytesPerSecond == 0 {
 		// Kafka's default is unlimited; on a small machine an unthrottled

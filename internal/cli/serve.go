@@ -25,7 +25,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&cfg.DataDir, "data-dir", "./sluice-data", "directory holding the catalog and the partition logs")
 	nodeID := fs.Int("node-id", 0, "this broker's node id")
 	fsync := fs.String("fsync", "always", "when to fsync: always (acks=all answered after fsync), interval, never; see docs/durability.md")
-	fs.DurationVar(&cfg.FsyncInterval, "fsync-interval", 0, "sync period for --fsync=interval (default 1s)")
+	fs.DurationVar(&cfg.FsyncInterval, "fsync-interval", partition.DefaultFsyncInterval, "sync period for --fsync=interval")
 	fs.BoolVar(&cfg.RecoverCatalog, "recover-catalog", false, "start on a damaged catalog: keep the records before the damage (the damaged file is saved beside it) and register again the topics found on disk; see docs/durability.md")
 	fs.BoolVar(&cfg.AutoCreateTopics, "auto-create-topics", false, "create unknown topics asked for in Metadata requests")
 	maxFrame := fs.Int("socket-request-max-bytes", wire.DefaultMaxFrameBytes, "largest request frame accepted; larger ones close the connection")

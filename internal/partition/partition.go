@@ -49,6 +49,10 @@ const (
 	FsyncNever                       // sync only on roll and close; HW moves on append
 )
 
+// DefaultFsyncInterval is the sync period of fsync=interval unless the
+// broker is told otherwise: what that policy can lose (docs/durability.md).
+const DefaultFsyncInterval = time.Second
+
 // ParseFsyncPolicy parses "always", "interval" or "never".
 func ParseFsyncPolicy(s string) (FsyncPolicy, error) {
 	switch s {
@@ -73,7 +77,7 @@ var ErrClosed = errors.New("partition: closed")
 type Config struct {
 	Log             commitlog.Config
 	Fsync           FsyncPolicy
-	FsyncInterval   time.Duration // for FsyncInterval; 0 => 1s
+	FsyncInterval   time.Duration // for FsyncInterval; 0 => DefaultFsyncInterval
 	MaxMessageBytes int32
 	LogAppendTime   bool
 	Compaction      Compaction // cleanup.policy=compact settings
@@ -129,7 +133,7 @@ func Open(log *commitlog.Log, topic string, index int32, cfg Config, clock func(
 		return nil, err
 	}
 	if cfg.FsyncInterval <= 0 {
-		cfg.FsyncInterval = time.Second
+		cfg.FsyncInterval = DefaultFsyncInterval
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
