@@ -13,7 +13,6 @@ package handler
 
 import (
 	"context"
-	"errors"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -93,35 +92,4 @@ func setCreateError(st *kmsg.CreateTopicsResponseTopic, code int16, msg string) 
 	st.ErrorCode = code
 	st.ErrorMessage = &msg
 	st.NumPartitions, st.ReplicationFactor = -1, -1
-}
-
-// topicErrorCode maps the topic manager's errors to Kafka codes.
-func topicErrorCode(err error) int16 {
-	switch {
-	case errors.Is(err, topics.ErrTopicExists):
-		return kerr.TopicAlreadyExists.Code
-	case errors.Is(err, topics.ErrUnknownTopic):
-		return kerr.UnknownTopicOrPartition.Code
-	case errors.Is(err, topics.ErrInvalidTopic):
-		return kerr.InvalidTopicException.Code
-	case errors.Is(err, topics.ErrInvalidPartitions):
-		return kerr.InvalidPartitions.Code
-	case errors.Is(err, topics.ErrInvalidReplicas):
-		return kerr.InvalidReplicationFactor.Code
-	case errors.Is(err, topics.ErrInvalidConfig):
-		return kerr.InvalidConfig.Code
-	}
-	return kerr.KafkaStorageError.Code
-}
-
-// configSource maps a config's origin to DescribeConfigs' source enum:
-// 1 topic, 4 static broker, 5 default.
-func configSource(s topics.ConfigSource) int8 {
-	switch s {
-	case topics.SourceTopic:
-		return 1
-	case topics.SourceBroker:
-		return 4
-	}
-	return 5
 }

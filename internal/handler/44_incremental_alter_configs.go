@@ -18,7 +18,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"sluice/internal/metadata"
-	"sluice/internal/topics"
 )
 
 func init() { register(44, 0, 1, incrementalAlterConfigs) }
@@ -43,24 +42,6 @@ func incrementalAlterConfigs(h *Handler, _ context.Context, r kmsg.Request) Resu
 		resp.Resources = append(resp.Resources, sr)
 	}
 	return ready(resp)
-}
-
-type codedError struct {
-	code int16
-	msg  string
-}
-
-// alterableTopic resolves the resource of a config change: only topics'
-// configs change over the wire; broker settings are read-only.
-func (h *Handler) alterableTopic(resourceType kmsg.ConfigResourceType, name string) (*topics.Topic, *codedError) {
-	if resourceType != resourceTopic {
-		return nil, &codedError{kerr.InvalidRequest.Code, "only topic configs can be altered"}
-	}
-	t := h.env.Topics.Get(name)
-	if t == nil {
-		return nil, &codedError{kerr.UnknownTopicOrPartition.Code, "unknown topic " + name}
-	}
-	return t, nil
 }
 
 func (h *Handler) alterTopicConfigs(rr kmsg.IncrementalAlterConfigsRequestResource, validateOnly bool) *codedError {
