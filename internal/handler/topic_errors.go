@@ -2,6 +2,7 @@ package handler
 
 import (
 	"errors"
+
 	"sluice/internal/topics"
 
 	"github.com/twmb/franz-go/pkg/kerr"
