@@ -1,10 +1,10 @@
 package handler
 
 import (
-	"sluice/internal/topics"
-
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"sluice/internal/topics"
 )
 
 // configSource maps a config's origin to DescribeConfigs' source enum:

@@ -3,9 +3,9 @@ package handler
 import (
 	"errors"
 
-	"sluice/internal/topics"
-
 	"github.com/twmb/franz-go/pkg/kerr"
+
+	"sluice/internal/topics"
 )
 
 // topicErrorCode maps the topic manager's errors to Kafka codes.
