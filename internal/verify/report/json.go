@@ -1,0 +1,36 @@
+package report
+
+import (
+	"encoding/json"
+	"io"
+
+	"sluice/internal/verify/check"
+)
+
+// Document is the JSON report: what the history holds, a verdict per
+// guarantee judged, and every finding with its evidence (each evidence op
+// in the history's own JSON form).
+type Document struct {
+	Stats    check.Stats     `json:"stats"`
+	Verdicts []check.Verdict `json:"verdicts"`
+	Findings []check.Finding `json:"findings"`
+}
+
+// NewDocument judges r under each guarantee.
+func NewDocument(r check.Result, guarantees []check.Guarantee) Document {
+	d := Document{Stats: r.Stats, Verdicts: []check.Verdict{}, Findings: r.Findings}
+	if d.Findings == nil {
+		d.Findings = []check.Finding{}
+	}
+	for _, g := range guarantees {
+		d.Verdicts = append(d.Verdicts, check.Judge(r, g))
+	}
+	return d
+}
+
+// JSON writes the report as one indented JSON document.
+func JSON(w io.Writer, r check.Result, guarantees []check.Guarantee) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(NewDocument(r, guarantees))
+}
