@@ -17,10 +17,14 @@ import (
 // in the producer's ongoing transaction with its current epoch (KIP-890
 // part 1): a late write of a transaction that was decided, or a write to a
 // partition never added, would otherwise open a transaction no marker
-// closes, holding back the last stable offset for ever. A stale epoch is
-// INVALID_PRODUCER_EPOCH, as Produce answers at every version. From v12
-// (transactions v2) the partition joins the transaction on its first
-// batch instead (KIP-890 part 2).
+// closes, holding back the last stable offset for ever. Such a write is
+// TRANSACTION_ABORTABLE from v11 (the producer aborts and goes on) and
+// INVALID_TXN_STATE before; a stale epoch is INVALID_PRODUCER_EPOCH, as
+// Produce answers at every version; a transaction being decided is
+// NOT_ENOUGH_REPLICAS before v12, a code older clients retry, as Kafka
+// answers a verification it could not complete. From v12 (transactions
+// v2) the partition joins the transaction on its first batch instead
+// (KIP-890 part 2).
 func (h *Handler) checkTxnBatch(b recordbatch.Batch, req *kmsg.ProduceRequest, topic string, partition int32) int16 {
 	switch {
 	case b.IsControl() && req.Version >= 8:
@@ -33,13 +37,10 @@ func (h *Handler) checkTxnBatch(b recordbatch.Batch, req *kmsg.ProduceRequest, t
 		return kerr.InvalidTxnState.Code
 	}
 	err := h.joinTxn(*req.TransactionID, b.ProducerID(), b.ProducerEpoch(), []txn.TopicPartition{{Topic: topic, Partition: partition}}, req.Version >= 12)
-	switch err {
-	case nil:
-		return 0
-	case kerr.ProducerFenced:
-		return kerr.InvalidProducerEpoch.Code
+	if err == kerr.ConcurrentTransactions && req.Version < 12 {
+		return kerr.NotEnoughReplicas.Code
 	}
-	return err.Code
+	return verifyErrorCode(err, req.Version, abortableProduceVersion)
 }
 
 // joinTxn checks that tp is in the producer's ongoing transaction, or,
