@@ -2,6 +2,7 @@ package tests
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -50,6 +51,10 @@ func TestTransactionalWriteOutsideTheTransactionIsRefused(t *testing.T) {
 	expect("never added, v10", produce(10, 0), kerr.InvalidTxnState.Code)
 	expect("never added, v11", produce(11, 0), kerr.TransactionAbortable.Code)
 	expect("never added, v3", produce(3, 0), kerr.InvalidTxnState.Code)
+	r := produceRaw(t, b.Addr(), 10, &id, topic, 0, txnBatch(pid, epoch, 0, "v"))
+	if want := "is not in an ongoing transaction of"; r.ErrorMessage == nil || !strings.Contains(*r.ErrorMessage, want) {
+		t.Fatalf("v10 error message %v, want one saying it %s", str2(r.ErrorMessage), want)
+	}
 	if o := end(); o != 0 {
 		t.Fatalf("a refused batch was written: end offset %d", o)
 	}
