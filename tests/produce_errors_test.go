@@ -81,20 +81,23 @@ func idempotentBatch(b []byte, pid int64, seq int32) []byte {
 
 // Every way a produced batch is refused comes with a message that names
 // the reason (Produce v8+, KIP-467), and record-level faults name their
-// records by index in the batch (a compacted topic's keyless records), as
-// Kafka's RecordErrors. v7 gets the same codes,
+// records by index in the batch (a compacted topic's keyless records, out
+// of range timestamps), as Kafka's RecordErrors. v7 gets the same codes,
 // and its responses carry neither.
 func TestProduceRefusalsSayWhy(t *testing.T) {
 	b := brokertest.Start(t)
 	adm := newAdmin(t, b.Addr())
 	str := func(s string) *string { return &s }
 	plain, compact := topicName(t, "why"), topicName(t, "why-compact")
-	small := topicName(t, "why-small")
+	small, recent := topicName(t, "why-small"), topicName(t, "why-recent")
 	createTopic(t, adm, plain, 1, nil)
 	createTopic(t, adm, compact, 1, map[string]*string{"cleanup.policy": str("compact")})
 	createTopic(t, adm, small, 1, map[string]*string{"max.message.bytes": str("200")})
+	createTopic(t, adm, recent, 1, map[string]*string{
+		"message.timestamp.before.max.ms": str("3600000"), "message.timestamp.after.max.ms": str("3600000")})
 
 	now := time.Now().UnixMilli()
+	day := int64(24 * time.Hour / time.Millisecond)
 	good := plainBatch(rec{[]byte("k"), []byte("v"), now})
 	badCRC := slices.Clone(good)
 	badCRC[len(badCRC)-2] ^= 0xff
@@ -134,6 +137,11 @@ func TestProduceRefusalsSayWhy(t *testing.T) {
 			[]string{"1: record 1 has no key, which compacted topic partition " + compact + "-0 cannot keep", "3: record 3 has no key"}},
 		{"too large", small, 0, plainBatch(rec{nil, make([]byte, 300), now}), kerr.MessageTooLarge.Code, kerr.MessageTooLarge.Code,
 			"exceeds max.message.bytes (200)", nil},
+		{"timestamps out of range", recent, 0,
+			plainBatch(rec{nil, []byte("now"), now}, rec{nil, []byte("old"), now - 2*day}, rec{nil, []byte("new"), now + 2*day}, rec{nil, []byte("none"), -1}),
+			kerr.InvalidTimestamp.Code, kerr.InvalidTimestamp.Code,
+			"2 of the batch's records refused; the first: record 1 has timestamp",
+			[]string{"1: record 1 has timestamp " + itoa(now-2*day) + ", outside [", "2: record 2 has timestamp " + itoa(now+2*day)}},
 		{"sequence gap", plain, 0, idempotentBatch(good, pid, 5), kerr.OutOfOrderSequenceNumber.Code, kerr.OutOfOrderSequenceNumber.Code,
 			"out of order sequence number for producer " + itoa(pid) + ": 5 (incoming), 0 (last appended)", nil},
 		{"unknown partition", plain, 7, good, kerr.UnknownTopicOrPartition.Code, kerr.UnknownTopicOrPartition.Code,
@@ -165,7 +173,7 @@ func TestProduceRefusalsSayWhy(t *testing.T) {
 		})
 	}
 	// Nothing refused was written: the log holds the sequence-0 batch only.
-	ends, err := adm.ListEndOffsets(testCtx(t, 10*time.Second), plain, compact, small)
+	ends, err := adm.ListEndOffsets(testCtx(t, 10*time.Second), plain, compact, small, recent)
 	if err != nil {
 		t.Fatal(err)
 	}

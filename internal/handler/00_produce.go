@@ -16,7 +16,9 @@ package handler
 // record errors (KIP-467): a refused partition is told why in words, and
 // which records were at fault where single records were (see
 // produce_refusal.go); v11 TRANSACTION_ABORTABLE (KIP-890); v12 is
-// transactions v2 (KIP-890 part 2, see produce_txn.go).
+// transactions v2 (KIP-890 part 2, see produce_txn.go). Records whose
+// CreateTime is out of the topic's message.timestamp.before.max.ms /
+// after.max.ms (KIP-937) get INVALID_TIMESTAMP.
 // Batches from idempotent producers (KIP-98) go through the partition's
 // producer state: a retry of one of the producer's last five batches is
 // answered with its original offsets and stored once; a sequence gap gets
@@ -145,6 +147,9 @@ func (h *Handler) admit(t *topics.Topic, p *partition.Partition, rp kmsg.Produce
 		if r := refuseKeyless(b, req.Version, topic, part); r != nil {
 			return nil, r
 		}
+	}
+	if r := h.checkTimestamps(b, t.Config, topic, part); r != nil {
+		return nil, r
 	}
 	if r := h.checkTxnBatch(b, req, topic, part); r != nil {
 		return nil, r
