@@ -70,12 +70,7 @@ func TestAddPartitionsToTxnBatchedAndVerifyOnly(t *testing.T) {
 		pids[n], epochs[n] = initTxnRaw(t, b.Addr(), ids[n])
 	}
 	// a has topic-0 in its ongoing transaction (the producers' v3 form).
-	add := kmsg.NewPtrAddPartitionsToTxnRequest()
-	add.Version, add.TransactionalID, add.ProducerID, add.ProducerEpoch = 3, ids["a"], pids["a"], epochs["a"]
-	at := kmsg.NewAddPartitionsToTxnRequestTopic()
-	at.Topic, at.Partitions = topic, []int32{0}
-	add.Topics = append(add.Topics, at)
-	if code := roundTrip(t, b.Addr(), add).(*kmsg.AddPartitionsToTxnResponse).Topics[0].Partitions[0].ErrorCode; code != 0 {
+	if code := addPartitionRaw(t, b.Addr(), ids["a"], pids["a"], epochs["a"], topic, 0); code != 0 {
 		t.Fatalf("v3 add: code %d", code)
 	}
 

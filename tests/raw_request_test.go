@@ -37,6 +37,18 @@ func initTxnRaw(t *testing.T, addr, id string) (int64, int16) {
 	return resp.ProducerID, resp.ProducerEpoch
 }
 
+// addPartitionRaw adds one partition to a producer's transaction the way
+// producers do (AddPartitionsToTxn v3) and returns its code.
+func addPartitionRaw(t *testing.T, addr, id string, pid int64, epoch int16, topic string, partition int32) int16 {
+	t.Helper()
+	req := kmsg.NewPtrAddPartitionsToTxnRequest()
+	req.Version, req.TransactionalID, req.ProducerID, req.ProducerEpoch = 3, id, pid, epoch
+	rt := kmsg.NewAddPartitionsToTxnRequestTopic()
+	rt.Topic, rt.Partitions = topic, []int32{partition}
+	req.Topics = append(req.Topics, rt)
+	return roundTrip(t, addr, req).(*kmsg.AddPartitionsToTxnResponse).Topics[0].Partitions[0].ErrorCode
+}
+
 // txnBatch is a transactional batch of one record per value.
 func txnBatch(pid int64, epoch int16, seq int32, values ...string) []byte {
 	recs := make([]recordbatch.Record, len(values))

@@ -59,13 +59,7 @@ func TestTransactionalWriteOutsideTheTransactionIsRefused(t *testing.T) {
 		t.Fatalf("a refused batch was written: end offset %d", o)
 	}
 
-	add := kmsg.NewPtrAddPartitionsToTxnRequest()
-	add.Version, add.TransactionalID, add.ProducerID, add.ProducerEpoch = 3, id, pid, epoch
-	at := kmsg.NewAddPartitionsToTxnRequestTopic()
-	at.Topic, at.Partitions = topic, []int32{0}
-	add.Topics = append(add.Topics, at)
-	ar := roundTrip(t, b.Addr(), add).(*kmsg.AddPartitionsToTxnResponse)
-	expect("AddPartitionsToTxn v3", ar.Topics[0].Partitions[0].ErrorCode, 0)
+	expect("AddPartitionsToTxn v3", addPartitionRaw(t, b.Addr(), id, pid, epoch, topic, 0), 0)
 	expect("added, v11", produce(11, 0), 0)
 
 	commit := kmsg.NewPtrEndTxnRequest()

@@ -58,7 +58,7 @@ func txnRefusalReason(err *kerr.Error, id string, pid int64, epoch int16, topic 
 		return fmt.Sprintf("%s-%d is not in an ongoing transaction of %q (producer %d, epoch %d); the write may belong to a transaction already decided",
 			topic, part, id, pid, epoch)
 	case kerr.ProducerFenced:
-		return fmt.Sprintf("epoch %d of producer %d is not the current epoch of %q: a newer producer fenced it", epoch, pid, id)
+		return fmt.Sprintf("epoch %d of producer %d is not the current epoch of %q", epoch, pid, id)
 	case kerr.InvalidProducerIDMapping:
 		return fmt.Sprintf("producer %d is not the producer of transactional id %q", pid, id)
 	}
