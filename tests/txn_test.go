@@ -13,7 +13,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
-	"github.com/twmb/franz-go/pkg/kversion"
 
 	"sluice/internal/broker"
 	"sluice/internal/brokertest"
@@ -385,49 +384,6 @@ func visibleBeforeSentinels(t *testing.T, addr, topic string, partitions int32) 
 		counts[p] += 0
 	}
 	return counts
-}
-
-// KIP-890 part 1: a transactional batch for a partition that was never
-// added to the producer's transaction is refused (Produce v11, before
-// transactions v2 adds partitions itself), and nothing is written: no late
-// or stray write can open a transaction that no marker will close.
-func TestTransactionalWriteOutsideTheTransactionIsRefused(t *testing.T) {
-	b := brokertest.Start(t)
-	topic := topicName(t, "stray")
-	createTopic(t, newAdmin(t, b.Addr()), topic, 1, nil)
-	versions := kversion.Stable()
-	versions.SetMaxKeyVersion(0, 11) // Produce before transactions v2
-	cl := newClient(t, b.Addr(), kgo.MaxVersions(versions))
-	ctx := testCtx(t, 10*time.Second)
-	id := "stray-" + topic
-	init := kmsg.NewPtrInitProducerIDRequest()
-	init.TransactionalID, init.TransactionTimeoutMillis = &id, 60000
-	ir, err := init.RequestWith(ctx, cl)
-	if err != nil || ir.ErrorCode != 0 {
-		t.Fatalf("init: %v %+v", err, ir)
-	}
-	req := kmsg.NewPtrProduceRequest()
-	req.Version, req.Acks, req.TimeoutMillis, req.TransactionID = 11, -1, 5000, &id
-	rt := kmsg.NewProduceRequestTopic()
-	rt.Topic = topic
-	rp := kmsg.NewProduceRequestTopicPartition()
-	batch := recordbatch.BuildTxn(nil, []recordbatch.Record{{Value: []byte("stray")}}, time.Now().UnixMilli(), ir.ProducerID, ir.ProducerEpoch)
-	binary.BigEndian.PutUint32(batch[53:], 0) // base sequence 0
-	binary.BigEndian.PutUint32(batch[17:], recordbatch.Batch(batch).ComputeCRC())
-	rp.Records = batch
-	rt.Partitions = append(rt.Partitions, rp)
-	req.Topics = append(req.Topics, rt)
-	resp, err := req.RequestWith(ctx, cl)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if code := resp.Topics[0].Partitions[0].ErrorCode; code != kerr.InvalidTxnState.Code {
-		t.Fatalf("stray transactional write: code %d, want INVALID_TXN_STATE", code)
-	}
-	ends, _ := newAdmin(t, b.Addr()).ListEndOffsets(ctx, topic)
-	if o, _ := ends.Lookup(topic, 0); o.Offset != 0 {
-		t.Fatalf("the refused batch was written: end offset %d", o.Offset)
-	}
 }
 
 // An operator ends a transaction that holds readers back with standard

@@ -12,8 +12,13 @@ package handler
 // the client notices;
 // acks=1 is answered once the batch is appended; acks=-1 once it is
 // durable (see package partition), or REQUEST_TIMED_OUT after the
-// request's timeout. v5 adds log_start_offset; v8 record errors (KIP-467);
-// v12 is transactions v2 (KIP-890 part 2, see produce_txn.go).
+// request's timeout. v5 adds log_start_offset; v8 the error message and
+// record errors (KIP-467): a refused partition is told why in words, and
+// which records were at fault where single records were (see
+// produce_refusal.go); v11 TRANSACTION_ABORTABLE (KIP-890); v12 is
+// transactions v2 (KIP-890 part 2, see produce_txn.go). Records whose
+// CreateTime is out of the topic's message.timestamp.before.max.ms /
+// after.max.ms (KIP-937) get INVALID_TIMESTAMP.
 // Batches from idempotent producers (KIP-98) go through the partition's
 // producer state: a retry of one of the producer's last five batches is
 // answered with its original offsets and stored once; a sequence gap gets
@@ -64,7 +69,7 @@ func produce(h *Handler, ctx context.Context, r kmsg.Request) Result {
 			*sp = kmsg.NewProduceResponseTopicPartition()
 			sp.Partition = rp.Partition
 			if !acksOK {
-				sp.ErrorCode = kerr.InvalidRequiredAcks.Code
+				refused(kerr.InvalidRequiredAcks.Code, "acks must be -1 (all), 0 or 1, not %d", req.Acks).answer(sp, req.Version)
 				continue
 			}
 			if p, next := h.producePartition(rt.Topic, rp, req, sp); p != nil && req.Acks == -1 {
@@ -99,67 +104,85 @@ func anyError(resp *kmsg.ProduceResponse) bool {
 // producePartition validates and appends one partition's batch, filling sp.
 // It returns the partition and the offset a durable wait needs, or nil.
 func (h *Handler) producePartition(topic string, rp kmsg.ProduceRequestTopicPartition, req *kmsg.ProduceRequest, sp *kmsg.ProduceResponseTopicPartition) (*partition.Partition, int64) {
-	acks, version := req.Acks, req.Version
 	t := h.env.Topics.Get(topic)
 	if t == nil || rp.Partition < 0 || int(rp.Partition) >= len(t.Partitions) {
-		sp.ErrorCode = kerr.UnknownTopicOrPartition.Code
-		return nil, 0
-	}
-	if topics.IsInternal(topic) {
-		sp.ErrorCode = kerr.InvalidTopicException.Code // only the broker writes its own topics
+		refused(kerr.UnknownTopicOrPartition.Code, "this broker has no partition %s-%d", topic, rp.Partition).answer(sp, req.Version)
 		return nil, 0
 	}
 	p := t.Partitions[rp.Partition]
 	sp.LogStartOffset = p.StartOffset()
-	if max := p.MaxMessageBytes(); int64(len(rp.Records)) > int64(max) {
-		sp.ErrorCode = kerr.MessageTooLarge.Code
+	b, r := h.admit(t, p, rp, req)
+	if r != nil {
+		r.answer(sp, req.Version)
 		return nil, 0
 	}
-	b, err := recordbatch.Validate(rp.Records)
-	if errors.Is(err, recordbatch.ErrTooLarge) {
-		sp.ErrorCode = kerr.MessageTooLarge.Code // decompresses past the bound
-		return nil, 0
-	}
-	if err != nil || len(b) != len(rp.Records) {
-		sp.ErrorCode = kerr.CorruptMessage.Code
-		h.env.Logger.Debug("produce: rejected batch", "topic", topic, "partition", rp.Partition, "err", err)
-		return nil, 0
-	}
-	if t.Config.Compact() && refuseKeyless(b, version, sp) {
-		return nil, 0
-	}
-	if code := h.checkTxnBatch(b, req, topic, rp.Partition); code != 0 {
-		sp.ErrorCode = code
-		return nil, 0
-	}
-	if acks == -1 && t.Config.MinInsyncReplicas > 1 {
-		sp.ErrorCode = kerr.NotEnoughReplicas.Code // one broker: the ISR is always 1
-		return nil, 0
-	}
-	res, err := p.AppendVersion(b, version)
+	res, err := p.AppendVersion(b, req.Version)
 	if err != nil {
-		sp.ErrorCode = appendErrorCode(err)
+		appendRefusal(err, topic, rp.Partition, int64(len(b)), p.MaxMessageBytes()).answer(sp, req.Version)
 		return nil, 0
 	}
 	sp.BaseOffset, sp.LogAppendTime = res.BaseOffset, res.LogAppendTime
 	return p, res.NextOffset
 }
 
-// refuseKeyless answers a batch with a record without a key, which a
-// compacted topic cannot keep, as Kafka does: INVALID_RECORD from v8 (with
-// the record's error), CORRUPT_MESSAGE before. Only compacted topics pay
-// for the look inside the records.
-func refuseKeyless(b recordbatch.Batch, version int16, sp *kmsg.ProduceResponseTopicPartition) bool {
-	keyless, err := b.HasKeylessRecord()
-	if err == nil && !keyless {
-		return false
+// admit runs the checks a batch passes before it is appended and returns
+// the validated batch, or why it is refused.
+func (h *Handler) admit(t *topics.Topic, p *partition.Partition, rp kmsg.ProduceRequestTopicPartition, req *kmsg.ProduceRequest) (recordbatch.Batch, *refusal) {
+	topic, part := t.Name, rp.Partition
+	if topics.IsInternal(topic) {
+		return nil, refused(kerr.InvalidTopicException.Code, "%s is an internal topic: only the broker writes it", topic)
 	}
-	sp.ErrorCode = kerr.CorruptMessage.Code
-	if version >= 8 {
-		msg := "Compacted topic cannot accept message without key in topic partition"
-		sp.ErrorCode, sp.ErrorMessage = kerr.InvalidRecord.Code, &msg
+	if max := p.MaxMessageBytes(); int64(len(rp.Records)) > int64(max) {
+		return nil, tooLarge(int64(len(rp.Records)), int64(max), topic, part)
 	}
-	return true
+	b, err := recordbatch.Validate(rp.Records)
+	if err != nil {
+		h.env.Logger.Debug("produce: rejected batch", "topic", topic, "partition", part, "err", err)
+		return nil, invalidBatch(err, topic, part)
+	}
+	if extra := len(rp.Records) - len(b); extra != 0 {
+		return nil, refused(kerr.CorruptMessage.Code, "the records for %s-%d hold %d bytes after the first batch: one batch per partition is allowed", topic, part, extra)
+	}
+	if t.Config.Compact() {
+		if r := refuseKeyless(b, req.Version, topic, part); r != nil {
+			return nil, r
+		}
+	}
+	if r := h.checkTimestamps(b, t.Config, topic, part); r != nil {
+		return nil, r
+	}
+	if r := h.checkTxnBatch(b, req, topic, part); r != nil {
+		return nil, r
+	}
+	if req.Acks == -1 && t.Config.MinInsyncReplicas > 1 {
+		// One broker: the ISR is always 1.
+		return nil, refused(kerr.NotEnoughReplicas.Code, "acks=all needs %d in-sync replicas of %s-%d (min.insync.replicas); this broker is the only one",
+			t.Config.MinInsyncReplicas, topic, part)
+	}
+	return b, nil
+}
+
+// refuseKeyless refuses a batch with records without a key, which a
+// compacted topic cannot keep, as Kafka does: INVALID_RECORD from v8, with
+// every keyless record named, CORRUPT_MESSAGE before. Only compacted
+// topics pay for the look inside the records.
+func refuseKeyless(b recordbatch.Batch, version int16, topic string, part int32) *refusal {
+	keyless, err := b.KeylessRecords()
+	switch {
+	case err != nil:
+		return invalidBatch(err, topic, part)
+	case len(keyless) == 0:
+		return nil
+	}
+	code := kerr.InvalidRecord.Code
+	if version < 8 {
+		code = kerr.CorruptMessage.Code
+	}
+	faults := make([]kmsg.ProduceResponseTopicPartitionErrorRecord, len(keyless))
+	for j, i := range keyless {
+		faults[j] = recordFault(i, "record %d has no key, which compacted topic partition %s-%d cannot keep", i, topic, part)
+	}
+	return recordFaults(code, faults)
 }
 
 func appendErrorCode(err error) int16 {

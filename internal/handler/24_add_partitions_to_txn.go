@@ -1,14 +1,32 @@
 package handler
 
-// AddPartitionsToTxn, v0-3.
+// AddPartitionsToTxn, v0-5.
 //
-// Adds partitions to the producer's transaction, starting it if none is
-// ongoing, durably before the answer. Every partition gets the same code;
-// when one does not exist, it gets UNKNOWN_TOPIC_OR_PARTITION and the
-// others OPERATION_NOT_ATTEMPTED, and nothing is added. v2 answers
-// PRODUCER_FENCED where v0-1 answer INVALID_PRODUCER_EPOCH (KIP-588). The
-// batched, verify-only form of v4+ (KIP-890, broker to broker) is not
-// offered yet.
+// v0-3 come from producers: the partitions join the producer's
+// transaction, starting it if none is ongoing, durably before the answer.
+// Every partition gets the same code; when one does not exist, it gets
+// UNKNOWN_TOPIC_OR_PARTITION and the others OPERATION_NOT_ATTEMPTED, and
+// nothing is added. v2 answers PRODUCER_FENCED where v0-1 answer
+// INVALID_PRODUCER_EPOCH (KIP-588).
+//
+// v4+ is the form brokers send each other (KIP-890 part 1): several
+// transactions in one request, each answered on its own, with the rules
+// above applied per transaction. A transaction marked VerifyOnly is
+// checked, not changed: each partition gets nothing if it is in the
+// ongoing transaction of that producer id and epoch, else
+// TRANSACTION_ABORTABLE; a wrong producer gets its error on every
+// partition (PRODUCER_FENCED, INVALID_PRODUCER_ID_MAPPING, or
+// CONCURRENT_TRANSACTIONS while the transaction is being decided). A
+// partition leader asks this before it appends a transactional batch.
+// Without VerifyOnly the partitions are added as by v0-3 (Kafka's brokers
+// do that for transactions-v2 produce requests). v5 only tells the
+// coordinator that the sender knows TRANSACTION_ABORTABLE; v4 gets it too,
+// as from Kafka, whose coordinator does not look at the version.
+//
+// Kafka answers v4+ only to principals allowed CLUSTER_ACTION on the
+// cluster, and CLUSTER_AUTHORIZATION_FAILED in the top-level error code
+// otherwise. Sluice has no authorization yet and, like Kafka without an
+// authorizer, answers every connection; the top-level code stays 0.
 
 import (
 	"context"
@@ -19,48 +37,80 @@ import (
 	"sluice/internal/txn"
 )
 
-func init() { register(24, 0, 3, addPartitionsToTxn) }
+func init() { register(24, 0, 5, addPartitionsToTxn) }
 
 func addPartitionsToTxn(h *Handler, _ context.Context, r kmsg.Request) Result {
 	req := r.(*kmsg.AddPartitionsToTxnRequest)
 	resp := req.ResponseKind().(*kmsg.AddPartitionsToTxnResponse)
-	var tps []txn.TopicPartition
-	missing := false
-	for _, rt := range req.Topics {
-		for _, p := range rt.Partitions {
-			tps = append(tps, txn.TopicPartition{Topic: rt.Topic, Partition: p})
-			if h.env.Topics.Partition(rt.Topic, p) == nil {
-				missing = true
-			}
-		}
+	txns := req.Transactions
+	if req.Version < 4 {
+		txns = []kmsg.AddPartitionsToTxnRequestTransaction{producerTxn(req)}
 	}
-	answer := func(code func(txn.TopicPartition) int16) kmsg.Response {
-		for _, rt := range req.Topics {
-			st := kmsg.NewAddPartitionsToTxnResponseTopic()
-			st.Topic = rt.Topic
-			for _, p := range rt.Partitions {
-				sp := kmsg.NewAddPartitionsToTxnResponseTopicPartition()
-				sp.Partition, sp.ErrorCode = p, code(txn.TopicPartition{Topic: rt.Topic, Partition: p})
-				st.Partitions = append(st.Partitions, sp)
-			}
-			resp.Topics = append(resp.Topics, st)
+	// Every transaction is started before any is waited for, so the
+	// appends of transactions on different coordinator shards overlap.
+	waits := make([]func() []int16, len(txns))
+	for i, t := range txns {
+		waits[i] = h.addOrVerify(t, req.Version)
+	}
+	return Result{Wait: func() kmsg.Response {
+		results := make([]kmsg.AddPartitionsToTxnResponseTransaction, len(txns))
+		for i, wait := range waits {
+			results[i] = txnResult(txns[i], wait())
+		}
+		if req.Version < 4 {
+			resp.Topics = producerTopics(results[0])
+		} else {
+			resp.Transactions = results
 		}
 		return resp
+	}}
+}
+
+// addOrVerify starts one transaction's part of a request and returns a
+// wait for its codes, one per partition in request order.
+func (h *Handler) addOrVerify(t kmsg.AddPartitionsToTxnRequestTransaction, version int16) func() []int16 {
+	tps := txnPartitions(t.Topics)
+	now := func(code func(i int) int16) func() []int16 {
+		codes := make([]int16, len(tps))
+		for i := range tps {
+			codes[i] = code(i)
+		}
+		return func() []int16 { return codes }
 	}
-	if h.env.Txns == nil {
-		return ready(answer(func(txn.TopicPartition) int16 { return kerr.CoordinatorNotAvailable.Code }))
-	}
-	if missing {
-		return ready(answer(func(tp txn.TopicPartition) int16 {
-			if h.env.Topics.Partition(tp.Topic, tp.Partition) == nil {
+	same := func(code int16) func(int) int16 { return func(int) int16 { return code } }
+	switch {
+	case h.env.Txns == nil:
+		return now(same(kerr.CoordinatorNotAvailable.Code))
+	case h.anyMissing(tps):
+		return now(func(i int) int16 {
+			if h.env.Topics.Partition(tps[i].Topic, tps[i].Partition) == nil {
 				return kerr.UnknownTopicOrPartition.Code
 			}
 			return kerr.OperationNotAttempted.Code
-		}))
+		})
+	case t.TransactionalID == "":
+		return now(same(kerr.InvalidRequest.Code))
+	case t.VerifyOnly:
+		errs := h.env.Txns.VerifyEach(t.TransactionalID, t.ProducerID, t.ProducerEpoch, tps)
+		return now(func(i int) int16 { return txnErrorCode(errs[i], version, 2) })
 	}
-	wait := h.env.Txns.AddPartitions(req.TransactionalID, req.ProducerID, req.ProducerEpoch, tps)
-	return Result{Wait: func() kmsg.Response {
-		code := txnErrorCode(wait().Err, req.Version, 2)
-		return answer(func(txn.TopicPartition) int16 { return code })
-	}}
+	wait := h.env.Txns.AddPartitions(t.TransactionalID, t.ProducerID, t.ProducerEpoch, tps)
+	return func() []int16 {
+		code := txnErrorCode(wait().Err, version, 2)
+		codes := make([]int16, len(tps))
+		for i := range codes {
+			codes[i] = code
+		}
+		return codes
+	}
+}
+
+// anyMissing reports whether a partition does not exist.
+func (h *Handler) anyMissing(tps []txn.TopicPartition) bool {
+	for _, tp := range tps {
+		if h.env.Topics.Partition(tp.Topic, tp.Partition) == nil {
+			return true
+		}
+	}
+	return false
 }

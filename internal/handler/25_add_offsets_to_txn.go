@@ -1,11 +1,14 @@
 package handler
 
-// AddOffsetsToTxn, v0-3.
+// AddOffsetsToTxn, v0-4.
 //
 // Adds the group's partition of the offsets topic to the producer's
 // transaction, so that the offsets its TxnOffsetCommit writes there are
 // decided with the transaction (consume-process-produce, KIP-98). v2
-// answers PRODUCER_FENCED where v0-1 answer INVALID_PRODUCER_EPOCH.
+// answers PRODUCER_FENCED where v0-1 answer INVALID_PRODUCER_EPOCH. v4
+// tells the broker that the client knows TRANSACTION_ABORTABLE (KIP-890);
+// nothing else changes, and as in Kafka this request is never answered it
+// (it adds a partition, it does not verify one).
 
 import (
 	"context"
@@ -17,7 +20,7 @@ import (
 	"sluice/internal/txn"
 )
 
-func init() { register(25, 0, 3, addOffsetsToTxn) }
+func init() { register(25, 0, 4, addOffsetsToTxn) }
 
 func addOffsetsToTxn(h *Handler, _ context.Context, r kmsg.Request) Result {
 	req := r.(*kmsg.AddOffsetsToTxnRequest)

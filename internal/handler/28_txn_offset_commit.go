@@ -5,9 +5,9 @@ package handler
 // Writes a group's offsets inside the producer's transaction: they become
 // visible to OffsetFetch only with the transaction's commit marker. The
 // group's offsets partition must be in the transaction (AddOffsetsToTxn),
-// else INVALID_TXN_STATE, so no offsets are written that no marker will
-// decide (KIP-890 part 1). A producer of an older epoch is refused with
-// INVALID_PRODUCER_EPOCH. From v3 the request names the consumer's member,
+// so no offsets are written that no marker will decide (KIP-890 part 1):
+// else TRANSACTION_ABORTABLE from v4, INVALID_TXN_STATE before. A producer
+// of an older epoch is refused with INVALID_PRODUCER_EPOCH. From v3 the request names the consumer's member,
 // instance and generation (KIP-447), and a consumer that is no longer the
 // group's current member gets UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID or
 // ILLEGAL_GENERATION; v0-2 clients are fenced by their epoch alone. v5
@@ -73,11 +73,7 @@ func txnOffsetCommit(h *Handler, _ context.Context, r kmsg.Request) Result {
 	}
 	tp := txn.TopicPartition{Topic: topics.OffsetsTopic, Partition: h.env.Groups.PartitionFor(req.Group)}
 	if err := h.joinTxn(req.TransactionalID, req.ProducerID, req.ProducerEpoch, []txn.TopicPartition{tp}, req.Version >= 5); err != nil {
-		code := err.Code
-		if err == kerr.ProducerFenced {
-			code = kerr.InvalidProducerEpoch.Code
-		}
-		return ready(setAll(code))
+		return ready(setAll(verifyErrorCode(err, req.Version, abortableTxnOffsetCommitVersion)))
 	}
 	wait := h.env.Groups.TxnCommit(cr)
 	return Result{Wait: func() kmsg.Response {

@@ -1,6 +1,7 @@
 package handler
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -17,29 +18,51 @@ import (
 // in the producer's ongoing transaction with its current epoch (KIP-890
 // part 1): a late write of a transaction that was decided, or a write to a
 // partition never added, would otherwise open a transaction no marker
-// closes, holding back the last stable offset for ever. A stale epoch is
-// INVALID_PRODUCER_EPOCH, as Produce answers at every version. From v12
-// (transactions v2) the partition joins the transaction on its first
-// batch instead (KIP-890 part 2).
-func (h *Handler) checkTxnBatch(b recordbatch.Batch, req *kmsg.ProduceRequest, topic string, partition int32) int16 {
+// closes, holding back the last stable offset for ever. Such a write is
+// TRANSACTION_ABORTABLE from v11 (the producer aborts and goes on) and
+// INVALID_TXN_STATE before; a stale epoch is INVALID_PRODUCER_EPOCH, as
+// Produce answers at every version; a transaction being decided is
+// NOT_ENOUGH_REPLICAS before v12, a code older clients retry, as Kafka
+// answers a verification it could not complete. From v12 (transactions
+// v2) the partition joins the transaction on its first batch instead
+// (KIP-890 part 2).
+func (h *Handler) checkTxnBatch(b recordbatch.Batch, req *kmsg.ProduceRequest, topic string, part int32) *refusal {
 	switch {
-	case b.IsControl() && req.Version >= 8:
-		return kerr.InvalidRecord.Code
 	case b.IsControl():
-		return kerr.CorruptMessage.Code
+		code := kerr.InvalidRecord.Code
+		if req.Version < 8 {
+			code = kerr.CorruptMessage.Code
+		}
+		return refused(code, "control batches (transaction markers) are written by the transaction coordinator, not by producers")
 	case !b.IsTransactional():
-		return 0
+		return nil
 	case req.TransactionID == nil || *req.TransactionID == "" || h.env.Txns == nil:
-		return kerr.InvalidTxnState.Code
+		return refused(kerr.InvalidTxnState.Code, "a transactional batch needs the request's transactional id")
 	}
-	err := h.joinTxn(*req.TransactionID, b.ProducerID(), b.ProducerEpoch(), []txn.TopicPartition{{Topic: topic, Partition: partition}}, req.Version >= 12)
+	id, pid, epoch := *req.TransactionID, b.ProducerID(), b.ProducerEpoch()
+	err := h.joinTxn(id, pid, epoch, []txn.TopicPartition{{Topic: topic, Partition: part}}, req.Version >= 12)
+	switch {
+	case err == nil:
+		return nil
+	case err == kerr.ConcurrentTransactions && req.Version < 12:
+		return refused(kerr.NotEnoughReplicas.Code, "could not check that %s-%d is in the transaction of %q: it is being committed or aborted (CONCURRENT_TRANSACTIONS); retry",
+			topic, part, id)
+	}
+	return refused(verifyErrorCode(err, req.Version, abortableProduceVersion), "%s", txnRefusalReason(err, id, pid, epoch, topic, part))
+}
+
+// txnRefusalReason says in words why a transactional batch was refused.
+func txnRefusalReason(err *kerr.Error, id string, pid int64, epoch int16, topic string, part int32) string {
 	switch err {
-	case nil:
-		return 0
+	case kerr.TransactionAbortable:
+		return fmt.Sprintf("%s-%d is not in an ongoing transaction of %q (producer %d, epoch %d); the write may belong to a transaction already decided",
+			topic, part, id, pid, epoch)
 	case kerr.ProducerFenced:
-		return kerr.InvalidProducerEpoch.Code
+		return fmt.Sprintf("epoch %d of producer %d is not the current epoch of %q", epoch, pid, id)
+	case kerr.InvalidProducerIDMapping:
+		return fmt.Sprintf("producer %d is not the producer of transactional id %q", pid, id)
 	}
-	return err.Code
+	return fmt.Sprintf("the transaction coordinator refused the write: %s", err.Message)
 }
 
 // joinTxn checks that tp is in the producer's ongoing transaction, or,

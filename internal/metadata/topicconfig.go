@@ -11,15 +11,21 @@ import (
 // TopicConfig is a topic's effective settings: broker defaults overlaid
 // with the topic's own keys.
 type TopicConfig struct {
-	RetentionMs       int64 // -1: unlimited
-	RetentionBytes    int64 // -1: unlimited
-	SegmentBytes      int64
-	SegmentMs         int64
-	MaxMessageBytes   int32
-	LogAppendTime     bool // message.timestamp.type=LogAppendTime
-	CleanupPolicy     string
-	MinInsyncReplicas int32
-	Compaction        CompactionConfig // used when CleanupPolicy includes compact
+	RetentionMs     int64 // -1: unlimited
+	RetentionBytes  int64 // -1: unlimited
+	SegmentBytes    int64
+	SegmentMs       int64
+	MaxMessageBytes int32
+	LogAppendTime   bool // message.timestamp.type=LogAppendTime
+	// TimestampBeforeMaxMs and TimestampAfterMaxMs bound how far before
+	// and after the broker's clock a record's CreateTime may be
+	// (message.timestamp.before.max.ms and .after.max.ms, KIP-937);
+	// math.MaxInt64, the default, is no bound.
+	TimestampBeforeMaxMs int64
+	TimestampAfterMaxMs  int64
+	CleanupPolicy        string
+	MinInsyncReplicas    int32
+	Compaction           CompactionConfig // used when CleanupPolicy includes compact
 }
 
 // ConfigSpec describes one topic config key Sluice knows.
@@ -38,6 +44,8 @@ const (
 	CfgSegmentMs         = "segment.ms"
 	CfgMaxMessageBytes   = "max.message.bytes"
 	CfgTimestampType     = "message.timestamp.type"
+	CfgTimestampBefore   = "message.timestamp.before.max.ms"
+	CfgTimestampAfter    = "message.timestamp.after.max.ms"
 	CfgCleanupPolicy     = "cleanup.policy"
 	CfgMinInsyncReplicas = "min.insync.replicas"
 )
@@ -51,6 +59,8 @@ var specs = []ConfigSpec{
 	{CfgCleanupPolicy, "delete", true, oneOfList("delete", "compact")},
 	{CfgMaxMessageBytes, "1048588", true, intRange(0, 1<<31-1)},
 	{CfgTimestampType, "CreateTime", true, oneOf("CreateTime", "LogAppendTime")},
+	{CfgTimestampAfter, "9223372036854775807", true, intRange(0, 1<<63-1)},
+	{CfgTimestampBefore, "9223372036854775807", true, intRange(0, 1<<63-1)},
 	{CfgMinInsyncReplicas, "1", true, intRange(1, 1<<31-1)},
 	{CfgRetentionBytes, "-1", true, intRange(-1, 1<<63-1)},
 	{CfgRetentionMs, "604800000", true, intRange(-1, 1<<63-1)},
@@ -67,8 +77,6 @@ var specs = []ConfigSpec{
 	{"flush.messages", "9223372036854775807", false, intRange(1, 1<<63-1)},
 	{"flush.ms", "9223372036854775807", false, intRange(0, 1<<63-1)},
 	{"index.interval.bytes", "4096", false, intRange(0, 1<<31-1)},
-	{"message.timestamp.after.max.ms", "9223372036854775807", false, intRange(0, 1<<63-1)},
-	{"message.timestamp.before.max.ms", "9223372036854775807", false, intRange(0, 1<<63-1)},
 	{"preallocate", "false", false, oneOf("true", "false")},
 	{"segment.index.bytes", "10485760", false, intRange(4, 1<<31-1)},
 	{"segment.jitter.ms", "0", false, intRange(0, 1<<63-1)},
@@ -122,15 +130,17 @@ func Resolve(set map[string]string) TopicConfig {
 		return v
 	}
 	return TopicConfig{
-		RetentionMs:       num(CfgRetentionMs),
-		RetentionBytes:    num(CfgRetentionBytes),
-		SegmentBytes:      num(CfgSegmentBytes),
-		SegmentMs:         num(CfgSegmentMs),
-		MaxMessageBytes:   int32(num(CfgMaxMessageBytes)),
-		LogAppendTime:     get(CfgTimestampType) == "LogAppendTime",
-		CleanupPolicy:     get(CfgCleanupPolicy),
-		MinInsyncReplicas: int32(num(CfgMinInsyncReplicas)),
-		Compaction:        resolveCompaction(get, num),
+		RetentionMs:          num(CfgRetentionMs),
+		RetentionBytes:       num(CfgRetentionBytes),
+		SegmentBytes:         num(CfgSegmentBytes),
+		SegmentMs:            num(CfgSegmentMs),
+		MaxMessageBytes:      int32(num(CfgMaxMessageBytes)),
+		LogAppendTime:        get(CfgTimestampType) == "LogAppendTime",
+		TimestampBeforeMaxMs: num(CfgTimestampBefore),
+		TimestampAfterMaxMs:  num(CfgTimestampAfter),
+		CleanupPolicy:        get(CfgCleanupPolicy),
+		MinInsyncReplicas:    int32(num(CfgMinInsyncReplicas)),
+		Compaction:           resolveCompaction(get, num),
 	}
 }
 

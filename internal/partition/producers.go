@@ -14,11 +14,18 @@ import (
 
 // ProducerError carries the Kafka error an idempotent producer's batch is
 // answered with (OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_PRODUCER_EPOCH,
-// UNKNOWN_PRODUCER_ID); nothing was appended.
-type ProducerError struct{ Code int16 }
+// UNKNOWN_PRODUCER_ID), and why in words when known; nothing was
+// appended.
+type ProducerError struct {
+	Code   int16
+	Reason string
+}
 
 func (e *ProducerError) Error() string {
-	return fmt.Sprintf("partition: producer state refused the batch (code %d)", e.Code)
+	if e.Reason == "" {
+		return fmt.Sprintf("partition: producer state refused the batch (code %d)", e.Code)
+	}
+	return fmt.Sprintf("partition: producer state refused the batch (code %d): %s", e.Code, e.Reason)
 }
 
 // producerSnapshotFile holds the producer state as of an offset, written at
@@ -44,7 +51,7 @@ func producerBatch(b recordbatch.Batch) producerstate.Batch {
 func (p *Partition) checkProducerLocked(b recordbatch.Batch, version int16) (AppendResult, bool, error) {
 	v := p.producers.Check(producerBatch(b), version)
 	if v.Code != 0 {
-		return AppendResult{}, false, &ProducerError{Code: v.Code}
+		return AppendResult{}, false, &ProducerError{Code: v.Code, Reason: v.Reason}
 	}
 	if !v.Duplicate {
 		return AppendResult{}, false, nil

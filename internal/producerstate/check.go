@@ -1,11 +1,18 @@
 package producerstate
 
-import "github.com/twmb/franz-go/pkg/kerr"
+import (
+	"fmt"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+)
 
 // Verdict is Check's answer for one batch.
 type Verdict struct {
 	// Code is 0, or the Kafka error code to answer the batch with.
 	Code int16
+	// Reason says why in words, for a person reading the answer; built
+	// only when the batch is rejected.
+	Reason string
 	// Duplicate means the batch is a retry of one of the producer's last five
 	// batches: answer with the original offsets and append nothing.
 	Duplicate bool
@@ -38,16 +45,17 @@ func (s *State) Check(b Batch, produceVersion int16) Verdict {
 	if m, ok := e.duplicateOf(b); ok {
 		return duplicate(m)
 	}
-	if code := checkEpoch(e, b); code != 0 {
-		return rejected(code)
+	if v, bad := checkEpoch(e, b); bad {
+		return v
 	}
 	if e != nil && !b.Transactional && e.txnFirst != noOffset {
 		// A producer with an open transaction writes only inside it
 		// (Kafka's "Expected transactional write" check).
-		return rejected(kerr.InvalidTxnState.Code)
+		return rejected(kerr.InvalidTxnState.Code, fmt.Sprintf(
+			"expected a transactional write from producer %d, which has a transaction open in this partition", b.ProducerID))
 	}
-	if code := checkSequence(e, b); code != 0 {
-		return rejected(code)
+	if v, bad := checkSequence(e, b); bad {
+		return v
 	}
 	return accepted()
 }
@@ -56,11 +64,12 @@ func (s *State) Check(b Batch, produceVersion int16) Verdict {
 // (KIP-98; Kafka's ProducerAppendInfo.checkProducerEpoch). The code is
 // INVALID_PRODUCER_EPOCH, which clients since 2.7 treat as abortable rather
 // than fatal.
-func checkEpoch(e *entry, b Batch) int16 {
+func checkEpoch(e *entry, b Batch) (Verdict, bool) {
 	if b.Epoch < e.currentEpoch() {
-		return kerr.InvalidProducerEpoch.Code
+		return rejected(kerr.InvalidProducerEpoch.Code, fmt.Sprintf(
+			"epoch %d of producer %d is older than its last epoch %d", b.Epoch, b.ProducerID, e.currentEpoch())), true
 	}
-	return 0
+	return Verdict{}, false
 }
 
 // checkSequence enforces that a producer's batches arrive without gaps
@@ -77,33 +86,32 @@ func checkEpoch(e *entry, b Batch) int16 {
 //     accepts such a batch instead (KAFKA-8710); Sluice keeps the stricter
 //     answer on purpose: a producer it forgot may be retrying a batch that
 //     is already in the log, and accepting it would store that batch twice.
-func checkSequence(e *entry, b Batch) int16 {
+func checkSequence(e *entry, b Batch) (Verdict, bool) {
 	current := e.currentEpoch()
-	if current == noEpoch {
-		if b.BaseSequence != 0 {
-			return kerr.UnknownProducerID.Code
-		}
-		return 0
+	switch {
+	case current == noEpoch && b.BaseSequence != 0:
+		return rejected(kerr.UnknownProducerID.Code, fmt.Sprintf(
+			"producer %d has no state in this partition (never seen here, or expired): its first batch must have sequence 0, not %d",
+			b.ProducerID, b.BaseSequence)), true
+	case current == noEpoch: // a new producer's first batch
+	case b.Epoch != current && b.BaseSequence != 0:
+		return rejected(kerr.OutOfOrderSequenceNumber.Code, fmt.Sprintf(
+			"new epoch %d of producer %d must start at sequence 0, not %d", b.Epoch, b.ProducerID, b.BaseSequence)), true
+	case b.Epoch != current: // a new epoch's first batch
+	case !inSequence(e.lastSeq(), b.BaseSequence):
+		return rejected(kerr.OutOfOrderSequenceNumber.Code, fmt.Sprintf(
+			"out of order sequence number for producer %d: %d (incoming), %d (last appended)", b.ProducerID, b.BaseSequence, e.lastSeq())), true
 	}
-	if b.Epoch != current {
-		if b.BaseSequence != 0 {
-			return kerr.OutOfOrderSequenceNumber.Code
-		}
-		return 0
-	}
-	if !inSequence(e.lastSeq(), b.BaseSequence) {
-		return kerr.OutOfOrderSequenceNumber.Code
-	}
-	return 0
+	return Verdict{}, false
 }
 
 func accepted() Verdict {
 	return Verdict{FirstOffset: -1, LastOffset: -1, LogAppendTime: -1, BatchTimestamp: -1}
 }
 
-func rejected(code int16) Verdict {
+func rejected(code int16, reason string) Verdict {
 	v := accepted()
-	v.Code = code
+	v.Code, v.Reason = code, reason
 	return v
 }
 

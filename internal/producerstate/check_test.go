@@ -59,7 +59,8 @@ func TestVerdictFields(t *testing.T) {
 		t.Errorf("duplicate: %+v, want %+v", got, want)
 	}
 	gap := Batch{ProducerID: 1, BaseSequence: 9, RecordCount: 1}
-	want = Verdict{Code: 45, FirstOffset: -1, LastOffset: -1, LogAppendTime: -1, BatchTimestamp: -1}
+	want = Verdict{Code: 45, Reason: "out of order sequence number for producer 1: 9 (incoming), 2 (last appended)",
+		FirstOffset: -1, LastOffset: -1, LogAppendTime: -1, BatchTimestamp: -1}
 	if got := s.Check(gap, 9); got != want {
 		t.Errorf("gap: %+v, want %+v", got, want)
 	}

@@ -37,8 +37,8 @@ func Frame(buf []byte) (Batch, error) {
 	if b.Magic() != 2 {
 		return nil, fmt.Errorf("%w: %d", ErrMagic, b.Magic())
 	}
-	if b.CRC() != b.ComputeCRC() {
-		return nil, ErrCRC
+	if crc := b.ComputeCRC(); b.CRC() != crc {
+		return nil, fmt.Errorf("%w: stored 0x%08x, computed 0x%08x", ErrCRC, b.CRC(), crc)
 	}
 	return b, nil
 }

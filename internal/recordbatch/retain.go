@@ -199,13 +199,18 @@ func compressorFor(codec Codec) (kgo.Compressor, error) {
 	return c, nil
 }
 
-// HasKeylessRecord reports whether a record of the batch has a null key,
-// which a compacted topic refuses. It decompresses the batch if needed.
-func (b Batch) HasKeylessRecord() (bool, error) {
-	keyless := false
+// KeylessRecords returns the indexes in the batch of the records with a
+// null key, which a compacted topic refuses (nil when there are none: no
+// allocation then). It decompresses the batch if needed.
+func (b Batch) KeylessRecords() ([]int32, error) {
+	var keyless []int32
+	i := int32(0)
 	err := b.EachRecord(func(_ int64, key, _ []byte) bool {
-		keyless = key == nil
-		return !keyless
+		if key == nil {
+			keyless = append(keyless, i)
+		}
+		i++
+		return true
 	})
 	return keyless, err
 }

@@ -235,24 +235,59 @@ func (c *Coordinator) AddPartitions(now int64, id string, pid int64, epoch int16
 
 // Verify reports whether every partition is in the producer's ongoing
 // transaction: the check a transactional produce needs (KIP-890 part 1),
-// without changing anything.
+// without changing anything. The errors are those Kafka's coordinator
+// gives a verification: INVALID_PRODUCER_ID_MAPPING for an unknown id or
+// another producer id, PRODUCER_FENCED for another epoch,
+// CONCURRENT_TRANSACTIONS while the transaction is being decided, and
+// TRANSACTION_ABORTABLE for a partition not in an ongoing transaction: the
+// producer's transaction cannot take that write, but the producer is not
+// fenced; it aborts and goes on. The caller maps the last to what older
+// request versions know.
 func (c *Coordinator) Verify(id string, pid int64, epoch int16, tps []TopicPartition) *kerr.Error {
-	e := c.txns[id]
-	if e == nil || !e.loaded || e.cur.ProducerID != pid {
-		return kerr.InvalidProducerIDMapping
-	}
-	if e.cur.Epoch != epoch {
-		return kerr.ProducerFenced
-	}
-	if e.cur.State != Ongoing {
-		return kerr.InvalidTxnState
+	t, err := c.verifiable(id, pid, epoch)
+	if err != nil {
+		return err
 	}
 	for _, tp := range tps {
-		if !e.cur.has(tp) {
-			return kerr.InvalidTxnState
+		if !t.has(tp) {
+			return kerr.TransactionAbortable
 		}
 	}
 	return nil
+}
+
+// VerifyEach is Verify with one answer per partition, in order, for the
+// broker-to-broker form of AddPartitionsToTxn (v4+ with VerifyOnly).
+func (c *Coordinator) VerifyEach(id string, pid int64, epoch int16, tps []TopicPartition) []*kerr.Error {
+	out := make([]*kerr.Error, len(tps))
+	t, err := c.verifiable(id, pid, epoch)
+	for i, tp := range tps {
+		switch {
+		case err != nil:
+			out[i] = err
+		case !t.has(tp):
+			out[i] = kerr.TransactionAbortable
+		}
+	}
+	return out
+}
+
+// verifiable checks the producer of a verification and returns the id's
+// state. A transaction that is not ongoing has no partitions, so every
+// partition is then outside it.
+func (c *Coordinator) verifiable(id string, pid int64, epoch int16) (Txn, *kerr.Error) {
+	e := c.txns[id]
+	switch {
+	case e == nil || !e.loaded || e.cur.ProducerID != pid:
+		return Txn{}, kerr.InvalidProducerIDMapping
+	case e.cur.Epoch != epoch:
+		return Txn{}, kerr.ProducerFenced
+	case e.cur.State == PrepareCommit || e.cur.State == PrepareAbort:
+		return Txn{}, kerr.ConcurrentTransactions
+	case e.cur.State != Ongoing:
+		return Txn{}, nil
+	}
+	return e.cur, nil
 }
 
 // EndRequest is an EndTxn.

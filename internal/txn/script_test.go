@@ -21,6 +21,7 @@ import (
 //	init id= timeout= now= [pid= epoch=] [hold]
 //	add id= pid= epoch= parts=t-0,t-1 now= [hold]
 //	verify id= pid= epoch= parts=
+//	verify-each id= pid= epoch= parts=     one answer per partition
 //	end id= pid= epoch= commit|abort now= [v2] [hold]
 //	markers id= now= [hold]                MarkersWritten
 //	tick now= [hold]                       timeouts and expiry
@@ -129,6 +130,16 @@ func (r *runner) run(where, line string) []string {
 			return []string{err.Message}
 		}
 		return []string{"ok"}
+	case "verify-each":
+		var out []string
+		for i, err := range r.c.VerifyEach(a.kv["id"], a.int("pid"), int16(a.int("epoch")), a.parts()) {
+			answer := "ok"
+			if err != nil {
+				answer = err.Message
+			}
+			out = append(out, a.parts()[i].String()+" "+answer)
+		}
+		return []string{strings.Join(out, ", ")}
 	case "end":
 		return r.outcome(a, r.c.EndTxn(a.int("now"), EndRequest{TxnID: a.kv["id"], ProducerID: a.int("pid"),
 			Epoch: int16(a.int("epoch")), Commit: a.flags["commit"], V2: a.flags["v2"]}))

@@ -390,6 +390,14 @@ func (s *Service) Verify(id string, pid int64, epoch int16, tps []TopicPartition
 	return sh.coord.Verify(id, pid, epoch, tps)
 }
 
+// VerifyEach is Verify with one answer per partition.
+func (s *Service) VerifyEach(id string, pid int64, epoch int16, tps []TopicPartition) []*kerr.Error {
+	sh := s.shardFor(id)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	return sh.coord.VerifyEach(id, pid, epoch, tps)
+}
+
 // EndTxn handles EndTxn.
 func (s *Service) EndTxn(r EndRequest) func() Outcome {
 	return s.run(r.TxnID, func(c *Coordinator, now int64) Outcome { return c.EndTxn(now, r) })
