@@ -12,7 +12,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
-	"github.com/twmb/franz-go/pkg/kversion"
 
 	"sluice/internal/broker"
 	"sluice/internal/brokertest"
@@ -170,10 +169,7 @@ func TestDeleteRecordsErrors(t *testing.T) {
 			rt.Partitions = append(rt.Partitions, rp)
 			req.Topics = append(req.Topics, rt)
 		}
-		versions := kversion.Stable()
-		versions.SetMaxKeyVersion(req.Key(), version)
-		cl := newClient(t, b.Addr(), kgo.MaxVersions(versions))
-		resp := requestBroker(t, cl, req).(*kmsg.DeleteRecordsResponse)
+		resp := requestBroker(t, clientAt(t, b.Addr(), req.Key(), version), req).(*kmsg.DeleteRecordsResponse)
 		if resp.Version != version || len(resp.Topics) != len(cases) {
 			t.Fatalf("v%d: %d topics answered at v%d", version, len(resp.Topics), resp.Version)
 		}
@@ -190,23 +186,6 @@ func TestDeleteRecordsErrors(t *testing.T) {
 		}
 	}
 	checkStartsAt(t, b.Addr(), topic, 5, 10)
-}
-
-// requestBroker sends req to the broker itself: franz-go would otherwise
-// split a DeleteRecords by partition leader and answer an unknown topic
-// itself, without asking.
-func requestBroker(t *testing.T, cl *kgo.Client, req kmsg.Request) kmsg.Response {
-	t.Helper()
-	ctx := testCtx(t, 10*time.Second)
-	md, err := kmsg.NewPtrMetadataRequest().RequestWith(ctx, cl)
-	if err != nil || len(md.Brokers) != 1 {
-		t.Fatalf("metadata: %v %+v", err, md)
-	}
-	resp, err := cl.Broker(int(md.Brokers[0].NodeID)).Request(ctx, req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp
 }
 
 // The acceptance criterion of issue 13: an acknowledged DeleteRecords

@@ -9,9 +9,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
-	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
-	"github.com/twmb/franz-go/pkg/kversion"
 
 	"sluice/internal/broker"
 	"sluice/internal/brokertest"
@@ -26,13 +24,6 @@ func startPlacementBroker(t *testing.T) (*brokertest.Broker, string) {
 	topic := topicName(t, "place")
 	createTopic(t, newAdmin(t, b.Addr()), topic, 2, nil)
 	return b, topic
-}
-
-// clientAt returns a client that speaks at most version v of API key.
-func clientAt(t *testing.T, addr string, key, v int16) *kgo.Client {
-	versions := kversion.Stable()
-	versions.SetMaxKeyVersion(key, v)
-	return newClient(t, addr, kgo.MaxVersions(versions))
 }
 
 type partitionCode struct {
@@ -193,7 +184,7 @@ func TestPartitionReassignments(t *testing.T) {
 			p := resp.Topics[0].Partitions[i]
 			if p.Partition != c.partition || p.ErrorCode != c.code || (p.ErrorMessage == nil) != (c.code == 0) ||
 				(p.ErrorMessage != nil && !strings.Contains(*p.ErrorMessage, c.says)) {
-				t.Errorf("v%d partition %d to %v: code %d message %v, want code %d saying %q", v, c.partition, c.replicas, p.ErrorCode, p.ErrorMessage, c.code, c.says)
+				t.Errorf("v%d partition %d to %v: code %d message %q, want code %d saying %q", v, c.partition, c.replicas, p.ErrorCode, derefString(p.ErrorMessage), c.code, c.says)
 			}
 		}
 		if p := resp.Topics[1].Partitions; resp.Topics[1].Topic != "no-such-topic" || len(p) != 1 || p[0].ErrorCode != kerr.UnknownTopicOrPartition.Code {
@@ -221,4 +212,11 @@ func TestPartitionReassignments(t *testing.T) {
 			t.Fatalf("partition %d after the reassignments: leader %d replicas %v", p.Partition, p.Leader, p.Replicas)
 		}
 	}
+}
+
+func derefString(p *string) string {
+	if p == nil {
+		return "<null>"
+	}
+	return *p
 }
