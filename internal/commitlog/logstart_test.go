@@ -2,8 +2,10 @@ package commitlog
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"slices"
 	"testing"
 
@@ -264,4 +266,39 @@ func TestTimestampLookupFromLogStart(t *testing.T) {
 	if got, _ := l.ReadBatchAtTimestamp(8000, 0, 11); got != nil {
 		t.Error("found a batch past maxOffset")
 	}
+}
+
+// FuzzLogStartCheckpoint writes arbitrary bytes as the log start
+// checkpoint of a log of offsets [0, 27): Open either refuses them as
+// damage or starts the log within it, and reads from there.
+func FuzzLogStartCheckpoint(f *testing.F) {
+	valid := func(offset uint64) []byte {
+		b := binary.BigEndian.AppendUint64(nil, offset)
+		return binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(b))
+	}
+	f.Add(valid(14))
+	f.Add(valid(28))
+	f.Add(append(valid(14), 0))
+	f.Add([]byte{})
+	f.Add([]byte{0xff, 0xff, 0xff, 0xff})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		mem := vfs.NewMem()
+		l := openLog(t, mem, startCfg)
+		appendN(t, l, 9, t0)
+		l.Close()
+		mustWrite(t, mem, startFile, data)
+		l, err := Open(mem, testDir, startCfg)
+		if err != nil {
+			if !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("refused with %v, want ErrCorrupt", err)
+			}
+			return
+		}
+		defer l.Close()
+		start := l.StartOffset()
+		if start < 0 || start > l.NextOffset() {
+			t.Fatalf("start %d outside [0, %d]", start, l.NextOffset())
+		}
+		checkWhole(t, readAll(t, l, start), start/3*3, l.NextOffset())
+	})
 }
