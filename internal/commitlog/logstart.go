@@ -38,9 +38,6 @@ const logStartCheckpointFile = "log-start.checkpoint"
 // caller bounds it by the high watermark first). It returns the log start
 // offset after the call.
 func (l *Log) AdvanceStart(offset int64) (int64, error) {
-	if offset <= l.start.Load() {
-		return l.start.Load(), nil
-	}
 	if next := l.next.Load(); offset > next {
 		return l.start.Load(), fmt.Errorf("%w: log start %d past the log end %d", ErrOffsetOutOfRange, offset, next)
 	}
@@ -58,7 +55,10 @@ func (l *Log) AdvanceStart(offset int64) (int64, error) {
 		return l.start.Load(), ErrClosed
 	}
 	if offset <= l.start.Load() {
-		return l.start.Load(), nil // a concurrent call went further
+		// Read under swapMu: a start that retention or another call
+		// raised is durable by the time they release it, so answering
+		// with it cannot acknowledge a start a crash would take back.
+		return l.start.Load(), nil
 	}
 	if err := l.writeOffsetCheckpoint(logStartCheckpointFile, offset); err != nil {
 		return l.start.Load(), err
