@@ -12,6 +12,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/twmb/franz-go/pkg/kversion"
 )
 
 // newClient returns a franz-go client for addr, closed at test end.
@@ -82,4 +84,28 @@ func atoi(t testing.TB, b []byte) int {
 // topicName makes a name unique to the test.
 func topicName(t testing.TB, suffix string) string {
 	return fmt.Sprintf("t-%d-%s", time.Now().UnixNano()%1e9, suffix)
+}
+
+// requestBroker sends req to the broker itself: franz-go would otherwise
+// split a DeleteRecords by partition leader and answer an unknown topic
+// itself, without asking.
+func requestBroker(t *testing.T, cl *kgo.Client, req kmsg.Request) kmsg.Response {
+	t.Helper()
+	ctx := testCtx(t, 10*time.Second)
+	md, err := kmsg.NewPtrMetadataRequest().RequestWith(ctx, cl)
+	if err != nil || len(md.Brokers) != 1 {
+		t.Fatalf("metadata: %v %+v", err, md)
+	}
+	resp, err := cl.Broker(int(md.Brokers[0].NodeID)).Request(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
+// clientAt returns a client that speaks at most version v of API key.
+func clientAt(t *testing.T, addr string, key, v int16) *kgo.Client {
+	versions := kversion.Stable()
+	versions.SetMaxKeyVersion(key, v)
+	return newClient(t, addr, kgo.MaxVersions(versions))
 }

@@ -1,10 +1,8 @@
 package commitlog
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"io/fs"
 	"path/filepath"
 	"strconv"
@@ -317,21 +315,15 @@ func (l *Log) completeSwap(names []string, base, end int64, swap string) error {
 }
 
 // The cleaner checkpoint: the offset below which the log was cleaned, in
-// cleaner.checkpoint beside the segments (8-byte offset, CRC-32 of it).
-// It is written like an index file (temporary name, fsync, rename, fsync
-// the directory), so it is always whole. Losing it costs only a cleaning
-// that finds nothing to drop in the clean range; a checkpoint behind the
-// truth is always safe, because cleaning is idempotent.
+// cleaner.checkpoint beside the segments (see checkpoint.go). Losing it
+// costs only a cleaning that finds nothing to drop in the clean range; a
+// checkpoint behind the truth is always safe, because cleaning is
+// idempotent.
 const cleanerCheckpointFile = "cleaner.checkpoint"
 
 func (l *Log) writeCleanerCheckpoint(offset int64) error {
-	data := binary.BigEndian.AppendUint64(nil, uint64(offset))
-	data = binary.BigEndian.AppendUint32(data, crc32.ChecksumIEEE(data))
-	if err := l.writeIndexFile(filepath.Join(l.dir, cleanerCheckpointFile), data); err != nil {
-		return fmt.Errorf("commitlog: writing cleaner checkpoint: %w", err)
-	}
-	if err := l.fsys.SyncDir(l.dir); err != nil {
-		return l.fail(fmt.Errorf("commitlog: fsync dir %s: %w", l.dir, err))
+	if err := l.writeOffsetCheckpoint(cleanerCheckpointFile, offset); err != nil {
+		return err
 	}
 	l.cleanedTo.Store(offset)
 	return nil
@@ -340,18 +332,12 @@ func (l *Log) writeCleanerCheckpoint(offset int64) error {
 // loadCleanerCheckpoint reads the checkpoint; a missing or damaged one
 // counts as 0 (everything dirty).
 func (l *Log) loadCleanerCheckpoint() {
-	f, err := l.fsys.Open(filepath.Join(l.dir, cleanerCheckpointFile))
+	offset, found, err := l.readOffsetCheckpoint(cleanerCheckpointFile)
 	if err != nil {
+		l.logger.Warn("commitlog: ignoring damaged cleaner checkpoint", "dir", l.dir, "err", err)
 		return
 	}
-	defer f.Close()
-	var data [12]byte
-	if err := readFull(f, data[:], 0); err != nil {
-		return
+	if found {
+		l.cleanedTo.Store(offset)
 	}
-	if crc32.ChecksumIEEE(data[:8]) != binary.BigEndian.Uint32(data[8:]) {
-		l.logger.Warn("commitlog: ignoring damaged cleaner checkpoint", "dir", l.dir)
-		return
-	}
-	l.cleanedTo.Store(int64(binary.BigEndian.Uint64(data[:8])))
 }

@@ -22,7 +22,9 @@ import (
 // cfg.CleanShutdown says that everything was synced; a segment before the
 // last that does not read, or a last segment that does not read after a
 // clean shutdown, is damage: Open refuses with ErrCorrupt naming the file,
-// the position and the reason, and changes nothing.
+// the position and the reason, and changes nothing. The log start offset
+// is the larger of the first segment's base and the log start checkpoint
+// (logstart.go), which is refused when damaged or past the log end.
 func Open(fsys vfs.FS, dir string, cfg Config) (*Log, error) {
 	cfg = cfg.withDefaults()
 	l := &Log{fsys: fsys, dir: dir, logger: cfg.Logger}
@@ -30,7 +32,15 @@ func Open(fsys vfs.FS, dir string, cfg Config) (*Log, error) {
 	if err := l.ensureDir(); err != nil {
 		return nil, err
 	}
-	if err := l.recover(); err != nil {
+	start, err := l.readLogStart()
+	if err != nil {
+		return nil, err
+	}
+	err = l.recover()
+	if err == nil {
+		err = l.applyLogStart(start)
+	}
+	if err != nil {
 		for _, s := range l.segs {
 			s.unref()
 		}
@@ -111,7 +121,7 @@ func (l *Log) recover() error {
 		l.dirDirty.Store(true)
 	}
 	l.active = l.segs[len(l.segs)-1]
-	l.start.Store(l.segs[0].base)
+	l.start.Store(l.segs[0].base) // applyLogStart may raise it
 	l.next.Store(l.active.next.Load())
 	// What recovery read may have come from the page cache of a process
 	// that crashed before fsync: make it durable so SyncedOffset is honest.

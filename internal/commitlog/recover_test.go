@@ -217,7 +217,7 @@ func TestIndexFilesRebuilt(t *testing.T) {
 			t.Fatalf("Read(%d) after rebuild: %v", off, err)
 		}
 	}
-	if b, _ := l.ReadBatchAtTimestamp(30500, 150); !bytes.Equal(b, batches[30]) {
+	if b, _ := l.ReadBatchAtTimestamp(30500, 0, 150); !bytes.Equal(b, batches[30]) {
 		t.Fatal("time lookup after rebuild")
 	}
 }

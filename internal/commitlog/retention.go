@@ -8,11 +8,14 @@ import (
 )
 
 // EnforceRetention deletes the oldest segments, never the active one,
-// while the log's total size exceeds RetentionBytes by at least the
-// segment's size, or while the segment's largest timestamp is older than
-// now minus RetentionAge. StartOffset moves to the first remaining
-// segment. A segment whose batches carry no timestamp (-1) never expires
-// by age: its age is unknown and deleting it could lose fresh data.
+// while the next segment starts at or below StartOffset (the start
+// DeleteRecords set; Kafka's log-start-offset breach, which applies
+// whatever the cleanup policy), while the log's total size exceeds
+// RetentionBytes by at least the segment's size, or while the segment's
+// largest timestamp is older than now minus RetentionAge. StartOffset
+// moves up to the first remaining segment, never down. A segment whose
+// batches carry no timestamp (-1) never expires by age: its age is unknown
+// and deleting it could lose fresh data.
 func (l *Log) EnforceRetention(now time.Time) (removedSegments int, err error) {
 	cfg := l.cfg.Load()
 	cutoff := now.Add(-cfg.RetentionAge).UnixMilli()
@@ -37,29 +40,34 @@ func (l *Log) EnforceRetention(now time.Time) (removedSegments int, err error) {
 		// A segment the cleaner emptied has no timestamp; it must not hold
 		// back the expiry of the segments after it.
 		emptied := size == 0 && cfg.RetentionAge >= 0
-		if !bySize && !byAge && !emptied {
+		belowStart := l.segs[1].base <= l.start.Load()
+		if !bySize && !byAge && !emptied && !belowStart {
 			break
 		}
 		victims = append(victims, s)
 		l.segs = l.segs[1:]
 		total -= size
 		l.logger.Info("commitlog: deleting segment", "dir", l.dir, "segment", s.name,
-			"bytes", size, "bySize", bySize, "byAge", byAge)
+			"bytes", size, "bySize", bySize, "byAge", byAge, "belowLogStart", belowStart)
 	}
-	if len(victims) > 0 {
-		l.start.Store(l.segs[0].base)
-	}
+	l.raiseStartLocked(l.segs[0].base)
 	l.mu.Unlock()
 	if len(victims) == 0 {
 		return 0, nil
 	}
-	err = l.removeSegments(victims)
-	// Make the deletions durable now: the log may sit idle with no Sync
-	// coming. Until then a crash only brings old segments back.
+	return len(victims), l.removeSegmentsDurably(victims)
+}
+
+// removeSegmentsDurably removes the files of segments already dropped from
+// the list and syncs the directory: the log may sit idle with no Sync
+// coming. Until then a crash only brings old segments back, below a start
+// that is already durable.
+func (l *Log) removeSegmentsDurably(victims []*segment) error {
+	err := l.removeSegments(victims)
 	if serr := l.fsys.SyncDir(l.dir); serr != nil && err == nil {
 		err = l.fail(fmt.Errorf("commitlog: fsync dir %s: %w", l.dir, serr))
 	}
-	return len(victims), err
+	return err
 }
 
 // removeSegments deletes the files of segments already dropped from the

@@ -222,7 +222,7 @@ func TestConcurrentAppendReadSync(t *testing.T) {
 					}
 					rest = rest[len(b):]
 				}
-				l.ReadBatchAtTimestamp(from, hw)
+				l.ReadBatchAtTimestamp(from, 0, hw)
 			}
 		}()
 	}

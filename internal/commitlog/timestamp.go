@@ -1,31 +1,65 @@
 package commitlog
 
+import "sluice/internal/recordbatch"
+
 // ReadBatchAtTimestamp returns a copy of the first batch, wholly below
-// maxOffset, whose MaxTimestamp is >= ts, or nil when there is none. The
-// time indexes name that batch directly (see timeIndex), so only one
-// segment is scanned.
-func (l *Log) ReadBatchAtTimestamp(ts int64, maxOffset int64) ([]byte, error) {
+// maxOffset and ending after from (raised to StartOffset), whose
+// MaxTimestamp is >= ts, or nil when there is none. The time indexes name
+// that batch directly (see timeIndex), so only one segment is read, except
+// when the batch they name ends at or below from: the batch headers after
+// from are then walked, as Kafka searches from the log start offset.
+func (l *Log) ReadBatchAtTimestamp(ts, from, maxOffset int64) ([]byte, error) {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
 	if l.closed {
 		return nil, ErrClosed
 	}
+	from = max(from, l.start.Load())
 	limit := min(maxOffset, l.next.Load())
 	for _, s := range l.segs {
+		if s.next.Load() <= from {
+			continue
+		}
 		s.mu.RLock()
 		rel, ok := s.timeIdx.firstAtLeast(ts)
 		s.mu.RUnlock()
 		if !ok {
 			continue
 		}
-		// Later segments only hold later offsets, so the first match decides.
 		offset := s.base + int64(rel)
 		if offset >= limit {
 			return nil, nil
 		}
-		return s.batchAt(offset, limit)
+		if offset >= from {
+			// Later segments only hold later offsets, so the first match decides.
+			return s.batchAt(offset, limit)
+		}
+		b, done, err := s.firstBatchAtTimestamp(ts, from, limit)
+		if err != nil || done {
+			return b, err
+		}
 	}
 	return nil, nil
+}
+
+// firstBatchAtTimestamp walks the batches of s from the one holding from
+// and returns a copy of the first whose MaxTimestamp is >= ts. done is
+// false when s has none, and the search goes on in the next segment; it
+// is true with a nil batch when the walk reached limit.
+func (s *segment) firstBatchAtTimestamp(ts, from, limit int64) (b []byte, done bool, err error) {
+	hdr := make([]byte, recordbatch.HeaderSize)
+	size := s.size.Load()
+	pos, h, ok, err := s.findBatch(from, size, hdr)
+	for ; ok && err == nil; pos, h, ok, err = s.findBatch(h.next, size, hdr) {
+		if h.next > limit {
+			return nil, true, nil
+		}
+		if h.maxTS >= ts {
+			b = make([]byte, h.size)
+			return b, true, readFull(s.file, b, pos)
+		}
+	}
+	return nil, false, err
 }
 
 // BatchWithMaxTimestamp returns a copy of the first batch, wholly below

@@ -37,7 +37,7 @@ func TestTruncateTo(t *testing.T) {
 	if b, _ := l.BatchWithMaxTimestamp(100); !bytes.Equal(b, batches[5]) {
 		t.Fatal("max timestamp after truncate")
 	}
-	if b, _ := l.ReadBatchAtTimestamp(7000, 100); b != nil {
+	if b, _ := l.ReadBatchAtTimestamp(7000, 0, 100); b != nil {
 		t.Fatal("found a truncated batch by time")
 	}
 	// Durable without a further Sync.
@@ -96,7 +96,7 @@ func TestTimestampLookups(t *testing.T) {
 		{301, 12, 5},
 		{301, 11, -1}, // batch 5 ends past maxOffset
 	} {
-		got, err := l.ReadBatchAtTimestamp(c.ts, c.maxOffset)
+		got, err := l.ReadBatchAtTimestamp(c.ts, 0, c.maxOffset)
 		if err != nil {
 			t.Fatal(err)
 		}

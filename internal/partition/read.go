@@ -80,23 +80,32 @@ func nextOffsetOf(recs []byte) int64 {
 	return next
 }
 
-// OffsetForTimestamp returns the first offset whose record timestamp is
-// >= ts, and that timestamp; ok is false when no such record is below the
-// HW, or, for a read_committed caller, below the last stable offset
-// (ListOffsets then answers -1).
+// OffsetForTimestamp returns the first offset at or above the log start
+// whose record timestamp is >= ts, and that timestamp; ok is false when no
+// such record is below the HW, or, for a read_committed caller, below the
+// last stable offset (ListOffsets then answers -1).
 func (p *Partition) OffsetForTimestamp(ts int64, committed bool) (offset, timestamp int64, ok bool, err error) {
-	raw, err := p.log.ReadBatchAtTimestamp(ts, p.readLimit(committed))
-	if err != nil || raw == nil {
-		return -1, -1, false, err
-	}
-	err = recordbatch.Batch(raw).RecordTimestamps(func(o, t int64) bool {
-		if t >= ts {
-			offset, timestamp, ok = o, t, true
-			return false
+	limit := p.readLimit(committed)
+	for from := p.log.StartOffset(); ; {
+		raw, err := p.log.ReadBatchAtTimestamp(ts, from, limit)
+		if err != nil || raw == nil {
+			return -1, -1, false, err
 		}
-		return true
-	})
-	return offset, timestamp, ok, err
+		b := recordbatch.Batch(raw)
+		err = b.RecordTimestamps(func(o, t int64) bool {
+			if o >= from && t >= ts {
+				offset, timestamp, ok = o, t, true
+				return false
+			}
+			return true
+		})
+		if err != nil || ok {
+			return offset, timestamp, ok, err
+		}
+		// The batch holds the log start and only its records below the
+		// start qualified: look on after it.
+		from = b.NextOffset()
+	}
 }
 
 // MaxTimestamp returns the offset and timestamp of the first record with

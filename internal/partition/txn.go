@@ -35,7 +35,9 @@ func (p *Partition) LastStableOffset() int64 {
 	return p.lsoLocked()
 }
 
-// lsoLocked requires p.hwMu.
+// lsoLocked requires p.hwMu. A transaction that began below the log start
+// (DeleteRecords moved it past the transaction's first offset) holds the
+// LSO at the log start, not below it, as Kafka's first unstable offset.
 func (p *Partition) lsoLocked() int64 {
 	lso := p.hw
 	if p.openFirst >= 0 && p.openFirst < lso {
@@ -44,7 +46,7 @@ func (p *Partition) lsoLocked() int64 {
 	for _, d := range p.undecided {
 		lso = min(lso, d.first)
 	}
-	return lso
+	return max(lso, min(p.log.StartOffset(), p.hw))
 }
 
 // pruneDecidedLocked forgets the transactions whose markers the HW has
