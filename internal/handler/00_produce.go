@@ -116,7 +116,7 @@ func (h *Handler) producePartition(topic string, rp kmsg.ProduceRequestTopicPart
 		r.answer(sp, req.Version)
 		return nil, 0
 	}
-	res, err := p.AppendVersion(b, req.Version)
+	res, err := p.Append(b)
 	if err != nil {
 		appendRefusal(err, topic, rp.Partition, int64(len(b)), p.MaxMessageBytes()).answer(sp, req.Version)
 		return nil, 0

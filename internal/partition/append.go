@@ -21,18 +21,12 @@ type AppendResult struct {
 
 // Append stores one validated batch (see the package comment for the
 // ordering). b is modified in place (base offset, leader epoch, append
-// time) and not retained after Append returns.
+// time) and not retained after Append returns. A batch with a producer id
+// goes through the producer's sequence checks first; a retry of one of its
+// last five batches is answered with the original offsets (and waits, like
+// the original, for them to be durable).
 func (p *Partition) Append(b recordbatch.Batch) (AppendResult, error) {
-	return p.AppendVersion(b, -1)
-}
-
-// AppendVersion is Append for a batch from a Produce request of the given
-// version, which idempotence errors may depend on. A batch with a producer
-// id goes through the producer's sequence checks first; a retry of one of
-// its last five batches is answered with the original offsets (and waits,
-// like the original, for them to be durable).
-func (p *Partition) AppendVersion(b recordbatch.Batch, version int16) (AppendResult, error) {
-	return p.published(p.appendBatch(b, version))
+	return p.published(p.appendBatch(b))
 }
 
 // AppendDeferred appends a batch that nobody waits for: under
@@ -42,7 +36,7 @@ func (p *Partition) AppendVersion(b recordbatch.Batch, version int16) (AppendRes
 // transaction coordinator's Complete records, which a restart writes
 // again from the Prepare record before them).
 func (p *Partition) AppendDeferred(b recordbatch.Batch) (AppendResult, error) {
-	res, err := p.appendBatch(b, -1)
+	res, err := p.appendBatch(b)
 	if err == nil && p.fsync != FsyncAlways {
 		p.advanceHW(res.NextOffset)
 	}
@@ -63,7 +57,7 @@ func (p *Partition) published(res AppendResult, err error) (AppendResult, error)
 	return res, nil
 }
 
-func (p *Partition) appendBatch(b recordbatch.Batch, version int16) (AppendResult, error) {
+func (p *Partition) appendBatch(b recordbatch.Batch) (AppendResult, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	res := AppendResult{LogAppendTime: -1}
@@ -75,7 +69,7 @@ func (p *Partition) appendBatch(b recordbatch.Batch, version int16) (AppendResul
 	}
 	idempotent := b.ProducerID() >= 0
 	if idempotent {
-		if dup, ok, err := p.checkProducerLocked(b, version); err != nil || ok {
+		if dup, ok, err := p.checkProducerLocked(b); err != nil || ok {
 			return dup, err
 		}
 	}

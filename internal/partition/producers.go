@@ -48,8 +48,8 @@ func producerBatch(b recordbatch.Batch) producerstate.Batch {
 // checkProducer runs the idempotence rules for a batch with a producer id.
 // A retry of one of the producer's last five batches is answered with the
 // original offsets and not appended again (KIP-98). Requires p.mu.
-func (p *Partition) checkProducerLocked(b recordbatch.Batch, version int16) (AppendResult, bool, error) {
-	v := p.producers.Check(producerBatch(b), version)
+func (p *Partition) checkProducerLocked(b recordbatch.Batch) (AppendResult, bool, error) {
+	v := p.producers.Check(producerBatch(b))
 	if v.Code != 0 {
 		return AppendResult{}, false, &ProducerError{Code: v.Code, Reason: v.Reason}
 	}

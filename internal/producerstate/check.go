@@ -30,11 +30,11 @@ type Verdict struct {
 
 // Check decides whether b may be appended. It does not change the state.
 //
-// produceVersion is accepted for the caller's convenience but changes nothing:
-// Kafka answers a stale epoch on Produce with INVALID_PRODUCER_EPOCH at every
-// version (KAFKA-10687 made Produce return only that code; PRODUCER_FENCED,
-// KIP-588, is for the transactional APIs), and no other rule here is versioned.
-func (s *State) Check(b Batch, produceVersion int16) Verdict {
+// No rule here depends on the Produce version: Kafka answers a stale epoch
+// on Produce with INVALID_PRODUCER_EPOCH at every version (KAFKA-10687 made
+// Produce return only that code; PRODUCER_FENCED, KIP-588, is for the
+// transactional APIs).
+func (s *State) Check(b Batch) Verdict {
 	if !b.idempotent() {
 		return accepted()
 	}

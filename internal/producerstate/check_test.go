@@ -46,7 +46,7 @@ func TestInSequence(t *testing.T) {
 func TestVerdictFields(t *testing.T) {
 	s := New(Config{})
 	b := Batch{ProducerID: 1, Epoch: 0, BaseSequence: 0, RecordCount: 3, FirstOffset: 40, LastOffset: 42, MaxTimestamp: 777}
-	ok := s.Check(b, 9)
+	ok := s.Check(b)
 	want := Verdict{FirstOffset: -1, LastOffset: -1, LogAppendTime: -1, BatchTimestamp: -1}
 	if ok != want {
 		t.Errorf("accepted: %+v, want %+v", ok, want)
@@ -55,25 +55,14 @@ func TestVerdictFields(t *testing.T) {
 	retry := b
 	retry.FirstOffset, retry.LastOffset, retry.MaxTimestamp = 50, 52, 999
 	want = Verdict{Duplicate: true, FirstOffset: 40, LastOffset: 42, LogAppendTime: -1, BatchTimestamp: 777}
-	if got := s.Check(retry, 9); got != want {
+	if got := s.Check(retry); got != want {
 		t.Errorf("duplicate: %+v, want %+v", got, want)
 	}
 	gap := Batch{ProducerID: 1, BaseSequence: 9, RecordCount: 1}
 	want = Verdict{Code: 45, Reason: "out of order sequence number for producer 1: 9 (incoming), 2 (last appended)",
 		FirstOffset: -1, LastOffset: -1, LogAppendTime: -1, BatchTimestamp: -1}
-	if got := s.Check(gap, 9); got != want {
+	if got := s.Check(gap); got != want {
 		t.Errorf("gap: %+v, want %+v", got, want)
-	}
-}
-
-// The stale-epoch answer does not depend on the produce version.
-func TestStaleEpochEveryVersion(t *testing.T) {
-	s := New(Config{})
-	s.Apply(Batch{ProducerID: 1, Epoch: 5, RecordCount: 1})
-	for v := int16(0); v <= 13; v++ {
-		if got := s.Check(Batch{ProducerID: 1, Epoch: 4, BaseSequence: 1, RecordCount: 1}, v); got.Code != 47 {
-			t.Errorf("v%d: code %d, want 47", v, got.Code)
-		}
 	}
 }
 
@@ -113,11 +102,11 @@ func FuzzCheckApply(f *testing.F) {
 	f.Fuzz(func(t *testing.T, e1 int16, s1, c1 int32, e2 int16, s2, c2 int32) {
 		s := New(Config{})
 		first := Batch{ProducerID: 1, Epoch: e1, BaseSequence: s1, RecordCount: c1, FirstOffset: 0, LastOffset: 0}
-		s.Check(first, 9)
+		s.Check(first)
 		s.Apply(first)
 		before := dump(s)
 		second := Batch{ProducerID: 1, Epoch: e2, BaseSequence: s2, RecordCount: c2, FirstOffset: 1, LastOffset: 1}
-		v := s.Check(second, 9)
+		v := s.Check(second)
 		if after := dump(s); after[0] != before[0] {
 			t.Fatalf("Check changed the state: %q -> %q", before, after)
 		}

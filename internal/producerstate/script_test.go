@@ -91,7 +91,7 @@ func (r *runner) run(pos, line string) []string {
 func (r *runner) append(args args, check, apply bool) []string {
 	b := args.batch()
 	if check {
-		v := r.state.Check(b, int16(args.int("v", 9)))
+		v := r.state.Check(b)
 		if v.Code != 0 {
 			return []string{kerr.ErrorForCode(v.Code).(*kerr.Error).Message}
 		}
