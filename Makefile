@@ -10,6 +10,7 @@ FUZZ_TARGETS := \
 	./internal/recordbatch:FuzzValidate \
 	./internal/handler:FuzzProduceRecords \
 	./internal/commitlog:FuzzRecover \
+	./internal/commitlog:FuzzDecodeEpochCheckpoint \
 	./internal/producerstate:FuzzRestore \
 	./internal/producerstate:FuzzCheckApply \
 	./internal/metadata:FuzzCatalog \

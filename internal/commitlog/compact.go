@@ -42,7 +42,7 @@ func (l *Log) DeleteBefore(offset int64) (int, error) {
 		l.segs = l.segs[1:]
 	}
 	if len(victims) > 0 {
-		l.start.Store(l.segs[0].base)
+		l.setStartLocked(l.segs[0].base)
 	}
 	l.mu.Unlock()
 	if len(victims) == 0 {

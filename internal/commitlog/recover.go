@@ -25,12 +25,16 @@ import (
 // the position and the reason, and changes nothing.
 func Open(fsys vfs.FS, dir string, cfg Config) (*Log, error) {
 	cfg = cfg.withDefaults()
-	l := &Log{fsys: fsys, dir: dir, logger: cfg.Logger}
+	l := &Log{fsys: fsys, dir: dir, logger: cfg.Logger, epochs: newEpochCache()}
 	l.cfg.Store(&cfg)
 	if err := l.ensureDir(); err != nil {
 		return nil, err
 	}
-	if err := l.recover(); err != nil {
+	err := l.recover()
+	if err == nil {
+		err = l.loadEpochs() // once the log's start and end are settled
+	}
+	if err != nil {
 		for _, s := range l.segs {
 			s.unref()
 		}

@@ -47,7 +47,7 @@ func (l *Log) EnforceRetention(now time.Time) (removedSegments int, err error) {
 			"bytes", size, "bySize", bySize, "byAge", byAge)
 	}
 	if len(victims) > 0 {
-		l.start.Store(l.segs[0].base)
+		l.setStartLocked(l.segs[0].base)
 	}
 	l.mu.Unlock()
 	if len(victims) == 0 {

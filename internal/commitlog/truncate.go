@@ -50,6 +50,7 @@ func (l *Log) TruncateTo(offset int64) error {
 	// the shorter log and appends stay blocked until the files match.
 	s.truncateMemory(offset, pos)
 	l.next.Store(offset)
+	epochsCut := l.epochs.truncateFromEnd(offset)
 	l.synced.Store(min(l.synced.Load(), offset))
 	l.mu.Unlock()
 
@@ -79,6 +80,11 @@ func (l *Log) TruncateTo(offset int64) error {
 	s.mu.Unlock()
 	if err != nil {
 		return l.fail(fmt.Errorf("commitlog: truncate %s: %w", l.path(s.base, txnIndexSuffix), err))
+	}
+	// The epoch entries last, for the same reason: a crash before this
+	// leaves entries past the end, which the next open drops.
+	if epochsCut {
+		return l.writeEpochCheckpoint()
 	}
 	return nil
 }
