@@ -6,7 +6,10 @@ package handler
 // stores; librdkafka enables batches only when the broker offers v3 (and
 // zstd only with v7). Each partition's records must be exactly one valid
 // batch: a bad CRC, framing or record count gets CORRUPT_MESSAGE for that
-// partition only; over max.message.bytes, MESSAGE_TOO_LARGE. acks must be
+// partition only; over max.message.bytes, MESSAGE_TOO_LARGE; a partition
+// this broker does not lead, NOT_LEADER_OR_FOLLOWER; acks=-1 with fewer
+// in-sync replicas than min.insync.replicas (one broker: any value above
+// 1), NOT_ENOUGH_REPLICAS. acks must be
 // -1, 0 or 1 (else INVALID_REQUIRED_ACKS). acks=0 gets no response at all,
 // and if any partition failed the connection is closed, as Kafka does, so
 // the client notices;
@@ -109,6 +112,11 @@ func (h *Handler) producePartition(topic string, rp kmsg.ProduceRequestTopicPart
 		sp.ErrorCode = kerr.InvalidTopicException.Code // only the broker writes its own topics
 		return nil, 0
 	}
+	pl, code := h.leaderCheck(topic, rp.Partition, -1)
+	if code != 0 {
+		sp.ErrorCode = code
+		return nil, 0
+	}
 	p := t.Partitions[rp.Partition]
 	sp.LogStartOffset = p.StartOffset()
 	if max := p.MaxMessageBytes(); int64(len(rp.Records)) > int64(max) {
@@ -132,8 +140,8 @@ func (h *Handler) producePartition(topic string, rp kmsg.ProduceRequestTopicPart
 		sp.ErrorCode = code
 		return nil, 0
 	}
-	if acks == -1 && t.Config.MinInsyncReplicas > 1 {
-		sp.ErrorCode = kerr.NotEnoughReplicas.Code // one broker: the ISR is always 1
+	if acks == -1 && int(t.Config.MinInsyncReplicas) > len(pl.ISR) {
+		sp.ErrorCode = kerr.NotEnoughReplicas.Code
 		return nil, 0
 	}
 	res, err := p.AppendVersion(b, version)
