@@ -73,16 +73,20 @@ func (l *Log) setStartLocked(offset int64) {
 }
 
 // loadEpochs reads the checkpoint once recovery has settled the log's
-// extent and fits it to the log: entries at or past the end are dropped
-// (recovery cut their batches, or they began an epoch that wrote
-// nothing), entries below the start are folded. A missing or damaged
-// checkpoint is rebuilt from the epochs stamped in the batches, which is
-// what the entries are derived from; only epochs begun without writing
-// anything are lost with it. Whatever changed is written back, so the
-// file never describes batches the log does not hold.
+// extent and fits it to the log: entries at or past the end are dropped,
+// entries below the start are folded. An entry starting exactly at the
+// end is the usual case, an epoch that wrote nothing before the stop; one
+// starting past it began in bytes recovery cut, and the file is rewritten
+// so that it never describes batches the log does not hold. Folding is
+// not written back: the next open folds the same way.
+//
+// A missing or damaged checkpoint is rebuilt from the epochs stamped in
+// the batches, which is what the entries are derived from; only epochs
+// begun without writing anything are lost with it.
 func (l *Log) loadEpochs() error {
+	end := l.next.Load()
 	highest, entries, err := l.readEpochCheckpoint()
-	if errors.Is(err, fs.ErrNotExist) && l.next.Load() == l.start.Load() {
+	if errors.Is(err, fs.ErrNotExist) && end == l.start.Load() {
 		return nil // a new (or empty) log: nothing to rebuild from
 	}
 	rebuilt := err != nil
@@ -97,13 +101,14 @@ func (l *Log) loadEpochs() error {
 			return err
 		}
 	}
+	cut := len(entries) > 0 && entries[len(entries)-1].StartOffset > end
 	l.epochs.reset(highest, entries)
-	cut := l.epochs.truncateFromEnd(l.next.Load())
-	folded := l.epochs.truncateFromStart(l.start.Load())
+	l.epochs.truncateFromEnd(end)
+	l.epochs.truncateFromStart(l.start.Load())
 	if cut {
-		l.logger.Warn("commitlog: dropped leader-epoch entries past the log end", "dir", l.dir, "endOffset", l.next.Load())
+		l.logger.Info("commitlog: dropped leader-epoch entries of batches recovery cut", "dir", l.dir, "endOffset", end)
 	}
-	if rebuilt || cut || folded {
+	if rebuilt || cut {
 		return l.writeEpochCheckpoint()
 	}
 	return nil

@@ -118,9 +118,10 @@ func TestRecoveryCutDropsEpochEntries(t *testing.T) {
 	begin(t, l, 1)
 	appendEpoch(t, l, 2, 1)
 	syncLog(t, l)
+	appendEpoch(t, l, 1, 1) // [6, 9), never synced
 	begin(t, l, 2)
 	appendEpoch(t, l, 2, 2) // never synced
-	checkEpochs(t, l, 2, EpochEntry{1, 0}, EpochEntry{2, 6})
+	checkEpochs(t, l, 2, EpochEntry{1, 0}, EpochEntry{2, 9})
 	crashed := m.CrashClone()
 	l.Close()
 
@@ -129,7 +130,7 @@ func TestRecoveryCutDropsEpochEntries(t *testing.T) {
 	checkEpochs(t, l2, 2, EpochEntry{1, 0})
 	checkEndOffset(t, l2, 1, 1, 6)
 	checkEndOffset(t, l2, 2, NoEpoch, NoOffset)
-	if !strings.Contains(buf.String(), "dropped leader-epoch entries past the log end") {
+	if !strings.Contains(buf.String(), "dropped leader-epoch entries of batches recovery cut") {
 		t.Fatalf("the cut was not logged:\n%s", buf.String())
 	}
 	l2.Close()
