@@ -183,13 +183,47 @@ func checkEpochAnswers(t *testing.T, addr, topic string, current int32) {
 }
 
 // restartInProcess closes b and starts a broker on the same data dir and
-// file system.
-func restartInProcess(t *testing.T, b *brokertest.Broker) *brokertest.Broker {
+// file system, changed by opts.
+func restartInProcess(t *testing.T, b *brokertest.Broker, opts ...brokertest.Option) *brokertest.Broker {
 	t.Helper()
 	cfg := b.Cfg
 	cfg.Logger = nil
+	for _, o := range opts {
+		o(&cfg)
+	}
 	b.Close()
 	return brokertest.StartConfig(t, cfg)
+}
+
+// proxied is an in-process broker behind a fault proxy: clients keep the
+// proxy's address (which the broker advertises) while the broker behind
+// it restarts on another port.
+type proxied struct {
+	t     *testing.T
+	px    *faultProxy
+	b     *brokertest.Broker
+	topic string
+}
+
+// proxiedTopic starts a proxied broker with a one-partition topic holding
+// values 0..n-1.
+func proxiedTopic(t *testing.T, suffix string, n int, opts ...brokertest.Option) *proxied {
+	t.Helper()
+	pb := &proxied{t: t}
+	pb.px, pb.b = startProxied(t, opts...)
+	pb.topic = topicName(t, suffix)
+	createTopic(t, newAdmin(t, pb.Addr()), pb.topic, 1, nil)
+	produceValues(t, pb.Addr(), pb.topic, 0, n)
+	return pb
+}
+
+func (pb *proxied) Addr() string { return pb.px.Addr() }
+
+// restart restarts the broker behind the proxy, its config changed by opts.
+func (pb *proxied) restart(opts ...brokertest.Option) {
+	pb.t.Helper()
+	pb.b = restartInProcess(pb.t, pb.b, opts...)
+	pb.px.SetTarget(pb.b.Addr())
 }
 
 // When retention moves the log start past an epoch, that epoch is older
@@ -346,25 +380,19 @@ func checkValues(t *testing.T, recs []*kgo.Record, from int, epoch int32) {
 // validates positions): across a restart it is fenced once, checks where
 // the epoch it read ended, finds no loss and goes on exactly where it was.
 func TestFranzGoConsumesAcrossRestart(t *testing.T) {
-	px := newFaultProxy(t)
-	b := brokertest.Start(t, brokertest.WithConfig(func(c *broker.Config) { c.Advertise = px.Addr() }))
-	px.SetTarget(b.Addr())
-	topic := topicName(t, "across")
-	createTopic(t, newAdmin(t, px.Addr()), topic, 1, nil)
-	produceValues(t, px.Addr(), topic, 0, 10)
-	cl := newClient(t, px.Addr(), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	pb := proxiedTopic(t, "across", 10)
+	cl := newClient(t, pb.Addr(), kgo.ConsumeTopics(pb.topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	recs, _ := pollN(t, cl, 10, nil)
 	checkValues(t, recs, 0, 0)
-	if n := px.Count(apiOffsetForLeaderEpoch); n != 0 {
+	if n := pb.px.Count(apiOffsetForLeaderEpoch); n != 0 {
 		t.Fatalf("%d OffsetForLeaderEpoch requests before any restart", n)
 	}
 
-	b = restartInProcess(t, b)
-	px.SetTarget(b.Addr())
-	produceValues(t, px.Addr(), topic, 10, 10)
+	pb.restart()
+	produceValues(t, pb.Addr(), pb.topic, 10, 10)
 	recs, _ = pollN(t, cl, 10, nil)
 	checkValues(t, recs, 10, 1)
-	if n := px.Count(apiOffsetForLeaderEpoch); n < 1 {
+	if n := pb.px.Count(apiOffsetForLeaderEpoch); n < 1 {
 		t.Fatalf("the consumer never validated its position after the epoch changed (%d OffsetForLeaderEpoch requests)", n)
 	}
 }
@@ -379,30 +407,21 @@ const apiOffsetForLeaderEpoch int16 = 23
 // stayed, it would have resumed at its old position and silently skipped
 // the new records below it.
 func TestFranzGoDetectsTruncationAfterPowerLoss(t *testing.T) {
-	px := newFaultProxy(t)
 	mem := vfs.NewMem()
-	b := brokertest.Start(t, brokertest.WithFS(mem), brokertest.WithConfig(func(c *broker.Config) {
-		c.Advertise, c.Fsync = px.Addr(), partition.FsyncNever
-	}))
-	px.SetTarget(b.Addr())
-	topic := topicName(t, "loss")
-	createTopic(t, newAdmin(t, px.Addr()), topic, 1, nil)
-	produceValues(t, px.Addr(), topic, 0, 50) // epoch 0; synced by the clean stop
-	b = restartInProcess(t, b)
-	px.SetTarget(b.Addr())
-	produceValues(t, px.Addr(), topic, 50, 50) // epoch 1; never synced
+	pb := proxiedTopic(t, "loss", 50, brokertest.WithFS(mem), brokertest.WithConfig(func(c *broker.Config) { c.Fsync = partition.FsyncNever }))
+	topic := pb.topic
+	pb.restart()                               // epoch 0's records synced by the clean stop
+	produceValues(t, pb.Addr(), topic, 50, 50) // epoch 1; never synced
 
-	cl := newClient(t, px.Addr(), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	cl := newClient(t, pb.Addr(), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	recs, _ := pollN(t, cl, 100, nil)
 	checkValues(t, recs[:50], 0, 0)
 	checkValues(t, recs[50:], 50, 1)
 	cl.PauseFetchTopics(topic)
 
 	crashed := mem.CrashClone() // power loss: offsets 50..99 are gone
-	b.Close()
-	b = brokertest.StartConfig(t, broker.Config{Listen: "127.0.0.1:0", DataDir: b.Cfg.DataDir, FS: crashed, Advertise: px.Addr(), Fsync: partition.FsyncNever})
-	px.SetTarget(b.Addr())
-	produceValues(t, px.Addr(), topic, 50, 150) // epoch 2 refills 50..99 and goes on to 199
+	pb.restart(brokertest.WithFS(crashed))
+	produceValues(t, pb.Addr(), topic, 50, 150) // epoch 2 refills 50..99 and goes on to 199
 
 	cl.ResumeFetchTopics(topic)
 	recs, errs := pollN(t, cl, 150, func(err error) bool {
@@ -427,14 +446,8 @@ func TestFranzGoDetectsTruncationAfterPowerLoss(t *testing.T) {
 // that an epoch bump does not disturb it.
 func TestLibrdkafkaConsumesAcrossRestart(t *testing.T) {
 	kcat := needTool(t, "kcat")
-	px := newFaultProxy(t)
-	b := brokertest.Start(t, brokertest.WithConfig(func(c *broker.Config) { c.Advertise = px.Addr() }))
-	px.SetTarget(b.Addr())
-	topic := topicName(t, "rdk")
-	createTopic(t, newAdmin(t, px.Addr()), topic, 1, nil)
-	produceValues(t, px.Addr(), topic, 0, 10)
-
-	cmd := exec.CommandContext(testCtx(t, 60*time.Second), kcat, "-b", px.Addr(), "-C", "-t", topic, "-p", "0",
+	pb := proxiedTopic(t, "rdk", 10)
+	cmd := exec.CommandContext(testCtx(t, 60*time.Second), kcat, "-b", pb.Addr(), "-C", "-t", pb.topic, "-p", "0",
 		"-o", "beginning", "-c", "20", "-q", "-u", "-E", "-f", "%o %s\n")
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -463,14 +476,13 @@ func TestLibrdkafkaConsumesAcrossRestart(t *testing.T) {
 	for i := range 10 {
 		next(i)
 	}
-	b = restartInProcess(t, b)
-	px.SetTarget(b.Addr())
-	produceValues(t, px.Addr(), topic, 10, 10)
+	pb.restart()
+	produceValues(t, pb.Addr(), pb.topic, 10, 10)
 	for i := 10; i < 20; i++ {
 		next(i)
 	}
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("kcat: %v\n%s", err, stderr.String())
 	}
-	t.Logf("librdkafka sent %d OffsetForLeaderEpoch requests", px.Count(apiOffsetForLeaderEpoch))
+	t.Logf("librdkafka sent %d OffsetForLeaderEpoch requests", pb.px.Count(apiOffsetForLeaderEpoch))
 }

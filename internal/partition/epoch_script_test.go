@@ -3,73 +3,39 @@ package partition
 import (
 	"fmt"
 	"path/filepath"
-	"strconv"
+	"slices"
 	"strings"
 	"testing"
-	"time"
 
-	"sluice/internal/commitlog"
 	"sluice/internal/scripttest"
 	"sluice/internal/vfs"
 )
 
 // The scripts in testdata/epochs/*.txt drive one partition under
 // fsync=never on the crashable file system, so that a script says which
-// appends a power loss may take. Commands:
+// batches a power loss may take. Besides roll, delete-before, restart and
+// crash (as in the transaction scripts), the commands are:
 //
-//	append n=             n batches of one record; prints their offsets and epoch
+//	batches n=            n batches of one record; prints their offsets and epoch
 //	sync                  make everything appended durable
 //	epochs                the leader epoch, the highest begun, the entries
 //	end-offset epoch=     what OffsetForLeaderEpoch answers
 //	epoch-of offset=      the epoch that wrote offset
 //	begin epoch=          BeginLeaderEpoch
-//	roll                  start a new segment
-//	delete-before offset= drop the segments wholly below offset (the log start moves)
-//	restart               close cleanly and open again
-//	crash                 power loss: open what the synced bytes hold
 func TestEpochScripts(t *testing.T) {
 	scripttest.RunDir(t, filepath.Join("testdata", "epochs"), func(t *testing.T) scripttest.Runner {
-		r := &epochRunner{t: t, mem: vfs.NewMem()}
-		r.open()
-		t.Cleanup(func() { r.p.Close() })
+		r := epochRunner{newTxnRunner(t, func(t *testing.T, fsys vfs.FS) *Partition { return open(t, fsys, FsyncNever) })}
 		return func(_, line string) []string { return r.run(line) }
 	})
 }
 
-type epochRunner struct {
-	t   *testing.T
-	mem *vfs.MemFS
-	p   *Partition
-}
+type epochRunner struct{ *txnRunner }
 
-func (r *epochRunner) open() {
-	log, err := commitlog.Open(r.mem, "/data/t-0", commitlog.Config{})
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	r.p, err = Open(log, "t", 0, Config{Fsync: FsyncNever, MaxMessageBytes: 1 << 20, FS: r.mem}, time.Now)
-	if err != nil {
-		r.t.Fatal(err)
-	}
-}
-
-func (r *epochRunner) run(line string) []string {
-	fields := strings.Fields(line)
-	num := func(k string) int64 {
-		for _, f := range fields[1:] {
-			if name, v, _ := strings.Cut(f, "="); name == k {
-				n, err := strconv.ParseInt(v, 10, 64)
-				if err == nil {
-					return n
-				}
-			}
-		}
-		r.t.Fatalf("%s: no number %s=", line, k)
-		return 0
-	}
+func (r epochRunner) run(line string) []string {
+	fields, _, num := r.args(line)
 	switch fields[0] {
-	case "append":
-		return r.append(int(num("n")))
+	case "batches":
+		return r.batches(int(num("n")))
 	case "sync":
 		r.p.sync()
 		return errLine(r.p.Err())
@@ -87,46 +53,23 @@ func (r *epochRunner) run(line string) []string {
 		return []string{fmt.Sprintf("epoch=%d", r.p.EpochForOffset(num("offset")))}
 	case "begin":
 		return errLine(r.p.BeginLeaderEpoch(int32(num("epoch"))))
-	case "roll":
-		return errLine(r.p.Roll())
-	case "delete-before":
-		n, err := r.p.DeleteBefore(num("offset"))
-		if err != nil {
-			return errLine(err)
-		}
-		return []string{fmt.Sprintf("deleted %d segments, start=%d", n, r.p.StartOffset())}
-	case "restart":
-		r.p.Close()
-		r.open()
-		return nil
-	case "crash":
-		crashed := r.mem.CrashClone()
-		r.p.Close()
-		r.mem = crashed
-		r.open()
-		return nil
 	}
-	r.t.Fatalf("unknown command %q", line)
-	return nil
+	return r.txnRunner.run(line)
 }
 
-func (r *epochRunner) append(n int) []string {
-	first, last, epochs := int64(-1), int64(-1), map[int32]bool{}
+func (r epochRunner) batches(n int) []string {
+	var offsets []int64
+	var epochs []int32
 	for range n {
 		b := batch()
 		res, err := r.p.Append(b)
 		if err != nil {
 			return errLine(err)
 		}
-		if first < 0 {
-			first = res.BaseOffset
+		offsets = append(offsets, res.BaseOffset)
+		if !slices.Contains(epochs, b.LeaderEpoch()) {
+			epochs = append(epochs, b.LeaderEpoch())
 		}
-		last = res.BaseOffset
-		epochs[b.LeaderEpoch()] = true
 	}
-	var stamped []string
-	for e := range epochs {
-		stamped = append(stamped, strconv.Itoa(int(e)))
-	}
-	return []string{fmt.Sprintf("offsets %d..%d epoch=%s", first, last, strings.Join(stamped, ","))}
+	return []string{fmt.Sprintf("offsets %d..%d epoch=%s", offsets[0], offsets[n-1], strings.Trim(fmt.Sprint(epochs), "[]"))}
 }
