@@ -10,7 +10,8 @@ import (
 // boundary between StartOffset and NextOffset. Later segments are deleted
 // newest first and the directory synced before the segment holding offset
 // is cut and synced, so a crash at any point leaves a prefix of the log.
-// A replica uses it to drop batches its leader does not have.
+// The aborted-transaction entries and leader-epoch entries of what was cut
+// go after it. A replica uses it to drop batches its leader does not have.
 func (l *Log) TruncateTo(offset int64) error {
 	l.appendMu.Lock()
 	defer l.appendMu.Unlock()
