@@ -11,6 +11,7 @@ FUZZ_TARGETS := \
 	./internal/handler:FuzzProduceRecords \
 	./internal/commitlog:FuzzRecover \
 	./internal/commitlog:FuzzLogStartCheckpoint \
+	./internal/commitlog:FuzzDecodeEpochCheckpoint \
 	./internal/producerstate:FuzzRestore \
 	./internal/producerstate:FuzzCheckApply \
 	./internal/metadata:FuzzCatalog \

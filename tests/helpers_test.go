@@ -109,3 +109,19 @@ func clientAt(t *testing.T, addr string, key, v int16) *kgo.Client {
 	versions.SetMaxKeyVersion(key, v)
 	return newClient(t, addr, kgo.MaxVersions(versions))
 }
+
+// produceValues produces values from..from+n-1 to partition 0 of topic,
+// acks=all, one uncompressed batch per record (so that segment sizes are
+// predictable), and checks they land at those offsets.
+func produceValues(t *testing.T, addr, topic string, from, n int) {
+	t.Helper()
+	cl := newClient(t, addr, kgo.DefaultProduceTopic(topic), kgo.DisableIdempotentWrite(), kgo.RecordPartitioner(kgo.ManualPartitioner()),
+		kgo.ProducerBatchCompression(kgo.NoCompression()))
+	defer cl.Close()
+	for i := from; i < from+n; i++ {
+		r, err := cl.ProduceSync(testCtx(t, 10*time.Second), &kgo.Record{Value: val(i)}).First()
+		if err != nil || r.Offset != int64(i) {
+			t.Fatalf("produce %d: offset %v, %v", i, r, err)
+		}
+	}
+}

@@ -31,13 +31,14 @@ import (
 	"sluice/internal/brokertest"
 )
 
-// startProxied starts the proxy, then a broker that advertises the proxy's
-// address, and points the proxy at the broker. Every client request goes
-// through the proxy.
-func startProxied(t *testing.T) (*faultProxy, *brokertest.Broker) {
+// startProxied starts the proxy, then a broker (with opts) that
+// advertises the proxy's address, and points the proxy at the broker.
+// Every client request goes through the proxy.
+func startProxied(t *testing.T, opts ...brokertest.Option) (*faultProxy, *brokertest.Broker) {
 	t.Helper()
 	px := newFaultProxy(t)
-	b := brokertest.Start(t, brokertest.WithConfig(func(c *broker.Config) { c.Advertise = px.Addr() }))
+	opts = append(opts, brokertest.WithConfig(func(c *broker.Config) { c.Advertise = px.Addr() }))
+	b := brokertest.Start(t, opts...)
 	px.SetTarget(b.Addr())
 	return px, b
 }

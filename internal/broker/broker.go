@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"sluice/internal/cluster"
 	"sluice/internal/group"
 	"sluice/internal/handler"
 	"sluice/internal/metadata"
@@ -164,7 +165,8 @@ func Start(cfg Config) (*Broker, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	h := handler.New(handler.Env{
-		Topics: tm, Groups: groups, Txns: txns, Markers: markers, ProducerIDs: ids, NodeID: cfg.NodeID, Host: host, Port: port,
+		Topics: tm, Cluster: cluster.NewLocal(cluster.Node{ID: cfg.NodeID, Host: host, Port: port}, tm),
+		Groups: groups, Txns: txns, Markers: markers, ProducerIDs: ids,
 		AutoCreateTopics: cfg.AutoCreateTopics, DataDir: cfg.DataDir,
 		Logger: cfg.Logger, Clock: cfg.Clock, Ctx: ctx,
 	})

@@ -64,6 +64,10 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 }
 
 func serve(cfg broker.Config) int {
+	// Before Start: a SIGTERM that arrives as soon as "serving" is logged
+	// must shut down gracefully, not kill the process.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	b, err := broker.Start(cfg)
 	if err != nil {
 		cfg.Logger.Error("sluice: cannot start", "err", err)
@@ -74,8 +78,6 @@ func serve(cfg broker.Config) int {
 		}
 		return 1
 	}
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	s := <-sig
 	cfg.Logger.Info("sluice: shutting down", "signal", s.String())
 	if err := b.Close(); err != nil {

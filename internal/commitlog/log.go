@@ -62,6 +62,10 @@ type Log struct {
 	segs   []*segment
 	closed bool
 
+	// epochs is the leader-epoch cache, kept in step with the log's start
+	// and end (epochcache.go, epochs.go). Its lock is a leaf.
+	epochs *epochCache
+
 	start    atomic.Int64 // first offset held
 	next     atomic.Int64 // log end offset
 	synced   atomic.Int64 // offset after the last durable batch
@@ -150,6 +154,9 @@ func (l *Log) Append(batch []byte, now time.Time) error {
 		if s, err = l.roll(); err != nil {
 			return err
 		}
+	}
+	if err := l.noteBatchEpochLocked(h); err != nil {
+		return err
 	}
 	pos := s.size.Load()
 	if _, err := s.file.Write(batch); err != nil {

@@ -186,7 +186,7 @@ func TestRollBySize(t *testing.T) {
 		"00000000000000000000.index", "00000000000000000000.log", "00000000000000000000.timeindex",
 		"00000000000000000009.index", "00000000000000000009.log", "00000000000000000009.timeindex",
 		"00000000000000000018.index", "00000000000000000018.log", "00000000000000000018.timeindex",
-		"00000000000000000027.log",
+		"00000000000000000027.log", "leader-epoch.checkpoint",
 	}
 	if !equalStrings(names, want) {
 		t.Fatalf("files = %v\nwant %v", names, want)

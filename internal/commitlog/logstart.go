@@ -63,7 +63,9 @@ func (l *Log) AdvanceStart(offset int64) (int64, error) {
 	if err := l.writeOffsetCheckpoint(logStartCheckpointFile, offset); err != nil {
 		return l.start.Load(), err
 	}
-	l.start.Store(offset)
+	l.mu.Lock()
+	l.setStartLocked(offset) // folds the leader epochs below it too
+	l.mu.Unlock()
 	l.logger.Info("commitlog: log start offset advanced", "dir", l.dir, "offset", offset)
 	_, err := l.deleteBeforeLocked(offset, "below the log start offset")
 	return offset, err
@@ -80,7 +82,7 @@ func (l *Log) isClosed() bool {
 // (or the log not yet shared).
 func (l *Log) raiseStartLocked(to int64) {
 	if to > l.start.Load() {
-		l.start.Store(to)
+		l.setStartLocked(to) // folds the leader epochs below it too
 	}
 }
 

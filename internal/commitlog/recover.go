@@ -27,7 +27,7 @@ import (
 // (logstart.go), which is refused when damaged or past the log end.
 func Open(fsys vfs.FS, dir string, cfg Config) (*Log, error) {
 	cfg = cfg.withDefaults()
-	l := &Log{fsys: fsys, dir: dir, logger: cfg.Logger}
+	l := &Log{fsys: fsys, dir: dir, logger: cfg.Logger, epochs: newEpochCache()}
 	l.cfg.Store(&cfg)
 	if err := l.ensureDir(); err != nil {
 		return nil, err
@@ -39,6 +39,9 @@ func Open(fsys vfs.FS, dir string, cfg Config) (*Log, error) {
 	err = l.recover()
 	if err == nil {
 		err = l.applyLogStart(start)
+	}
+	if err == nil {
+		err = l.loadEpochs() // once the log's start and end are settled
 	}
 	if err != nil {
 		for _, s := range l.segs {

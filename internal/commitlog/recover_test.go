@@ -258,7 +258,7 @@ func TestOddFilesAreHandled(t *testing.T) {
 	if !equalStrings(names, []string{
 		"00000000000000000000.index", "00000000000000000000.log", "00000000000000000000.timeindex",
 		"00000000000000000006.index", "00000000000000000006.log", "00000000000000000006.timeindex",
-		"junk.log",
+		"junk.log", "leader-epoch.checkpoint",
 	}) {
 		t.Fatalf("files: %v", names)
 	}

@@ -33,12 +33,12 @@ func TestRetentionBySize(t *testing.T) {
 	names, _ := m.ReadDir(testDir)
 	if !equalStrings(names, []string{
 		"00000000000000000018.index", "00000000000000000018.log", "00000000000000000018.timeindex",
-		"00000000000000000024.log",
+		"00000000000000000024.log", "leader-epoch.checkpoint",
 	}) {
 		t.Fatalf("files after retention: %v", names)
 	}
 	// The deletion is durable without a Sync.
-	if names, _ := m.CrashClone().ReadDir(testDir); len(names) != 4 {
+	if names, _ := m.CrashClone().ReadDir(testDir); len(names) != 5 {
 		t.Fatalf("files after crash: %v", names)
 	}
 	// Nothing more to do; the active segment is never deleted.

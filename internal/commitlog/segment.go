@@ -86,6 +86,7 @@ type header struct {
 	next  int64
 	size  int64
 	maxTS int64
+	epoch int32 // partition leader epoch
 }
 
 // parseHeader decodes a header from at least recordbatch.HeaderSize bytes.
@@ -96,6 +97,7 @@ func parseHeader(b []byte) header {
 		next:  batch.NextOffset(),
 		size:  recordbatch.Size(b),
 		maxTS: batch.MaxTimestamp(),
+		epoch: batch.LeaderEpoch(),
 	}
 }
 

@@ -10,7 +10,8 @@ import (
 // boundary between StartOffset and NextOffset. Later segments are deleted
 // newest first and the directory synced before the segment holding offset
 // is cut and synced, so a crash at any point leaves a prefix of the log.
-// A replica uses it to drop batches its leader does not have.
+// The aborted-transaction entries and leader-epoch entries of what was cut
+// go after it. A replica uses it to drop batches its leader does not have.
 func (l *Log) TruncateTo(offset int64) error {
 	l.appendMu.Lock()
 	defer l.appendMu.Unlock()
@@ -50,6 +51,7 @@ func (l *Log) TruncateTo(offset int64) error {
 	// the shorter log and appends stay blocked until the files match.
 	s.truncateMemory(offset, pos)
 	l.next.Store(offset)
+	epochsCut := l.epochs.truncateFromEnd(offset)
 	l.synced.Store(min(l.synced.Load(), offset))
 	l.mu.Unlock()
 
@@ -79,6 +81,11 @@ func (l *Log) TruncateTo(offset int64) error {
 	s.mu.Unlock()
 	if err != nil {
 		return l.fail(fmt.Errorf("commitlog: truncate %s: %w", l.path(s.base, txnIndexSuffix), err))
+	}
+	// The epoch entries last, for the same reason: a crash before this
+	// leaves entries past the end, which the next open drops.
+	if epochsCut {
+		return l.writeEpochCheckpoint()
 	}
 	return nil
 }

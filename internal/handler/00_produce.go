@@ -6,7 +6,10 @@ package handler
 // stores; librdkafka enables batches only when the broker offers v3 (and
 // zstd only with v7). Each partition's records must be exactly one valid
 // batch: a bad CRC, framing or record count gets CORRUPT_MESSAGE for that
-// partition only; over max.message.bytes, MESSAGE_TOO_LARGE. acks must be
+// partition only; over max.message.bytes, MESSAGE_TOO_LARGE; a partition
+// this broker does not lead, NOT_LEADER_OR_FOLLOWER; acks=-1 with fewer
+// in-sync replicas than min.insync.replicas (one broker: any value above
+// 1), NOT_ENOUGH_REPLICAS. acks must be
 // -1, 0 or 1 (else INVALID_REQUIRED_ACKS). acks=0 gets no response at all,
 // and if any partition failed the connection is closed, as Kafka does, so
 // the client notices;
@@ -36,6 +39,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"sluice/internal/cluster"
 	"sluice/internal/partition"
 	"sluice/internal/recordbatch"
 	"sluice/internal/topics"
@@ -109,9 +113,14 @@ func (h *Handler) producePartition(topic string, rp kmsg.ProduceRequestTopicPart
 		refused(kerr.UnknownTopicOrPartition.Code, "this broker has no partition %s-%d", topic, rp.Partition).answer(sp, req.Version)
 		return nil, 0
 	}
+	pl, code := h.leaderCheck(topic, rp.Partition, -1)
+	if code != 0 {
+		sp.ErrorCode = code
+		return nil, 0
+	}
 	p := t.Partitions[rp.Partition]
 	sp.LogStartOffset = p.StartOffset()
-	b, r := h.admit(t, p, rp, req)
+	b, r := h.admit(t, p, pl, rp, req)
 	if r != nil {
 		r.answer(sp, req.Version)
 		return nil, 0
@@ -127,7 +136,7 @@ func (h *Handler) producePartition(topic string, rp kmsg.ProduceRequestTopicPart
 
 // admit runs the checks a batch passes before it is appended and returns
 // the validated batch, or why it is refused.
-func (h *Handler) admit(t *topics.Topic, p *partition.Partition, rp kmsg.ProduceRequestTopicPartition, req *kmsg.ProduceRequest) (recordbatch.Batch, *refusal) {
+func (h *Handler) admit(t *topics.Topic, p *partition.Partition, pl cluster.Placement, rp kmsg.ProduceRequestTopicPartition, req *kmsg.ProduceRequest) (recordbatch.Batch, *refusal) {
 	topic, part := t.Name, rp.Partition
 	if topics.IsInternal(topic) {
 		return nil, refused(kerr.InvalidTopicException.Code, "%s is an internal topic: only the broker writes it", topic)
@@ -154,10 +163,9 @@ func (h *Handler) admit(t *topics.Topic, p *partition.Partition, rp kmsg.Produce
 	if r := h.checkTxnBatch(b, req, topic, part); r != nil {
 		return nil, r
 	}
-	if req.Acks == -1 && t.Config.MinInsyncReplicas > 1 {
-		// One broker: the ISR is always 1.
-		return nil, refused(kerr.NotEnoughReplicas.Code, "acks=all needs %d in-sync replicas of %s-%d (min.insync.replicas); this broker is the only one",
-			t.Config.MinInsyncReplicas, topic, part)
+	if req.Acks == -1 && int(t.Config.MinInsyncReplicas) > len(pl.ISR) {
+		return nil, refused(kerr.NotEnoughReplicas.Code, "acks=all needs %d in-sync replicas of %s-%d (min.insync.replicas); it has %d",
+			t.Config.MinInsyncReplicas, topic, part, len(pl.ISR))
 	}
 	return b, nil
 }

@@ -12,7 +12,8 @@ package handler
 // returned whole so a consumer can make progress. A fetch that finds fewer
 // than min_bytes waits, up to max_wait_ms, for any of its partitions' high
 // watermarks to move (a long poll driven by the partitions' events, not a
-// timer loop). v9 adds current_leader_epoch checks (KIP-320); v13 topic ids
+// timer loop). v9 adds current_leader_epoch checks (KIP-320, leadership.go:
+// FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH); v13 topic ids
 // (KIP-516). At isolation level read_committed (1) a fetch stops at the
 // last stable offset and lists the aborted transactions among the records
 // it returns, which the client skips (KIP-98); read_uncommitted reads to
@@ -160,7 +161,7 @@ func (h *Handler) fetchPartition(req *kmsg.FetchRequest, t *topics.Topic, rp kms
 		}
 		return
 	}
-	if code := leaderEpochCheck(rp.CurrentLeaderEpoch); code != 0 {
+	if _, code := h.leaderCheck(t.Name, rp.Partition, rp.CurrentLeaderEpoch); code != 0 {
 		sp.ErrorCode = code
 		return
 	}
@@ -194,17 +195,6 @@ func (h *Handler) fetchPartition(req *kmsg.FetchRequest, t *topics.Topic, rp kms
 // null, since librdkafka rejects a null record set (size -1) in the
 // non-flexible versions it uses.
 var noRecords = []byte{}
-
-// leaderEpochCheck compares a client's current leader epoch with ours (0):
-// -1 skips the check (KIP-320).
-func leaderEpochCheck(epoch int32) int16 {
-	switch {
-	case epoch < 0 || epoch == 0:
-		return 0
-	default:
-		return kerr.UnknownLeaderEpoch.Code
-	}
-}
 
 func readErrorCode(err error) int16 {
 	if errors.Is(err, partition.ErrOffsetOutOfRange) {

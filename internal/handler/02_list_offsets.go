@@ -8,13 +8,18 @@ package handler
 // (v7+, KIP-734), -4 the earliest local offset (v8+, KIP-1005; all data is
 // local, so the log start). Any other timestamp finds the first record whose
 // timestamp is at or after it, or offset -1 when there is none. v4 adds the
-// current leader epoch check (KIP-320) and the leader epoch in answers.
+// current leader epoch check (KIP-320, leadership.go) and the leader epoch
+// in answers, as Kafka gives it: for -1 the partition's current epoch, for
+// any other answer the epoch that wrote the offset found, -1 when nothing
+// was found.
 
 import (
 	"context"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"sluice/internal/partition"
 )
 
 func init() { register(2, 1, 8, listOffsets) }
@@ -37,39 +42,42 @@ func listOffsets(h *Handler, _ context.Context, r kmsg.Request) Result {
 }
 
 func (h *Handler) listOffset(topic string, rp kmsg.ListOffsetsRequestTopicPartition, sp *kmsg.ListOffsetsResponseTopicPartition, committed bool) {
-	sp.Timestamp, sp.Offset, sp.LeaderEpoch = -1, -1, 0
+	sp.Timestamp, sp.Offset, sp.LeaderEpoch = -1, -1, -1
 	p := h.env.Topics.Partition(topic, rp.Partition)
 	if p == nil {
 		sp.ErrorCode = kerr.UnknownTopicOrPartition.Code
 		return
 	}
-	if code := leaderEpochCheck(rp.CurrentLeaderEpoch); code != 0 {
+	pl, code := h.leaderCheck(topic, rp.Partition, rp.CurrentLeaderEpoch)
+	if code != 0 {
 		sp.ErrorCode = code
 		return
 	}
 	switch rp.Timestamp {
 	case -2, -4:
 		sp.Offset = p.StartOffset()
+		sp.LeaderEpoch = p.EpochForOffset(sp.Offset)
 	case -1:
 		sp.Offset = p.HighWatermark()
 		if committed {
 			sp.Offset = p.LastStableOffset()
 		}
+		sp.LeaderEpoch = pl.LeaderEpoch
 	case -3:
-		h.setFound(sp, func() (int64, int64, bool, error) { return p.MaxTimestamp(committed) })
+		setFound(sp, p, func() (int64, int64, bool, error) { return p.MaxTimestamp(committed) })
 	default:
 		ts := rp.Timestamp
-		h.setFound(sp, func() (int64, int64, bool, error) { return p.OffsetForTimestamp(ts, committed) })
+		setFound(sp, p, func() (int64, int64, bool, error) { return p.OffsetForTimestamp(ts, committed) })
 	}
 }
 
-func (h *Handler) setFound(sp *kmsg.ListOffsetsResponseTopicPartition, find func() (int64, int64, bool, error)) {
+func setFound(sp *kmsg.ListOffsetsResponseTopicPartition, p *partition.Partition, find func() (int64, int64, bool, error)) {
 	off, ts, ok, err := find()
 	if err != nil {
 		sp.ErrorCode = kerr.KafkaStorageError.Code
 		return
 	}
 	if ok {
-		sp.Offset, sp.Timestamp = off, ts
+		sp.Offset, sp.Timestamp, sp.LeaderEpoch = off, ts, p.EpochForOffset(off)
 	}
 }

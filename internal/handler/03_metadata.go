@@ -2,7 +2,11 @@ package handler
 
 // Metadata, v0-12.
 //
-// One broker leads every partition with leader epoch 0. v1 distinguishes a
+// Brokers, controller, and each partition's leader, leader epoch,
+// replicas and in-sync replicas are the cluster's answers (on one broker:
+// this broker, at the epoch its log began at the last start; see package
+// partition, epoch.go). A partition the cluster cannot place is answered
+// with LEADER_NOT_AVAILABLE and leader -1. v1 distinguishes a
 // null topic list (all topics) from an empty one (none); v0 treats empty as
 // all. v4 adds allow_auto_topic_creation, honoured only when the broker
 // enables auto-creation (off by default). v10 adds topic ids (KIP-516); a
@@ -15,6 +19,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"sluice/internal/cluster"
 	"sluice/internal/metadata"
 	"sluice/internal/topics"
 )
@@ -24,12 +29,14 @@ func init() { register(3, 0, 12, metadataHandler) }
 func metadataHandler(h *Handler, _ context.Context, r kmsg.Request) Result {
 	req := r.(*kmsg.MetadataRequest)
 	resp := req.ResponseKind().(*kmsg.MetadataResponse)
-	b := kmsg.NewMetadataResponseBroker()
-	b.NodeID, b.Host, b.Port = h.env.NodeID, h.env.Host, h.env.Port
-	resp.Brokers = append(resp.Brokers, b)
+	for _, n := range h.env.Cluster.Nodes() {
+		b := kmsg.NewMetadataResponseBroker()
+		b.NodeID, b.Host, b.Port = n.ID, n.Host, n.Port
+		resp.Brokers = append(resp.Brokers, b)
+	}
 	clusterID := h.env.Topics.ClusterID()
 	resp.ClusterID = &clusterID
-	resp.ControllerID = h.env.NodeID
+	resp.ControllerID = h.env.Cluster.ControllerID()
 
 	if req.Topics == nil || (req.Version == 0 && len(req.Topics) == 0) {
 		for _, t := range sortedTopics(h.env.Topics.All()) {
@@ -89,10 +96,13 @@ func (h *Handler) metadataTopic(t *topics.Topic) kmsg.MetadataResponseTopic {
 	for i := range t.Partitions {
 		p := kmsg.NewMetadataResponseTopicPartition()
 		p.Partition = int32(i)
-		p.Leader = h.env.NodeID
-		p.LeaderEpoch = 0
-		p.Replicas = []int32{h.env.NodeID}
-		p.ISR = []int32{h.env.NodeID}
+		pl, ok := h.env.Cluster.Partition(t.Name, int32(i))
+		if !ok {
+			p.ErrorCode, p.Leader = kerr.LeaderNotAvailable.Code, cluster.NoLeader
+			mt.Partitions = append(mt.Partitions, p)
+			continue
+		}
+		p.Leader, p.LeaderEpoch, p.Replicas, p.ISR = pl.Leader, pl.LeaderEpoch, pl.Replicas, pl.ISR
 		mt.Partitions = append(mt.Partitions, p)
 	}
 	return mt

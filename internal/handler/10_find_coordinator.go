@@ -2,9 +2,11 @@ package handler
 
 // FindCoordinator, v0-6.
 //
-// Every group and every transactional id is coordinated by this broker
-// (one broker holds every partition of the offsets and transaction-state
-// topics). v1 adds the key type; v4 batches keys (KIP-699). Share groups
+// The coordinator of a group or transactional id is the node the cluster
+// names for it (on one broker: this broker, which holds every partition of
+// the offsets and transaction-state topics); a broker without that
+// coordinator running answers COORDINATOR_NOT_AVAILABLE. v1 adds the key
+// type; v4 batches keys (KIP-699). Share groups
 // (key type 2) do not exist yet: they get INVALID_REQUEST rather than a
 // coordinator that cannot serve them.
 
@@ -13,6 +15,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"sluice/internal/cluster"
 )
 
 func init() { register(10, 0, 6, findCoordinator) }
@@ -26,35 +30,39 @@ func findCoordinator(h *Handler, _ context.Context, r kmsg.Request) Result {
 	req := r.(*kmsg.FindCoordinatorRequest)
 	resp := req.ResponseKind().(*kmsg.FindCoordinatorResponse)
 	if req.Version < 4 {
-		resp.ErrorCode, resp.ErrorMessage = h.coordinatorFor(req.CoordinatorKey, req.CoordinatorType)
-		if resp.ErrorCode == 0 {
-			resp.NodeID, resp.Host, resp.Port = h.env.NodeID, h.env.Host, h.env.Port
-		} else {
-			resp.NodeID, resp.Port = -1, -1
-		}
+		var n cluster.Node
+		n, resp.ErrorCode, resp.ErrorMessage = h.coordinatorFor(req.CoordinatorKey, req.CoordinatorType)
+		resp.NodeID, resp.Host, resp.Port = n.ID, n.Host, n.Port
 		return ready(resp)
 	}
 	for _, key := range req.CoordinatorKeys {
 		c := kmsg.NewFindCoordinatorResponseCoordinator()
 		c.Key = key
-		c.ErrorCode, c.ErrorMessage = h.coordinatorFor(key, req.CoordinatorType)
-		if c.ErrorCode == 0 {
-			c.NodeID, c.Host, c.Port = h.env.NodeID, h.env.Host, h.env.Port
-		} else {
-			c.NodeID, c.Port = -1, -1
-		}
+		var n cluster.Node
+		n, c.ErrorCode, c.ErrorMessage = h.coordinatorFor(key, req.CoordinatorType)
+		c.NodeID, c.Host, c.Port = n.ID, n.Host, n.Port
 		resp.Coordinators = append(resp.Coordinators, c)
 	}
 	return ready(resp)
 }
 
-func (h *Handler) coordinatorFor(key string, keyType int8) (int16, *string) {
-	switch {
-	case keyType == keyTypeGroup && h.env.Groups != nil, keyType == keyTypeTransaction && h.env.Txns != nil:
-		return 0, nil
-	case keyType == keyTypeGroup, keyType == keyTypeTransaction:
-		return kerr.CoordinatorNotAvailable.Code, nil
+// noCoordinator is the node of an answer with an error.
+var noCoordinator = cluster.Node{ID: -1, Port: -1}
+
+func (h *Handler) coordinatorFor(key string, keyType int8) (cluster.Node, int16, *string) {
+	var running bool
+	switch keyType {
+	case keyTypeGroup:
+		running = h.env.Groups != nil
+	case keyTypeTransaction:
+		running = h.env.Txns != nil
+	default:
+		msg := "this broker coordinates consumer groups and transactions only"
+		return noCoordinator, kerr.InvalidRequest.Code, &msg
 	}
-	msg := "this broker coordinates consumer groups and transactions only"
-	return kerr.InvalidRequest.Code, &msg
+	n, ok := h.env.Cluster.Coordinator(cluster.CoordinatorType(keyType), key)
+	if !ok || (n.ID == h.env.Cluster.Self().ID && !running) {
+		return noCoordinator, kerr.CoordinatorNotAvailable.Code, nil
+	}
+	return n, 0, nil
 }

@@ -6,7 +6,8 @@ package handler
 // and replication_factor of -1 take the broker defaults (KIP-464); with one
 // broker only replication factor 1 is possible (else
 // INVALID_REPLICATION_FACTOR). A manual replica assignment is accepted only
-// if every replica list is exactly this broker. Unknown config keys or bad
+// if every replica list is exactly one node of the cluster (on one broker:
+// this broker). Unknown config keys or bad
 // values get INVALID_CONFIG. validate_only checks everything and creates
 // nothing. v5 returns the resulting configs, partitions and replication
 // factor (KIP-525); v7 the topic id.
@@ -53,8 +54,8 @@ func (h *Handler) createTopic(req *kmsg.CreateTopicsRequest, rt kmsg.CreateTopic
 			return
 		}
 		for _, a := range rt.ReplicaAssignment {
-			if len(a.Replicas) != 1 || a.Replicas[0] != h.env.NodeID {
-				setCreateError(st, kerr.InvalidReplicaAssignment.Code, "every replica must be this broker")
+			if !h.assignable(a.Replicas) {
+				setCreateError(st, kerr.InvalidReplicaAssignment.Code, "every replica list must be one node of the cluster")
 				return
 			}
 		}

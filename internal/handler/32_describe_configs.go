@@ -62,13 +62,14 @@ func (h *Handler) describeTopicConfigs(rr kmsg.DescribeConfigsRequestResource, s
 }
 
 func (h *Handler) describeBrokerConfigs(rr kmsg.DescribeConfigsRequestResource, sr *kmsg.DescribeConfigsResponseResource) {
-	if rr.ResourceName != "" && rr.ResourceName != strconv.Itoa(int(h.env.NodeID)) {
+	self := strconv.Itoa(int(h.env.Cluster.Self().ID)) // a broker describes its own settings
+	if rr.ResourceName != "" && rr.ResourceName != self {
 		sr.ErrorCode = kerr.InvalidRequest.Code
 		return
 	}
 	settings := [][2]string{
 		{"auto.create.topics.enable", strconv.FormatBool(h.env.AutoCreateTopics)},
-		{"broker.id", strconv.Itoa(int(h.env.NodeID))},
+		{"broker.id", self},
 		{"default.replication.factor", "1"},
 		{"num.partitions", "1"},
 	}

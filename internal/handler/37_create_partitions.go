@@ -3,8 +3,9 @@ package handler
 // CreatePartitions, v0-3.
 //
 // Grows a topic to the requested count; a count not above the current one
-// gets INVALID_PARTITIONS, a manual assignment naming another broker
-// INVALID_REPLICA_ASSIGNMENT, a topic named twice INVALID_REQUEST.
+// gets INVALID_PARTITIONS, a manual assignment that is not one node of the
+// cluster per partition INVALID_REPLICA_ASSIGNMENT, a topic named twice
+// INVALID_REQUEST.
 
 import (
 	"context"
@@ -28,7 +29,7 @@ func createPartitions(h *Handler, _ context.Context, r kmsg.Request) Result {
 		switch {
 		case seen[rt.Topic] > 1:
 			st.ErrorCode = kerr.InvalidRequest.Code
-		case !h.assignmentIsLocal(rt.Assignment):
+		case !h.assignmentValid(rt.Assignment):
 			st.ErrorCode = kerr.InvalidReplicaAssignment.Code
 		default:
 			if err := h.env.Topics.CreatePartitions(rt.Topic, rt.Count, req.ValidateOnly); err != nil {
@@ -42,9 +43,9 @@ func createPartitions(h *Handler, _ context.Context, r kmsg.Request) Result {
 	return ready(resp)
 }
 
-func (h *Handler) assignmentIsLocal(as []kmsg.CreatePartitionsRequestTopicAssignment) bool {
+func (h *Handler) assignmentValid(as []kmsg.CreatePartitionsRequestTopicAssignment) bool {
 	for _, a := range as {
-		if len(a.Replicas) != 1 || a.Replicas[0] != h.env.NodeID {
+		if !h.assignable(a.Replicas) {
 			return false
 		}
 	}

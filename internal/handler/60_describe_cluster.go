@@ -2,7 +2,8 @@ package handler
 
 // DescribeCluster, v0-1 (KIP-700).
 //
-// One broker, which is also the controller. v1 adds the endpoint type
+// The cluster's brokers and controller (on one broker: itself, which is
+// also the controller). v1 adds the endpoint type
 // (KIP-919): brokers (1) are listed; asking for controllers gets
 // UNSUPPORTED_ENDPOINT_TYPE, since Sluice has no separate controllers.
 
@@ -24,9 +25,11 @@ func describeCluster(h *Handler, _ context.Context, r kmsg.Request) Result {
 		return ready(resp)
 	}
 	resp.ClusterID = h.env.Topics.ClusterID()
-	resp.ControllerID = h.env.NodeID
-	b := kmsg.NewDescribeClusterResponseBroker()
-	b.NodeID, b.Host, b.Port = h.env.NodeID, h.env.Host, h.env.Port
-	resp.Brokers = append(resp.Brokers, b)
+	resp.ControllerID = h.env.Cluster.ControllerID()
+	for _, n := range h.env.Cluster.Nodes() {
+		b := kmsg.NewDescribeClusterResponseBroker()
+		b.NodeID, b.Host, b.Port = n.ID, n.Host, n.Port
+		resp.Brokers = append(resp.Brokers, b)
+	}
 	return ready(resp)
 }

@@ -4,7 +4,8 @@ package handler
 //
 // The active idempotent producers of each partition: id, epoch, last
 // sequence and timestamp. Coordinator epoch and transaction start offset
-// are -1 until transactions exist.
+// are -1 until transactions exist. Only a partition's leader knows them: a
+// partition another node leads gets NOT_LEADER_OR_FOLLOWER (leadership.go).
 
 import (
 	"context"
@@ -27,6 +28,11 @@ func describeProducers(h *Handler, _ context.Context, r kmsg.Request) Result {
 			p := h.env.Topics.Partition(rt.Topic, idx)
 			if p == nil {
 				sp.ErrorCode = kerr.UnknownTopicOrPartition.Code
+				st.Partitions = append(st.Partitions, sp)
+				continue
+			}
+			if _, code := h.leaderCheck(rt.Topic, idx, -1); code != 0 {
+				sp.ErrorCode = code
 				st.Partitions = append(st.Partitions, sp)
 				continue
 			}

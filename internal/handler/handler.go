@@ -12,22 +12,23 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"sluice/internal/cluster"
 	"sluice/internal/group"
 	"sluice/internal/producerid"
 	"sluice/internal/topics"
 	"sluice/internal/txn"
 )
 
-// Env is what the handlers reach: the topics and the broker's identity.
+// Env is what the handlers reach: the topics, the coordinators, and the
+// cluster, which says where everything lives (this broker's identity
+// included).
 type Env struct {
 	Topics           *topics.Manager
+	Cluster          cluster.Cluster
 	Groups           *group.Service // nil: no group coordinator
 	Txns             *txn.Service   // nil: no transaction coordinator
 	Markers          txn.MarkerWriter
 	ProducerIDs      *producerid.Allocator
-	NodeID           int32
-	Host             string // advertised host
-	Port             int32  // advertised port
 	AutoCreateTopics bool
 	DataDir          string // reported by DescribeLogDirs
 	Logger           *slog.Logger

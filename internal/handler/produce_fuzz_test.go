@@ -7,6 +7,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"sluice/internal/cluster"
 	"sluice/internal/recordbatch"
 	"sluice/internal/topics"
 	"sluice/internal/vfs"
@@ -31,7 +32,7 @@ func FuzzProduceRecords(f *testing.F) {
 	if _, err := tm.Create(topics.CreateRequest{Name: "fuzz", Partitions: 1, ReplicationFactor: 1}); err != nil {
 		f.Fatal(err)
 	}
-	h := New(Env{Topics: tm})
+	h := New(Env{Topics: tm, Cluster: cluster.NewLocal(cluster.Node{}, tm)})
 	p := tm.Partition("fuzz", 0)
 
 	f.Fuzz(func(t *testing.T, records []byte) {

@@ -74,15 +74,12 @@ func (p *Partition) appendBatch(b recordbatch.Batch) (AppendResult, error) {
 		}
 	}
 	now := p.clock()
-	base := p.log.NextOffset()
-	b.SetBaseOffset(base)
-	b.SetLeaderEpoch(0) // one broker, one leader epoch; replication will stamp the Raft term
 	if p.cfg.LogAppendTime {
 		res.LogAppendTime = now.UnixMilli()
 		b.SetLogAppendTime(res.LogAppendTime)
 	}
-	if err := p.log.Append(b, now); err != nil {
-		p.fail(err)
+	base, err := p.writeLocked(b, now)
+	if err != nil {
 		return res, err
 	}
 	res.BaseOffset, res.NextOffset = base, b.NextOffset()
@@ -94,6 +91,22 @@ func (p *Partition) appendBatch(b recordbatch.Batch) (AppendResult, error) {
 	}
 	p.snapshotOnRollLocked()
 	return res, nil
+}
+
+// writeLocked writes b at the log end: the one place a batch gets its
+// base offset and the leader epoch (see epoch.go), whoever built it (a
+// producer, the broker's markers and internal records). A failure is
+// made sticky. Requires p.mu, which BeginLeaderEpoch also holds, so no
+// batch is stamped with an epoch that is not yet durable.
+func (p *Partition) writeLocked(b recordbatch.Batch, now time.Time) (int64, error) {
+	base := p.log.NextOffset()
+	b.SetBaseOffset(base)
+	b.SetLeaderEpoch(p.epoch.Load())
+	if err := p.log.Append(b, now); err != nil {
+		p.fail(err)
+		return base, err
+	}
+	return base, nil
 }
 
 // snapshotOnRollLocked writes the producer state when the log has just

@@ -5,8 +5,8 @@
 // The append pipeline, in order:
 //
 //  1. Append takes p.mu, assigns the batch's base offset (the log end
-//     offset), stamps the leader epoch and, for LogAppendTime topics, the
-//     append time; then writes the batch to the active segment and
+//     offset), stamps the leader epoch (epoch.go) and, for LogAppendTime
+//     topics, the append time; then writes the batch to the active segment and
 //     releases p.mu. The log end offset (LEO) has moved; the high
 //     watermark (HW) has not.
 //  2. Under fsync=always, Append then asks the flusher for a sync. The
@@ -108,6 +108,9 @@ type Partition struct {
 	// maxMessageBytes mirrors cfg.MaxMessageBytes for the produce path's
 	// size check, which must not wait behind an append holding mu.
 	maxMessageBytes atomic.Int32
+	// epoch is the leader epoch stamped on appended batches; written
+	// under mu by BeginLeaderEpoch, read without it (epoch.go).
+	epoch atomic.Int32
 
 	hwMu sync.Mutex
 	hw   int64
@@ -148,6 +151,9 @@ func Open(log *commitlog.Log, topic string, index int32, cfg Config, clock func(
 		stop:      make(chan struct{}),
 	}
 	if err := p.loadProducers(cfg.FS); err != nil {
+		return nil, err
+	}
+	if err := p.beginNextEpoch(); err != nil {
 		return nil, err
 	}
 	p.trackTxnLocked(nil)

@@ -96,7 +96,7 @@ func (p *Partition) appendMarker(m recordbatch.ControlMarker) (AppendResult, err
 		return res, &ProducerError{Code: code}
 	}
 	b := recordbatch.Batch(recordbatch.BuildControl(nil, m))
-	base, err := p.writeLocked(b)
+	base, err := p.writeLocked(b, p.clock())
 	if err != nil {
 		return res, err
 	}
@@ -135,7 +135,7 @@ func (p *Partition) appendTxnWrite(b recordbatch.Batch) (AppendResult, error) {
 	if code := p.producers.CheckEpoch(b.ProducerID(), b.ProducerEpoch()); code != 0 {
 		return res, &ProducerError{Code: code}
 	}
-	base, err := p.writeLocked(b)
+	base, err := p.writeLocked(b, p.clock())
 	if err != nil {
 		return res, err
 	}
@@ -144,19 +144,6 @@ func (p *Partition) appendTxnWrite(b recordbatch.Batch) (AppendResult, error) {
 	p.snapshotOnRollLocked()
 	res.BaseOffset, res.NextOffset = base, b.NextOffset()
 	return res, nil
-}
-
-// writeLocked appends a batch the broker built at the log end: its base
-// offset and leader epoch stamped, a failure made sticky. Requires p.mu.
-func (p *Partition) writeLocked(b recordbatch.Batch) (int64, error) {
-	base := p.log.NextOffset()
-	b.SetBaseOffset(base)
-	b.SetLeaderEpoch(0)
-	if err := p.log.Append(b, p.clock()); err != nil {
-		p.fail(err)
-		return base, err
-	}
-	return base, nil
 }
 
 // abortedIn returns the aborted transactions that may have data in

@@ -29,33 +29,46 @@ import (
 //	crash                           power loss: open what the synced bytes hold
 func TestTxnScripts(t *testing.T) {
 	scripttest.RunDir(t, filepath.Join("testdata", "txn"), func(t *testing.T) scripttest.Runner {
-		r := &txnRunner{t: t, mem: vfs.NewMem()}
-		r.p = openOn(t, r.mem, 0)
-		t.Cleanup(func() { r.p.Close() })
+		r := newTxnRunner(t, func(t *testing.T, fsys vfs.FS) *Partition { return openOn(t, fsys, 0) })
 		return func(_, line string) []string { return r.run(line) }
 	})
 }
 
 type txnRunner struct {
-	t   *testing.T
-	mem *vfs.MemFS
-	p   *Partition
+	t    *testing.T
+	mem  *vfs.MemFS
+	p    *Partition
+	open func(*testing.T, vfs.FS) *Partition // how restart and crash open the partition again
 }
 
-func (r *txnRunner) run(line string) []string {
+func newTxnRunner(t *testing.T, open func(*testing.T, vfs.FS) *Partition) *txnRunner {
+	r := &txnRunner{t: t, mem: vfs.NewMem(), open: open}
+	r.p = open(t, r.mem)
+	t.Cleanup(func() { r.p.Close() })
+	return r
+}
+
+// args splits a command line into its fields, its key=value arguments
+// (a bare key is a flag with an empty value) and a reader of numeric ones,
+// which fails the test when one is missing.
+func (r *txnRunner) args(line string) ([]string, map[string]string, func(key string) int64) {
 	fields := strings.Fields(line)
 	kv := map[string]string{}
 	for _, f := range fields[1:] {
 		k, v, _ := strings.Cut(f, "=")
 		kv[k] = v
 	}
-	num := func(k string) int64 {
+	return fields, kv, func(k string) int64 {
 		n, err := strconv.ParseInt(kv[k], 10, 64)
 		if err != nil {
 			r.t.Fatalf("%s: %s=%q", line, k, kv[k])
 		}
 		return n
 	}
+}
+
+func (r *txnRunner) run(line string) []string {
+	fields, kv, num := r.args(line)
 	switch fields[0] {
 	case "append":
 		b := idemBatch(num("pid"), int16(num("epoch")), int32(num("seq")))
@@ -92,13 +105,13 @@ func (r *txnRunner) run(line string) []string {
 		return []string{fmt.Sprintf("deleted %d segments, start=%d", n, r.p.StartOffset())}
 	case "restart":
 		r.p.Close()
-		r.p = openOn(r.t, r.mem, 0)
+		r.p = r.open(r.t, r.mem)
 		return nil
 	case "crash":
 		crashed := r.mem.CrashClone()
 		r.p.Close()
 		r.mem = crashed
-		r.p = openOn(r.t, r.mem, 0)
+		r.p = r.open(r.t, r.mem)
 		return nil
 	}
 	r.t.Fatalf("unknown command %q", line)

@@ -284,6 +284,14 @@ func (m *Manager) Partition(topic string, p int32) *partition.Partition {
 	return t.Partitions[p]
 }
 
+// LeaderEpoch returns the leader epoch of a live partition.
+func (m *Manager) LeaderEpoch(topic string, p int32) (int32, bool) {
+	if part := m.Partition(topic, p); part != nil {
+		return part.LeaderEpoch(), true
+	}
+	return 0, false
+}
+
 // GetByID returns the live topic with the given id, or nil.
 func (m *Manager) GetByID(id metadata.TopicID) *Topic {
 	return (*m.byID.Load())[id]
