@@ -4,7 +4,6 @@
 package tests
 
 import (
-	"context"
 	"fmt"
 	"strconv"
 	"testing"
@@ -14,30 +13,16 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"github.com/twmb/franz-go/pkg/kversion"
+
+	"sluice/internal/brokertest"
 )
 
-// newClient returns a franz-go client for addr, closed at test end.
-func newClient(t testing.TB, addr string, opts ...kgo.Opt) *kgo.Client {
-	t.Helper()
-	base := []kgo.Opt{kgo.SeedBrokers(addr), kgo.RetryTimeout(30 * time.Second)}
-	cl, err := kgo.NewClient(append(base, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cl.Close)
-	return cl
-}
-
-// newAdmin returns a kadm client for addr.
-func newAdmin(t testing.TB, addr string) *kadm.Client {
-	return kadm.NewClient(newClient(t, addr))
-}
-
-func testCtx(t testing.TB, d time.Duration) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	t.Cleanup(cancel)
-	return ctx
-}
+// The tests' names for brokertest's client helpers.
+var (
+	newClient = brokertest.Client  // a franz-go client for addr, closed at test end
+	newAdmin  = brokertest.Admin   // a kadm client for addr
+	testCtx   = brokertest.Context // a context that ends after d or with the test
+)
 
 // createTopic creates a topic and fails the test on any error.
 func createTopic(t testing.TB, adm *kadm.Client, name string, partitions int32, configs map[string]*string) {

@@ -15,7 +15,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -36,36 +35,10 @@ import (
 // Child processes
 
 // testBinaries caches the helper programs built for this test process.
-var testBinaries struct {
-	mu    sync.Mutex
-	paths map[string]string
-}
-
 // testBinary builds the program in ./tests/<name> with -race once per test
 // process and returns its path.
 func testBinary(t *testing.T, name string) string {
-	t.Helper()
-	testBinaries.mu.Lock()
-	defer testBinaries.mu.Unlock()
-	if p, ok := testBinaries.paths[name]; ok {
-		return p
-	}
-	dir, err := os.MkdirTemp("", "sluice-"+name+"-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, name)
-	_, file, _, _ := runtime.Caller(0)
-	cmd := exec.Command("go", "build", "-race", "-o", path, "./tests/"+name)
-	cmd.Dir = filepath.Join(filepath.Dir(file), "..")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./tests/%s: %v\n%s", name, err, out)
-	}
-	if testBinaries.paths == nil {
-		testBinaries.paths = map[string]string{}
-	}
-	testBinaries.paths[name] = path
-	return path
+	return brokertest.BuildPackage(t, "./tests/"+name)
 }
 
 // semConsumerBinary builds ./tests/consumer.

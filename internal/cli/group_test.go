@@ -55,21 +55,9 @@ func setupGroup(t *testing.T) *groupFixture {
 	return f
 }
 
-func newTestClient(t *testing.T, addr string, opts ...kgo.Opt) *kgo.Client {
-	t.Helper()
-	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(addr)}, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cl.Close)
-	return cl
-}
+var newTestClient = brokertest.Client
 
-func testContext(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
+func testContext(t *testing.T) context.Context { return brokertest.Context(t, 60*time.Second) }
 
 func (f *groupFixture) produce(t *testing.T) {
 	t.Helper()

@@ -28,11 +28,7 @@ func proxied(t *testing.T, opts ...kgo.Opt) (*faultproxy.Proxy, *kgo.Client, str
 	})
 	b := brokertest.Start(t, func(c *broker.Config) { c.Advertise = px.Addr() })
 	px.SetTarget(b.Addr())
-	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(px.Addr()), kgo.RequiredAcks(kgo.AllISRAcks())}, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cl.Close)
+	cl := brokertest.Client(t, px.Addr(), append([]kgo.Opt{kgo.RequiredAcks(kgo.AllISRAcks())}, opts...)...)
 	topic := "proxied"
 	if _, err := kadm.NewClient(cl).CreateTopic(ctx(t), 1, 1, nil, topic); err != nil {
 		t.Fatal(err)
@@ -40,11 +36,7 @@ func proxied(t *testing.T, opts ...kgo.Opt) (*faultproxy.Proxy, *kgo.Client, str
 	return px, cl, topic
 }
 
-func ctx(t *testing.T) context.Context {
-	c, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	t.Cleanup(cancel)
-	return c
-}
+func ctx(t *testing.T) context.Context { return brokertest.Context(t, 30*time.Second) }
 
 // A dropped response is one the broker gave: the batch it answers is
 // stored, the client retries on a new connection, and the idempotent
