@@ -30,6 +30,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	out := fs.String("out", "", "also write the markdown table to this file")
 	withCleaner := fs.Bool("with-cleaner", false, "instead of the matrix: produce alone vs produce while the log cleaner compacts another topic (in-process Sluice)")
 	transactions := fs.Bool("transactions", false, "instead of the matrix: plain acks=all vs transactional produce (100 and 1,000 records per transaction), and read_committed consume with 10% aborted (in-process Sluice)")
+	fetchSessions := fs.Bool("fetch-sessions", false, "instead of the matrix: consume 100 and 1,000 partitions with and without fetch sessions (KIP-227) while a producer writes (in-process Sluice)")
 	cleanerIO := fs.Int64("log-cleaner-io-max-bytes-per-second", 0, "with --with-cleaner: the cleaner's I/O limit (default: the broker's, 50000000; -1 unlimited)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole bench (client, Sluice and kfake share the process) to this file")
 	if err := fs.Parse(args); err != nil {
@@ -58,6 +59,9 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	}
 	if *transactions {
 		return benchTxn(cfg, stdout, stderr)
+	}
+	if *fetchSessions {
+		return benchSessions(cfg, stdout, stderr)
 	}
 	return benchAndReport(cfg, *out, stdout, stderr)
 }
@@ -98,6 +102,21 @@ func benchTxn(cfg bench.Config, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "sluice bench:", row.Err)
 			return 1
 		}
+	}
+	return 0
+}
+
+// benchSessions runs the fetch sessions bench and prints its table.
+func benchSessions(cfg bench.Config, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	rep, err := bench.RunSessions(ctx, cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, "sluice bench:", err)
+		return 1
+	}
+	if err := rep.WriteMarkdown(stdout); err != nil || rep.Err() != nil {
+		return 1
 	}
 	return 0
 }
