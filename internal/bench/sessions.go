@@ -38,7 +38,7 @@ var sessionsPartitions = []int32{100, 1000}
 const (
 	sessionsPreload  = 200_000 // records before --scale
 	sessionsTailRate = 2_000   // records per second while consuming
-	sessionsWindow   = 5 * time.Second
+	sessionsWindow   = 10 * time.Second
 	sessionsSize     = 100
 )
 
