@@ -378,3 +378,31 @@ func pollExactly(t *testing.T, cl *kgo.Client, n int, fn func(*kgo.Record)) {
 		t.Fatalf("read %d records, want exactly %d", got, n)
 	}
 }
+
+// A partition that fails is in every answer of its session, and at once
+// rather than after max_wait: here its topic was deleted, which a session
+// by name answers UNKNOWN_TOPIC_OR_PARTITION and a session by id
+// UNKNOWN_TOPIC_ID.
+func TestFetchSessionAnswersFailuresEveryTime(t *testing.T) {
+	b := brokertest.Start(t)
+	for _, tc := range []struct {
+		version int16
+		code    int16
+	}{{12, kerr.UnknownTopicOrPartition.Code}, {13, kerr.UnknownTopicID.Code}} {
+		t.Run(fmt.Sprintf("v%d", tc.version), func(t *testing.T) {
+			c, _ := sessionTopic(t, b, tc.version, 1)
+			id := c.fetch(fetchReq{epoch: 0, offsets: map[int32]int64{0: 0}}).SessionID
+			if _, err := newAdmin(t, b.Addr()).DeleteTopic(testCtx(t, 10*time.Second), c.topic); err != nil {
+				t.Fatal(err)
+			}
+			want := fmt.Sprintf("p0 hw=-1 lso=-1 off=- err=%d", tc.code)
+			for epoch := int32(1); epoch <= 2; epoch++ {
+				start := time.Now()
+				expect(t, fmt.Sprintf("epoch %d", epoch), c.summary(c.fetch(fetchReq{id: id, epoch: epoch, maxWait: 10_000})), want)
+				if waited := time.Since(start); waited > 5*time.Second {
+					t.Fatalf("failure answered after %v, want at once", waited)
+				}
+			}
+		})
+	}
+}
