@@ -79,3 +79,37 @@ func TestCellNamesAndScale(t *testing.T) {
 		t.Errorf("fmtCount = %q", got)
 	}
 }
+
+// TestTinySessions runs the fetch sessions bench on 100 partitions, once,
+// briefly: both modes consume what was preloaded, follow the producer, and
+// the sessions row carries its ratios.
+func TestTinySessions(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var progress strings.Builder
+	rep, err := RunSessions(ctx, Config{Fsync: partition.FsyncAlways, DataDir: t.TempDir(), Runs: 1, Scale: 0.01, Only: "p100/", Progress: &progress})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rep.Err(); err != nil {
+		t.Fatalf("runs failed: %v\n%s", err, progress.String())
+	}
+	if len(rep.Rows) != 2 || !rep.Rows[0].Sessions || rep.Rows[1].Sessions {
+		t.Fatalf("rows %+v, want p100 with sessions then without", rep.Rows)
+	}
+	for _, row := range rep.Rows {
+		if row.Runs != 1 || row.CatchUp <= 0 || row.TailRecords == 0 || row.Fetches <= 0 || row.FetchBytes <= 0 || row.P99 < row.P50 {
+			t.Errorf("%s: implausible %+v", row.Name(), row)
+		}
+	}
+	if s := rep.Rows[0]; s.CatchUpRatio <= 0 || s.BytesRatio <= 0 {
+		t.Errorf("sessions row without ratios: %+v", s)
+	}
+	var md strings.Builder
+	if err := rep.WriteMarkdown(&md); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(md.String(), "| 100 | on | ") || !strings.Contains(md.String(), "| 100 | off | ") {
+		t.Errorf("table lacks the rows:\n%s", md.String())
+	}
+}

@@ -209,12 +209,18 @@ func produceTxns(ctx context.Context, addrs []string, topic string, n int, paylo
 
 // produceAll produces n records and waits for every acknowledgement.
 func produceAll(ctx context.Context, cl *kgo.Client, n int, payload []byte) error {
+	return produceEach(ctx, cl, n, func() *kgo.Record { return &kgo.Record{Value: payload} })
+}
+
+// produceEach produces n records made by next and waits for every
+// acknowledgement; it returns the first error.
+func produceEach(ctx context.Context, cl *kgo.Client, n int, next func() *kgo.Record) error {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var first error
 	wg.Add(n)
 	for range n {
-		cl.Produce(ctx, &kgo.Record{Value: payload}, func(_ *kgo.Record, err error) {
+		cl.Produce(ctx, next(), func(_ *kgo.Record, err error) {
 			if err != nil {
 				mu.Lock()
 				first = cmpErr(first, err)

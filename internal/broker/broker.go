@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"sluice/internal/cluster"
+	"sluice/internal/fetchsession"
 	"sluice/internal/group"
 	"sluice/internal/handler"
 	"sluice/internal/metadata"
@@ -55,6 +56,11 @@ type Config struct {
 	GroupMinSessionTimeout     time.Duration // group.min.session.timeout.ms; default 6s
 	GroupMaxSessionTimeout     time.Duration // group.max.session.timeout.ms; default 30m
 	GroupInitialRebalanceDelay time.Duration // group.initial.rebalance.delay.ms; default 3s, negative for none
+
+	// FetchSessionCacheSlots bounds the incremental fetch sessions held
+	// (max.incremental.fetch.session.cache.slots, KIP-227); 0 means 1000,
+	// negative means none: every fetch is then sessionless.
+	FetchSessionCacheSlots int
 
 	// Transactions.
 	TxnStatePartitions int32         // transaction.state.log.num.partitions; default 16, fixed once the topic exists
@@ -112,16 +118,17 @@ func (c *Config) setDefaults() {
 
 // Broker is a running Sluice broker.
 type Broker struct {
-	cfg     Config
-	topics  *topics.Manager
-	cleaner *topics.Cleaner
-	groups  *group.Service
-	txns    *txn.Service
-	srv     *server.Server
-	cancel  context.CancelFunc
-	bg      sync.WaitGroup
-	once    sync.Once
-	err     error
+	cfg      Config
+	topics   *topics.Manager
+	cleaner  *topics.Cleaner
+	groups   *group.Service
+	txns     *txn.Service
+	sessions *fetchsession.Cache
+	srv      *server.Server
+	cancel   context.CancelFunc
+	bg       sync.WaitGroup
+	once     sync.Once
+	err      error
 }
 
 // Start opens the data dir, recovers every partition and starts serving.
@@ -164,13 +171,15 @@ func Start(cfg Config) (*Broker, error) {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
+	sessions := fetchsession.New(fetchsession.Config{Slots: cfg.FetchSessionCacheSlots})
 	h := handler.New(handler.Env{
 		Topics: tm, Cluster: cluster.NewLocal(cluster.Node{ID: cfg.NodeID, Host: host, Port: port}, tm),
 		Groups: groups, Txns: txns, Markers: markers, ProducerIDs: ids,
+		FetchSessions:    sessions,
 		AutoCreateTopics: cfg.AutoCreateTopics, DataDir: cfg.DataDir,
 		Logger: cfg.Logger, Clock: cfg.Clock, Ctx: ctx,
 	})
-	b := &Broker{cfg: cfg, topics: tm, groups: groups, txns: txns, cancel: cancel}
+	b := &Broker{cfg: cfg, topics: tm, groups: groups, txns: txns, sessions: sessions, cancel: cancel}
 	b.srv = server.New(ln, h, server.Config{MaxFrameBytes: cfg.MaxFrameBytes, Logger: cfg.Logger})
 	b.cleaner = tm.NewCleaner(topics.CleanerConfig{Backoff: cfg.CleanerBackoff, IOMaxBytesPerSecond: cfg.CleanerIOMaxBytesPerSecond})
 	b.bg.Add(3)
@@ -229,6 +238,10 @@ func (b *Broker) Addr() string { return b.srv.Addr().String() }
 
 // Topics exposes the topic manager (tests and tools inspect it).
 func (b *Broker) Topics() *topics.Manager { return b.topics }
+
+// FetchSessions is the number of incremental fetch sessions held (tests
+// and tools inspect it).
+func (b *Broker) FetchSessions() int { return b.sessions.Len() }
 
 // CleanNow runs the log cleaner over every due compacted partition and
 // waits for it; it returns how many partitions it cleaned.

@@ -32,6 +32,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	transactions := fs.Bool("transactions", false, "instead of the matrix: plain acks=all vs transactional produce (100 and 1,000 records per transaction), and read_committed consume with 10% aborted (in-process Sluice)")
 	fs.IntVar(&cfg.TxnProducers, "txn-producers", 8, "with --transactions: producers at once in each produce mode")
 	txnParts := fs.Int("transaction-state-partitions", 0, "with --transactions: the in-process Sluice's __transaction_state partitions (default: the broker's, 16)")
+	fetchSessions := fs.Bool("fetch-sessions", false, "instead of the matrix: consume 100 and 1,000 partitions with and without fetch sessions (KIP-227) while a producer writes (in-process Sluice)")
 	cleanerIO := fs.Int64("log-cleaner-io-max-bytes-per-second", 0, "with --with-cleaner: the cleaner's I/O limit (default: the broker's, 50000000; -1 unlimited)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole bench (client, Sluice and kfake share the process) to this file")
 	if err := fs.Parse(args); err != nil {
@@ -62,33 +63,49 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	if *transactions {
 		return benchTxn(cfg, stdout, stderr)
 	}
+	if *fetchSessions {
+		return benchSessions(cfg, stdout, stderr)
+	}
 	return benchAndReport(cfg, *out, stdout, stderr)
 }
 
 // benchCleaner runs the cleaner-impact bench and prints its table.
 func benchCleaner(cfg bench.Config, cleanerIO int64, stdout, stderr io.Writer) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	rep, err := bench.RunCleaner(ctx, cfg, cleanerIO)
-	if err != nil {
-		fmt.Fprintln(stderr, "sluice bench:", err)
-		return 1
-	}
-	if err := rep.WriteMarkdown(stdout); err != nil {
-		return 1
-	}
-	if err := errors.Join(append(rep.Alone.Errs, rep.WithClean.Errs...)...); err != nil {
-		fmt.Fprintln(stderr, "sluice bench:", err)
-		return 1
-	}
-	return 0
+	return benchMode(stdout, stderr,
+		func(ctx context.Context) (*bench.CleanerReport, error) { return bench.RunCleaner(ctx, cfg, cleanerIO) },
+		func(rep *bench.CleanerReport) error {
+			return errors.Join(append(rep.Alone.Errs, rep.WithClean.Errs...)...)
+		})
 }
 
 // benchTxn runs the transactions bench and prints its table.
 func benchTxn(cfg bench.Config, stdout, stderr io.Writer) int {
+	return benchMode(stdout, stderr,
+		func(ctx context.Context) (*bench.TxnReport, error) { return bench.RunTxn(ctx, cfg) },
+		func(rep *bench.TxnReport) error {
+			for _, row := range rep.Rows {
+				if row.Err != nil {
+					return row.Err
+				}
+			}
+			return nil
+		})
+}
+
+// benchSessions runs the fetch sessions bench and prints its table.
+func benchSessions(cfg bench.Config, stdout, stderr io.Writer) int {
+	return benchMode(stdout, stderr,
+		func(ctx context.Context) (*bench.SessionsReport, error) { return bench.RunSessions(ctx, cfg) },
+		(*bench.SessionsReport).Err)
+}
+
+// benchMode runs one of the benches other than the matrix and prints its
+// table; failed reports a run that failed, which makes the exit code 1.
+// Ctrl-C cancels the work in flight, so the in-process Sluice is closed.
+func benchMode[R interface{ WriteMarkdown(io.Writer) error }](stdout, stderr io.Writer, run func(context.Context) (R, error), failed func(R) error) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	rep, err := bench.RunTxn(ctx, cfg)
+	rep, err := run(ctx)
 	if err != nil {
 		fmt.Fprintln(stderr, "sluice bench:", err)
 		return 1
@@ -96,11 +113,9 @@ func benchTxn(cfg bench.Config, stdout, stderr io.Writer) int {
 	if err := rep.WriteMarkdown(stdout); err != nil {
 		return 1
 	}
-	for _, row := range rep.Rows {
-		if row.Err != nil {
-			fmt.Fprintln(stderr, "sluice bench:", row.Err)
-			return 1
-		}
+	if err := failed(rep); err != nil {
+		fmt.Fprintln(stderr, "sluice bench:", err)
+		return 1
 	}
 	return 0
 }

@@ -39,6 +39,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&cfg.TxnIDExpiration, "transactional-id-expiration", 0, "how long an idle transactional id is remembered (transactional.id.expiration.ms; default 168h)")
 	fs.DurationVar(&cfg.CleanerBackoff, "log-cleaner-backoff", 0, "how long the log cleaner sleeps when no compacted partition needs cleaning (default 15s)")
 	fs.Int64Var(&cfg.CleanerIOMaxBytesPerSecond, "log-cleaner-io-max-bytes-per-second", 0, "bytes per second the log cleaner may read and write (default 50000000; -1 unlimited)")
+	slots := fs.Int("max-incremental-fetch-session-cache-slots", 1000, "incremental fetch sessions held at once (KIP-227); 0: none, every fetch is sessionless")
 	level := fs.String("log-level", "info", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return parseExit(err)
@@ -59,6 +60,10 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cfg.Fsync, cfg.NodeID, cfg.MaxFrameBytes = policy, int32(*nodeID), int32(*maxFrame)
+	cfg.FetchSessionCacheSlots = *slots
+	if *slots <= 0 {
+		cfg.FetchSessionCacheSlots = -1 // Kafka's 0: no sessions (the broker's 0 is the default)
+	}
 	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl}))
 	return serve(cfg)
 }

@@ -3,14 +3,11 @@ package handler
 // Fetch, v4-16.
 //
 // v4 is the first version with record batches and isolation levels (and
-// librdkafka's minimum for them). Sluice keeps no fetch sessions: every
-// answer carries session id 0, which KIP-227 defines as "no session was
-// created", so clients go on sending full fetches; a request naming a
-// session id gets FETCH_SESSION_ID_NOT_FOUND. Byte limits follow KIP-74:
-// max_bytes bounds the response and partition_max_bytes each partition,
-// except that the first batch of the first partition with data is always
-// returned whole so a consumer can make progress. A fetch that finds fewer
-// than min_bytes waits, up to max_wait_ms, for any of its partitions' high
+// librdkafka's minimum for them). Byte limits follow KIP-74: max_bytes
+// bounds the response and partition_max_bytes each partition, except that
+// the first batch of the first partition with data is always returned
+// whole so a consumer can make progress. A fetch that finds fewer than
+// min_bytes waits, up to max_wait_ms, for any of its partitions' high
 // watermarks to move (a long poll driven by the partitions' events, not a
 // timer loop). v9 adds current_leader_epoch checks (KIP-320, leadership.go:
 // FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH); v13 topic ids
@@ -18,6 +15,14 @@ package handler
 // last stable offset and lists the aborted transactions among the records
 // it returns, which the client skips (KIP-98); read_uncommitted reads to
 // the high watermark and gets no such list.
+//
+// v7 adds fetch sessions (KIP-227; fetch_session.go): a full fetch at
+// session epoch 0 creates a session, and the client's later incremental
+// fetches list only the partitions whose fetch position changed, and are
+// answered only with the partitions that have something new. Epoch -1
+// with any session id, and every version before v7, is a sessionless full
+// fetch. Isolation level, byte limits and long polls work the same in a
+// session: only which partitions are read and answered differs.
 
 import (
 	"context"
@@ -36,29 +41,41 @@ func init() { register(1, 4, 16, fetch) }
 
 func fetch(h *Handler, _ context.Context, r kmsg.Request) Result {
 	req := r.(*kmsg.FetchRequest)
-	if req.Version >= 7 && req.SessionID != 0 {
-		resp := req.ResponseKind().(*kmsg.FetchResponse)
-		resp.ErrorCode = kerr.FetchSessionIDNotFound.Code
+	f, code := h.openFetch(req)
+	if code != 0 {
+		return ready(fetchError(req, code, 0))
+	}
+	resp, done := h.fetchPass(req, &f, req.MaxWaitMillis <= 0)
+	if done {
 		return ready(resp)
 	}
-	if req.Version >= 7 && req.SessionEpoch != 0 && req.SessionEpoch != -1 {
-		resp := req.ResponseKind().(*kmsg.FetchResponse)
-		resp.ErrorCode = kerr.InvalidFetchSessionEpoch.Code
-		return ready(resp)
-	}
-	resp, size, errs := h.fetchOnce(req)
-	if errs || size >= int(req.MinBytes) || req.MaxWaitMillis <= 0 {
-		return ready(resp)
-	}
-	return Result{Wait: func() kmsg.Response { return h.longPoll(req, resp) }}
+	return Result{Wait: func() kmsg.Response { return h.longPoll(req, &f, resp) }}
 }
 
-// longPoll waits for data on any requested partition, re-reading on each
-// high-watermark change until min_bytes is met, max_wait passes or the
-// broker shuts down.
-func (h *Handler) longPoll(req *kmsg.FetchRequest, resp *kmsg.FetchResponse) kmsg.Response {
+// fetchPass reads the fetch's partitions once and reports whether the
+// answer is ready: min_bytes reached, a partition failed (errors answer at
+// once rather than wait), or last (max_wait_ms has passed). A ready answer
+// of a full fetch creates its session; of an incremental one, finishes it.
+func (h *Handler) fetchPass(req *kmsg.FetchRequest, f *fetchCtx, last bool) (*kmsg.FetchResponse, bool) {
+	if f.mode == incrementalFetch {
+		return h.sessionPass(req, f, last)
+	}
+	resp, tally := h.readRequest(req)
+	if !last && !tally.enough(req) {
+		return resp, false
+	}
+	if f.mode == fullFetch {
+		resp.SessionID = h.createSession(req, resp)
+	}
+	return resp, true
+}
+
+// longPoll waits for data on any partition of the fetch, re-reading on
+// each high-watermark change until the answer is ready or the broker
+// shuts down.
+func (h *Handler) longPoll(req *kmsg.FetchRequest, f *fetchCtx, resp *kmsg.FetchResponse) kmsg.Response {
 	wake := make(chan struct{}, 1)
-	parts := h.fetchPartitions(req)
+	parts := h.watchSet(req, f)
 	for _, p := range parts {
 		p.Watch(wake)
 	}
@@ -73,88 +90,109 @@ func (h *Handler) longPoll(req *kmsg.FetchRequest, resp *kmsg.FetchResponse) kms
 		select {
 		case <-wake:
 		case <-timer.C:
-			resp, _, _ = h.fetchOnce(req)
+			resp, _ = h.fetchPass(req, f, true)
 			return resp
 		case <-h.env.Ctx.Done():
 			return resp
 		}
-		var size int
-		var errs bool
-		resp, size, errs = h.fetchOnce(req)
-		if errs || size >= int(req.MinBytes) {
+		var done bool
+		if resp, done = h.fetchPass(req, f, false); done {
 			return resp
 		}
 	}
 }
 
-func (h *Handler) fetchPartitions(req *kmsg.FetchRequest) []*partition.Partition {
+// watchSet is the partitions whose high-watermark changes wake a long
+// poll: the request's, or the session's.
+func (h *Handler) watchSet(req *kmsg.FetchRequest, f *fetchCtx) []*partition.Partition {
+	if f.mode == incrementalFetch {
+		return h.sessionWatchSet(req, f)
+	}
 	var out []*partition.Partition
 	for _, rt := range req.Topics {
-		t := h.fetchTopic(req, rt)
-		if t == nil {
-			continue
-		}
+		t := h.fetchTopic(req, rt.Topic, rt.TopicID)
 		for _, rp := range rt.Partitions {
-			if rp.Partition >= 0 && int(rp.Partition) < len(t.Partitions) {
-				out = append(out, t.Partitions[rp.Partition])
+			if p := topicPartition(t, rp.Partition); p != nil {
+				out = append(out, p)
 			}
 		}
 	}
 	return out
 }
 
-func (h *Handler) fetchTopic(req *kmsg.FetchRequest, rt kmsg.FetchRequestTopic) *topics.Topic {
+// fetchTopic resolves a topic by id from v13 (KIP-516), else by name.
+func (h *Handler) fetchTopic(req *kmsg.FetchRequest, name string, id [16]byte) *topics.Topic {
 	if req.Version >= 13 {
-		return h.env.Topics.GetByID(metadata.TopicID(rt.TopicID))
+		return h.env.Topics.GetByID(metadata.TopicID(id))
 	}
-	return h.env.Topics.Get(rt.Topic)
+	return h.env.Topics.Get(name)
 }
 
-// fetchBudget tracks the response-wide byte limit.
-type fetchBudget struct {
+// topicPartition is partition p of t, or nil when either does not exist.
+func topicPartition(t *topics.Topic, p int32) *partition.Partition {
+	if t == nil || p < 0 || int(p) >= len(t.Partitions) {
+		return nil
+	}
+	return t.Partitions[p]
+}
+
+// fetchTally accounts one pass: the response-wide byte limit and what
+// decides whether the answer is ready.
+type fetchTally struct {
 	remaining int
 	gotData   bool // a partition already returned data: KIP-74's exception is used
+	size      int  // bytes of records in the response
+	failed    bool // a partition has an error code
 }
 
-// fetchOnce reads every requested partition once. It returns the response,
-// the bytes of records in it, and whether any partition had an error
-// (errors answer at once rather than wait).
-func (h *Handler) fetchOnce(req *kmsg.FetchRequest) (*kmsg.FetchResponse, int, bool) {
-	resp := req.ResponseKind().(*kmsg.FetchResponse)
-	budget := fetchBudget{remaining: int(req.MaxBytes)}
-	if req.Version < 3 || budget.remaining <= 0 {
-		budget.remaining = 1<<31 - 1
+func newTally(req *kmsg.FetchRequest) fetchTally {
+	t := fetchTally{remaining: int(req.MaxBytes)}
+	if t.remaining <= 0 {
+		t.remaining = 1<<31 - 1
 	}
-	size := 0
-	anyErr := false
+	return t
+}
+
+func (t *fetchTally) enough(req *kmsg.FetchRequest) bool {
+	return t.failed || t.size >= int(req.MinBytes)
+}
+
+// readRequest reads every partition the request names, in its order,
+// into a response of the same shape.
+func (h *Handler) readRequest(req *kmsg.FetchRequest) (*kmsg.FetchResponse, fetchTally) {
+	resp := req.ResponseKind().(*kmsg.FetchResponse)
+	tally := newTally(req)
 	resp.Topics = make([]kmsg.FetchResponseTopic, len(req.Topics))
 	for i, rt := range req.Topics {
 		st := &resp.Topics[i]
 		*st = kmsg.NewFetchResponseTopic()
 		st.Topic, st.TopicID = rt.Topic, rt.TopicID
-		t := h.fetchTopic(req, rt)
+		t := h.fetchTopic(req, rt.Topic, rt.TopicID)
 		st.Partitions = make([]kmsg.FetchResponseTopicPartition, len(rt.Partitions))
 		for j, rp := range rt.Partitions {
 			sp := &st.Partitions[j]
 			*sp = kmsg.NewFetchResponseTopicPartition()
 			sp.Partition = rp.Partition
-			h.fetchPartition(req, t, rp, sp, &budget)
-			size += len(sp.RecordBatches)
-			if sp.ErrorCode != 0 {
-				anyErr = true
-			}
+			h.fetchPartition(req, t, rp, sp, &tally)
 		}
 	}
-	return resp, size, anyErr
+	return resp, tally
 }
 
 // fetchPartition reads one partition into its own buffer, sized by what
 // the log holds: a shared buffer would be copied again each time a later
 // partition grew it.
-func (h *Handler) fetchPartition(req *kmsg.FetchRequest, t *topics.Topic, rp kmsg.FetchRequestTopicPartition, sp *kmsg.FetchResponseTopicPartition, budget *fetchBudget) {
+func (h *Handler) fetchPartition(req *kmsg.FetchRequest, t *topics.Topic, rp kmsg.FetchRequestTopicPartition, sp *kmsg.FetchResponseTopicPartition, tally *fetchTally) {
+	h.readPartition(req, t, rp, sp, tally)
+	tally.size += len(sp.RecordBatches)
+	tally.failed = tally.failed || sp.ErrorCode != 0
+}
+
+func (h *Handler) readPartition(req *kmsg.FetchRequest, t *topics.Topic, rp kmsg.FetchRequestTopicPartition, sp *kmsg.FetchResponseTopicPartition, tally *fetchTally) {
 	sp.HighWatermark, sp.LastStableOffset, sp.LogStartOffset = -1, -1, -1
 	sp.RecordBatches = noRecords
-	if t == nil || rp.Partition < 0 || int(rp.Partition) >= len(t.Partitions) {
+	p := topicPartition(t, rp.Partition)
+	if p == nil {
 		sp.ErrorCode = kerr.UnknownTopicOrPartition.Code
 		if t == nil && req.Version >= 13 {
 			sp.ErrorCode = kerr.UnknownTopicID.Code
@@ -165,8 +203,7 @@ func (h *Handler) fetchPartition(req *kmsg.FetchRequest, t *topics.Topic, rp kms
 		sp.ErrorCode = code
 		return
 	}
-	p := t.Partitions[rp.Partition]
-	limit := min(int(rp.PartitionMaxBytes), budget.remaining)
+	limit := min(int(rp.PartitionMaxBytes), tally.remaining)
 	read := p.Read
 	if req.IsolationLevel == 1 {
 		read = p.ReadCommitted
@@ -178,11 +215,11 @@ func (h *Handler) fetchPartition(req *kmsg.FetchRequest, t *topics.Topic, rp kms
 		return
 	}
 	got := len(res.Records)
-	if got == 0 || (got > limit && budget.gotData) {
+	if got == 0 || (got > limit && tally.gotData) {
 		return // only the first partition with data may exceed the limits
 	}
-	budget.gotData = true
-	budget.remaining -= got
+	tally.gotData = true
+	tally.remaining -= got
 	sp.RecordBatches = res.Records
 	for _, a := range res.Aborted {
 		at := kmsg.NewFetchResponseTopicPartitionAbortedTransaction()

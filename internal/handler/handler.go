@@ -13,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"sluice/internal/cluster"
+	"sluice/internal/fetchsession"
 	"sluice/internal/group"
 	"sluice/internal/producerid"
 	"sluice/internal/topics"
@@ -28,6 +29,7 @@ type Env struct {
 	Groups           *group.Service // nil: no group coordinator
 	Txns             *txn.Service   // nil: no transaction coordinator
 	Markers          txn.MarkerWriter
+	FetchSessions    *fetchsession.Cache // nil: a cache with the default size
 	ProducerIDs      *producerid.Allocator
 	AutoCreateTopics bool
 	DataDir          string // reported by DescribeLogDirs
@@ -69,6 +71,9 @@ func New(env Env) *Handler {
 	}
 	if env.Clock == nil {
 		env.Clock = time.Now
+	}
+	if env.FetchSessions == nil {
+		env.FetchSessions = fetchsession.New(fetchsession.Config{})
 	}
 	return &Handler{env: env}
 }
