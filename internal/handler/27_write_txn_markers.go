@@ -7,7 +7,8 @@ package handler
 // can end a hanging transaction with standard admin tools (kadm, Kafka's
 // kafka-transactions.sh abort). A marker of an epoch older than the
 // producer's gets INVALID_PRODUCER_EPOCH for its partition; a partition
-// that does not exist UNKNOWN_TOPIC_OR_PARTITION. Each answer waits until
+// that does not exist UNKNOWN_TOPIC_OR_PARTITION, one another broker leads
+// NOT_LEADER_OR_FOLLOWER. Each answer waits until
 // its markers are durable.
 
 import (
@@ -53,6 +54,11 @@ func writeTxnMarkers(h *Handler, _ context.Context, r kmsg.Request) Result {
 func (h *Handler) writeMarker(tp txn.TopicPartition, m recordbatch.ControlMarker) int16 {
 	if h.env.Markers == nil {
 		return kerr.CoordinatorNotAvailable.Code
+	}
+	// Only the partition's leader writes its markers (NOT_LEADER_OR_FOLLOWER
+	// otherwise, as Kafka answers); markers carry no current leader epoch.
+	if _, code := h.leaderCheck(tp.Topic, tp.Partition, -1); code != 0 {
+		return code
 	}
 	err := h.env.Markers.WriteMarker(h.env.Ctx, tp, m)
 	var pe *partition.ProducerError
