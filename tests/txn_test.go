@@ -634,3 +634,44 @@ func TestTxnStatePartitionsFixedOnceCreated(t *testing.T) {
 	}
 	commitOne(after.Addr(), topic)
 }
+
+// A marker carries the coordinator epoch: the leader epoch of the
+// transaction-state partition that decided it, which a restart moves on,
+// so markers written after a restart can be told from earlier ones.
+func TestMarkersCarryTheCoordinatorsEpoch(t *testing.T) {
+	b := brokertest.Start(t)
+	topic := topicName(t, "coordepoch")
+	createTopic(t, newAdmin(t, b.Addr()), topic, 1, nil)
+	commit := func(addr string, v int) {
+		cl := newClient(t, addr, kgo.TransactionalID("coordepoch-"+topic), kgo.DefaultProduceTopic(topic))
+		defer cl.Close()
+		if err := cl.BeginTransaction(); err != nil {
+			t.Fatal(err)
+		}
+		if err := cl.ProduceSync(testCtx(t, 30*time.Second), &kgo.Record{Value: val(v)}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+		if err := cl.EndTransaction(testCtx(t, 30*time.Second), kgo.TryCommit); err != nil {
+			t.Fatal(err)
+		}
+	}
+	commit(b.Addr(), 1)
+	waitTxnState(t, newAdmin(t, b.Addr()), "coordepoch-"+topic, "CompleteCommit") // its marker is written
+	b.Close()
+	after := brokertest.StartConfig(t, b.Cfg)
+	commit(after.Addr(), 2)
+	recs := consumeN(t, after.Addr(), topic, 4, kgo.KeepControlRecords())
+	var epochs []int32
+	for _, r := range recs {
+		if !r.Attrs.IsControl() {
+			continue
+		}
+		if len(r.Value) != 6 {
+			t.Fatalf("marker value of %d bytes", len(r.Value))
+		}
+		epochs = append(epochs, int32(binary.BigEndian.Uint32(r.Value[2:])))
+	}
+	if len(epochs) != 2 || epochs[1] <= epochs[0] {
+		t.Fatalf("coordinator epochs of the two markers %v: want two, the second after the restart higher", epochs)
+	}
+}

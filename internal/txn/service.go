@@ -20,9 +20,6 @@ import (
 // documented defaults.
 type ServiceConfig struct {
 	Coordinator Config
-	// CoordinatorEpoch is written into every marker; with one broker it is
-	// fixed (replication will make it the transaction log's leader epoch).
-	CoordinatorEpoch int32
 	Logger           *slog.Logger
 	Clock            func() time.Time
 }
@@ -266,9 +263,13 @@ func (s *Service) completeAsync(m *Markers) {
 	}()
 }
 
+// complete writes m's markers, each carrying the coordinator epoch: the
+// leader epoch of the id's transaction-state partition, as Kafka stamps
+// it, so that a marker from a coordinator that has since lost the
+// partition can be told from its successor's.
 func (s *Service) complete(m *Markers) error {
 	cm := recordbatch.ControlMarker{ProducerID: m.ProducerID, Epoch: m.Epoch, Commit: m.Commit,
-		CoordinatorEpoch: s.cfg.CoordinatorEpoch, Timestamp: s.cfg.Clock().UnixMilli()}
+		CoordinatorEpoch: s.shardFor(m.TxnID).part.LeaderEpoch(), Timestamp: s.cfg.Clock().UnixMilli()}
 	// The partitions are independent: their markers are written at once,
 	// so the fsyncs overlap (and share group commits with other writes).
 	errs := make([]error, len(m.Partitions))
