@@ -12,6 +12,9 @@ type Result struct {
 	// Findings are sorted: by anomaly (in the order of Anomalies), then
 	// partition, group, offsets, values, transactions, first evidence.
 	Findings []Finding `json:"findings"`
+	// Faults are the history's fault ops, in order: what the run did to
+	// the clients and brokers, for the reader to set against the findings.
+	Faults []history.Op `json:"faults"`
 }
 
 // Stats counts what the history holds.
@@ -61,7 +64,7 @@ func Check(ops []history.Op) Result {
 		fs = append(fs, detect()...)
 	}
 	sortFindings(fs)
-	return Result{Stats: a.stats(), Findings: fs}
+	return Result{Stats: a.stats(), Findings: fs, Faults: a.faults()}
 }
 
 // Count is the number of findings of one anomaly.
@@ -73,6 +76,16 @@ func (r Result) Count(an Anomaly) int {
 		}
 	}
 	return n
+}
+
+func (a *analysis) faults() []history.Op {
+	fs := []history.Op{}
+	for _, op := range a.ops {
+		if op.Kind == history.Fault {
+			fs = append(fs, op)
+		}
+	}
+	return fs
 }
 
 func (a *analysis) stats() Stats {
