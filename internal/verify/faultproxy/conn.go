@@ -78,9 +78,18 @@ func (c *conn) requests() {
 			CorrelationID: int32(binary.BigEndian.Uint32(frame[4:])),
 		}
 		p := c.p
+		if r.APIKey == ProduceKey && !produceWantsResponse(frame) {
+			// acks=0: the broker answers nothing, so there is nothing to
+			// drop or delay and no entry to queue (the next response
+			// answers the request after this one).
+			p.count(r.APIKey)
+			if err := writeFrame(c.broker, frame); err != nil {
+				return
+			}
+			continue
+		}
 		p.mu.Lock()
-		p.counts[r.APIKey]++
-		r.N = p.counts[r.APIKey]
+		r.N = p.countLocked(r.APIKey)
 		pr := pendingReq{r: r, drop: p.rule != nil && p.rule(r)}
 		if p.delay != nil {
 			pr.delay = p.delay(r)

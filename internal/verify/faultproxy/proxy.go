@@ -181,6 +181,19 @@ func (p *Proxy) Close() error {
 	return errors.Join(p.errs...)
 }
 
+func (p *Proxy) count(api int16) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.countLocked(api)
+}
+
+// countLocked counts one request of api and returns its number; p.mu
+// must be held.
+func (p *Proxy) countLocked(api int16) int {
+	p.counts[api]++
+	return p.counts[api]
+}
+
 func (p *Proxy) surprise(format string, args ...any) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
