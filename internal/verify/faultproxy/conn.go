@@ -135,6 +135,10 @@ func (c *conn) responses() {
 		req := c.pending[0]
 		c.pending = c.pending[1:]
 		c.mu.Unlock()
+		if frame, err = c.rewrite(req.r, frame); err != nil {
+			c.p.surprise("%v", err)
+			return
+		}
 		if req.drop {
 			c.drop(req, frame)
 			return // closed by drop
@@ -146,6 +150,18 @@ func (c *conn) responses() {
 			return
 		}
 	}
+}
+
+// rewrite maps the broker addresses in a response when the proxy is in a
+// Pool.
+func (c *conn) rewrite(req Request, frame []byte) ([]byte, error) {
+	c.p.mu.Lock()
+	m := c.p.rewrite
+	c.p.mu.Unlock()
+	if m == nil {
+		return frame, nil
+	}
+	return rewriteAddrs(req, frame, m)
 }
 
 // drop swallows frame, the response to req, waits for the configured

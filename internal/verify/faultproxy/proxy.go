@@ -61,6 +61,7 @@ type Proxy struct {
 	delay   func(Request) time.Duration
 	hold    int           // see HoldUntilBehind
 	onDrop  func(Drop)    // see OnDrop
+	rewrite addrMapper    // set by a Pool: broker addresses in responses become proxies'
 	counts  map[int16]int // requests seen per API key
 	conns   map[*conn]bool
 	dropped []Drop
@@ -124,6 +125,13 @@ func (p *Proxy) OnDrop(fn func(Drop)) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.onDrop = fn
+}
+
+// rewriteWith makes the proxy map the broker addresses in responses by m.
+func (p *Proxy) rewriteWith(m addrMapper) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.rewrite = m
 }
 
 // Dropped returns every response swallowed so far.
