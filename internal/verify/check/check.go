@@ -37,8 +37,10 @@ type Stats struct {
 	TxnsAborted   int `json:"txns_aborted"`
 	TxnsUnknown   int `json:"txns_unknown"`
 	// TxnsTookEffect counts unknown transactions a read_committed poll
-	// proved committed.
-	TxnsTookEffect int `json:"txns_took_effect"`
+	// proved committed, TxnsProvedAborted those read_committed polls
+	// proved aborted (they read past a write without returning it).
+	TxnsTookEffect    int `json:"txns_took_effect"`
+	TxnsProvedAborted int `json:"txns_proved_aborted"`
 	Faults         int `json:"faults"`
 }
 
@@ -100,11 +102,12 @@ func (a *analysis) stats() Stats {
 		switch {
 		case t.acknowledged:
 			s.TxnsCommitted++
-		case t.status == aborted:
+		case t.status == aborted && !t.provedAborted:
 			s.TxnsAborted++
 		default:
 			s.TxnsUnknown++
 			s.TxnsTookEffect += boolInt(t.status == committed)
+			s.TxnsProvedAborted += boolInt(t.provedAborted)
 		}
 	}
 	return s

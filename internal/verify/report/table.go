@@ -43,8 +43,8 @@ func writeStats(b *strings.Builder, s check.Stats) {
 	fmt.Fprintf(b, "Sends: %d acknowledged, %d failed, %d unknown. Polls: %d, returning %d records.\n",
 		s.SendsOK, s.SendsFail, s.SendsInfo, s.Polls, s.RecordsRead)
 	if n := s.TxnsCommitted + s.TxnsAborted + s.TxnsUnknown; n > 0 {
-		fmt.Fprintf(b, "Transactions: %d committed, %d aborted, %d unknown (%d of them proved committed by a read).\n",
-			s.TxnsCommitted, s.TxnsAborted, s.TxnsUnknown, s.TxnsTookEffect)
+		fmt.Fprintf(b, "Transactions: %d committed, %d aborted, %d unknown (reads proved %d of them committed, %d aborted).\n",
+			s.TxnsCommitted, s.TxnsAborted, s.TxnsUnknown, s.TxnsTookEffect, s.TxnsProvedAborted)
 	}
 	b.WriteString("\n")
 }
