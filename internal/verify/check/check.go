@@ -41,7 +41,7 @@ type Stats struct {
 	// proved aborted (they read past a write without returning it).
 	TxnsTookEffect    int `json:"txns_took_effect"`
 	TxnsProvedAborted int `json:"txns_proved_aborted"`
-	Faults         int `json:"faults"`
+	Faults            int `json:"faults"`
 }
 
 // Check analyses a history (one run, merged in time order) and returns

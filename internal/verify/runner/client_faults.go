@@ -29,11 +29,31 @@ func (r *run) clientFault(w *workloadRun, f Fault, pick *rand.Rand) (detail stri
 		if f == ConsumerKillAfterCommit {
 			sig = workload.SignalKillAfterCommit
 		}
-		return r.crashSlot(w, consumers[pick.IntN(len(consumers))], sig)
+		busy := r.busy(consumers)
+		return r.crashSlot(w, busy[pick.IntN(len(busy))], sig)
 	case Rebalance:
 		return r.rebalance(w, pick), history.OK, false, nil
 	}
 	return "", "", false, fmt.Errorf("unknown fault %s", f)
+}
+
+// busy lists the slots whose process recorded a poll with records in the
+// last second, which will soon hold records again; all of them if none
+// did. A crash point fires only with records in hand, and a member that
+// just joined may wait a session timeout for partitions.
+func (r *run) busy(slots []*slot) []*slot {
+	r.tail.refresh()
+	since := time.Now().Add(-time.Second)
+	var out []*slot
+	for _, s := range slots {
+		if _, id := s.current(); r.tail.polledSince(id, since) {
+			out = append(out, s)
+		}
+	}
+	if len(out) == 0 {
+		return slots
+	}
+	return out
 }
 
 // killSlot kills the slot's process with SIGKILL and starts its

@@ -18,7 +18,6 @@ func (r *run) inject(ctx context.Context, events []Event) error {
 	defer end.Stop()
 	tick := time.NewTicker(r.cfg.ProgressEvery)
 	defer tick.Stop()
-	tail := newTail(r.workloads)
 	for i := 0; ; {
 		var next <-chan time.Time
 		if i < len(events) {
@@ -31,7 +30,7 @@ func (r *run) inject(ctx context.Context, events []Event) error {
 		case <-end.C:
 			return nil
 		case <-tick.C:
-			r.progressf("%s", tail.read())
+			r.progressf("%s", r.tail.read())
 		case <-next:
 			if err := r.fire(events[i]); err != nil {
 				return err
@@ -83,7 +82,7 @@ func (r *run) fire(e Event) error {
 		return fmt.Errorf("fault %s: %w", e.Fault, err)
 	}
 	op.End = time.Now()
-	where := "all workloads"
+	where := "every workload"
 	for _, w := range r.workloads {
 		if target == nil || target == w {
 			if err := w.logFault(op); err != nil {

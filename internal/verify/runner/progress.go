@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"sluice/internal/verify/history"
 )
@@ -24,10 +25,12 @@ type tail struct {
 
 type tally struct {
 	sent, acked, delivered, committed, aborted int
+	// lastPoll is when each process last recorded a poll with records.
+	lastPoll map[int]time.Time
 }
 
 func newTail(ws []*workloadRun) *tail {
-	t := &tail{offset: map[string]int64{}, partial: map[string][]byte{}}
+	t := &tail{offset: map[string]int64{}, partial: map[string][]byte{}, n: tally{lastPoll: map[int]time.Time{}}}
 	for _, w := range ws {
 		t.dirs = append(t.dirs, w.dir)
 	}
@@ -37,17 +40,29 @@ func newTail(ws []*workloadRun) *tail {
 // read counts what was appended since the last read and says where the
 // run stands.
 func (t *tail) read() string {
+	t.refresh()
+	s := fmt.Sprintf("sent %d (%d acknowledged), delivered %d", t.n.sent, t.n.acked, t.n.delivered)
+	if t.n.committed+t.n.aborted > 0 {
+		s += fmt.Sprintf(", transactions %d committed, %d aborted", t.n.committed, t.n.aborted)
+	}
+	return s
+}
+
+// refresh counts what was appended since the last time.
+func (t *tail) refresh() {
 	for _, dir := range t.dirs {
 		files, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
 		for _, f := range files {
 			t.readFile(f)
 		}
 	}
-	s := fmt.Sprintf("sent %d (%d acknowledged), delivered %d", t.n.sent, t.n.acked, t.n.delivered)
-	if t.n.committed+t.n.aborted > 0 {
-		s += fmt.Sprintf(", transactions %d committed, %d aborted", t.n.committed, t.n.aborted)
-	}
-	return s
+}
+
+// polledSince reports whether process id recorded a poll with records
+// at or after since.
+func (t *tail) polledSince(id int, since time.Time) bool {
+	at, ok := t.n.lastPoll[id]
+	return ok && !at.Before(since)
 }
 
 func (t *tail) readFile(path string) {
@@ -82,6 +97,9 @@ func (n *tally) count(op history.Op) {
 	case history.Poll:
 		if op.Group != "" {
 			n.delivered += len(op.Records)
+		}
+		if len(op.Records) > 0 {
+			n.lastPoll[op.Process] = op.Time
 		}
 	case history.TxnCommit:
 		if op.Outcome == history.OK {

@@ -36,6 +36,7 @@ type run struct {
 	pool      *faultproxy.Pool
 	adm       *kadm.Client
 	workloads []*workloadRun
+	tail      *tail // read by the injector only
 	t0        time.Time
 	ids       atomic.Int64 // process ids; 0 is the runner
 	stopping  atomic.Bool  // set once clients are being stopped: exits are expected
@@ -104,7 +105,7 @@ func (r *run) start(ctx context.Context) error {
 	if err := r.createWorkloads(ctx); err != nil {
 		return err
 	}
-	r.t0 = time.Now()
+	r.t0, r.tail = time.Now(), newTail(r.workloads)
 	for _, w := range r.workloads {
 		for _, c := range w.roster(r.baseConfig()) {
 			if err := r.startSlot(w, w.addSlot(c), nil); err != nil {
