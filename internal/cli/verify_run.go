@@ -148,11 +148,7 @@ func writeRunTable(w io.Writer, res *runner.Result, maxPer int) error {
 	fmt.Fprintf(w, "=== Summary (seed %d, faults %s)\n\n", res.Seed, faultNames(res.Faults))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, wr := range res.Workloads {
-		line := "holds"
-		if !wr.Verdict.Holds {
-			line = "VIOLATED"
-		}
-		fmt.Fprintf(tw, "%s\t%s\n", wr.Guarantee, line)
+		fmt.Fprintf(tw, "%s\t%s\n", wr.Guarantee, report.VerdictText(wr.Verdict))
 	}
 	tw.Flush()
 	if unmet := res.AllUnmet(); len(unmet) > 0 {

@@ -63,7 +63,7 @@ func TestVerifyRunOutputAndExit(t *testing.T) {
 		"=== at-least-once: producers acks-all, consumers commit-after (histories in /tmp/run/at-least-once)",
 		`p0 fault consumer-kill detail="SIGKILL p2" ok`,
 		"at-least-once  VIOLATED by lost-write 1, poll-skip 1",
-		"=== Summary (seed 9, faults consumer-kill)",
+		"=== Summary (seed 9, faults consumer-kill)\n\nat-least-once  VIOLATED by lost-write 1, poll-skip 1\n",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Fatalf("missing %q in\n%s", want, out.String())

@@ -99,17 +99,22 @@ func cell(g check.Guarantee, an check.Anomaly, n int) string {
 func writeVerdicts(b *strings.Builder, r check.Result, guarantees []check.Guarantee) {
 	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
 	for _, g := range guarantees {
-		v := check.Judge(r, g)
-		line := "holds"
-		if !v.Holds {
-			line = "VIOLATED by " + countsText(v.Violations)
-		}
-		if len(v.Counted) > 0 {
-			line += "; counted: " + countsText(v.Counted)
-		}
-		fmt.Fprintf(tw, "%s\t%s\n", g, line)
+		fmt.Fprintf(tw, "%s\t%s\n", g, VerdictText(check.Judge(r, g)))
 	}
 	tw.Flush()
+}
+
+// VerdictText says in one line whether a guarantee held, what broke it
+// and what it counted.
+func VerdictText(v check.Verdict) string {
+	line := "holds"
+	if !v.Holds {
+		line = "VIOLATED by " + countsText(v.Violations)
+	}
+	if len(v.Counted) > 0 {
+		line += "; counted: " + countsText(v.Counted)
+	}
+	return line
 }
 
 func countsText(cs []check.AnomalyCount) string {
