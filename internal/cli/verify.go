@@ -82,7 +82,7 @@ func runVerifyCheck(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "sluice verify check:", err)
 		return 2
 	}
-	ops, err := readHistories(files)
+	ops, err := history.ReadFiles(files...)
 	if err != nil {
 		fmt.Fprintln(stderr, "sluice verify check:", err)
 		return 2
@@ -113,18 +113,6 @@ func parseGuarantees(s string) ([]check.Guarantee, error) {
 		gs = append(gs, g)
 	}
 	return gs, nil
-}
-
-func readHistories(files []string) ([]history.Op, error) {
-	var inputs [][]history.Op
-	for _, f := range files {
-		ops, err := history.ReadFile(f)
-		if err != nil {
-			return nil, err
-		}
-		inputs = append(inputs, ops)
-	}
-	return history.Merge(inputs...), nil
 }
 
 func verdictExit(r check.Result, guarantees []check.Guarantee) int {

@@ -89,15 +89,7 @@ func readDir(dir string) ([]history.Op, error) {
 	if err != nil {
 		return nil, err
 	}
-	var inputs [][]history.Op
-	for _, f := range files {
-		ops, err := history.ReadFile(f)
-		if err != nil {
-			return nil, err
-		}
-		inputs = append(inputs, ops)
-	}
-	return history.Merge(inputs...), nil
+	return history.ReadFiles(files...)
 }
 
 // unmet lists what the workload should have shown and did not.

@@ -92,33 +92,34 @@ func violations(w WorkloadResult) map[check.Anomaly]int {
 // loses what it had committed: under at-least-once that is reported as
 // undelivered records, and the run fails.
 func TestCommitBeforeProcessingIsCaughtAsLoss(t *testing.T) {
-	res := verifyRun(t, Config{
+	wantCaught(t, Config{
 		Guarantees: []check.Guarantee{check.AtLeastOnce}, Consumer: workload.CommitBefore,
-		Faults: []Fault{ConsumerKill, ConsumerKillAfterCommit}, Duration: 6 * time.Second, FaultEvery: time.Second, Seed: 3,
-	})
-	w := res.Workloads[0]
-	if !res.Violated() || violations(w)[check.Undelivered] == 0 {
-		t.Fatalf("verdict %+v: want at-least-once violated by undelivered records", w.Verdict)
-	}
-	if !tookEffect(w, ConsumerKillAfterCommit) {
-		t.Fatalf("no consumer killed itself after committing; faults: %v", w.Check.Faults)
-	}
+		Faults: []Fault{ConsumerKill, ConsumerKillAfterCommit}, Duration: 6 * time.Second,
+	}, check.Undelivered, ConsumerKillAfterCommit)
 }
 
 // A producer without idempotence retries a batch whose acknowledgement
 // the proxy dropped, and the log holds it twice: under the idempotent
 // guarantee, duplicates, and the run fails.
 func TestPlainProducerBehindDroppingProxyIsCaughtAsDuplicates(t *testing.T) {
-	res := verifyRun(t, Config{
+	wantCaught(t, Config{
 		Guarantees: []check.Guarantee{check.Idempotent}, Producer: workload.AcksAll,
-		Faults: []Fault{DropAck}, Duration: 5 * time.Second, FaultEvery: time.Second, Seed: 3,
-	})
+		Faults: []Fault{DropAck}, Duration: 5 * time.Second,
+	}, check.Duplicate, DropAck)
+}
+
+// wantCaught runs a wrong setup of one guarantee and wants it violated by
+// an, with f among the faults that took effect.
+func wantCaught(t *testing.T, cfg Config, an check.Anomaly, f Fault) {
+	t.Helper()
+	cfg.FaultEvery, cfg.Seed = time.Second, 3
+	res := verifyRun(t, cfg)
 	w := res.Workloads[0]
-	if !res.Violated() || violations(w)[check.Duplicate] == 0 {
-		t.Fatalf("verdict %+v: want idempotent violated by duplicates", w.Verdict)
+	if !res.Violated() || violations(w)[an] == 0 {
+		t.Fatalf("verdict %+v: want %s violated by %s (histories in %s)", w.Verdict, w.Guarantee, an, w.Dir)
 	}
-	if !tookEffect(w, DropAck) {
-		t.Fatalf("no acknowledgement dropped; faults: %v", w.Check.Faults)
+	if !tookEffect(w, f) {
+		t.Fatalf("%s never took effect; faults: %v", f, w.Check.Faults)
 	}
 }
 

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"sluice/internal/verify/history"
 )
 
 // pollWait bounds one poll, so a stop request is noticed soon.
@@ -28,9 +30,12 @@ func baseOpts(c Config) []kgo.Opt {
 }
 
 // groupOpts make a group member that notices a dead peer within the
-// session timeout.
-func groupOpts(c Config) []kgo.Opt {
+// session timeout and records every partition a rebalance moves.
+func groupOpts(c Config, rec *recorder) []kgo.Opt {
 	return []kgo.Opt{
+		kgo.OnPartitionsAssigned(rec.onMove(history.Assign, c.Group)),
+		kgo.OnPartitionsRevoked(rec.onMove(history.Revoke, c.Group)),
+		kgo.OnPartitionsLost(rec.onMove(history.Revoke, c.Group)),
 		kgo.ConsumerGroup(c.Group),
 		kgo.SessionTimeout(c.SessionTimeout),
 		kgo.RebalanceTimeout(2 * c.SessionTimeout),

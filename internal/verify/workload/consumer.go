@@ -16,11 +16,8 @@ const commitTimeout = 10 * time.Second
 // it holds a poll (BlockRebalanceOnPoll), so its history is one story:
 // poll, process, commit, then any revoke or assign.
 func runConsumer(stop context.Context, c Config, rec *recorder, crash *crasher) error {
-	opts := append(baseOpts(c), groupOpts(c)...)
-	opts = append(opts, isolationOpt(c), kgo.ConsumeTopics(c.Topic), kgo.DisableAutoCommit(), kgo.BlockRebalanceOnPoll(),
-		kgo.OnPartitionsAssigned(rec.onMove(history.Assign, c.Group)),
-		kgo.OnPartitionsRevoked(rec.onMove(history.Revoke, c.Group)),
-		kgo.OnPartitionsLost(rec.onMove(history.Revoke, c.Group)))
+	opts := append(baseOpts(c), groupOpts(c, rec)...)
+	opts = append(opts, isolationOpt(c), kgo.ConsumeTopics(c.Topic), kgo.DisableAutoCommit(), kgo.BlockRebalanceOnPoll())
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		return err

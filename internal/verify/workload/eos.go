@@ -34,13 +34,10 @@ type eosWorker struct {
 }
 
 func runEOS(stop context.Context, c Config, rec *recorder, crash *crasher) error {
-	opts := append(baseOpts(c), groupOpts(c)...)
+	opts := append(baseOpts(c), groupOpts(c, rec)...)
 	opts = append(opts, kgo.TransactionalID(c.TxnID), kgo.TransactionTimeout(txnTimeout),
 		kgo.ConsumeTopics(c.Topic), kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.RequireStableFetchOffsets(),
-		kgo.RecordPartitioner(kgo.ManualPartitioner()),
-		kgo.OnPartitionsAssigned(rec.onMove(history.Assign, c.Group)),
-		kgo.OnPartitionsRevoked(rec.onMove(history.Revoke, c.Group)),
-		kgo.OnPartitionsLost(rec.onMove(history.Revoke, c.Group)))
+		kgo.RecordPartitioner(kgo.ManualPartitioner()))
 	sess, err := kgo.NewGroupTransactSession(opts...)
 	if err != nil {
 		return err
