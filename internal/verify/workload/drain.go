@@ -12,15 +12,15 @@ import (
 // DrainResult is what the final drain read.
 type DrainResult struct {
 	// Ends are the high watermarks it read to, per topic and partition.
-	Ends map[string]map[int32]int64
+	Ends map[string]map[int32]int64 `json:"ends"`
 	// Records counts what it returned (aborted records not among them).
-	Records int
+	Records int `json:"records"`
 	// Unstable lists the partitions whose last stable offset stayed below
 	// the high watermark (a transaction left open) until the drain gave
 	// up waiting; the drain then read them to the last stable offset.
-	Unstable []string
+	Unstable []string `json:"unstable,omitempty"`
 	// Short lists the partitions it could not read to the end in time.
-	Short []string
+	Short []string `json:"short,omitempty"`
 }
 
 // Drain is the verifier's own final read, once every client is stopped:
