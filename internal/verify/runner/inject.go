@@ -11,8 +11,10 @@ import (
 
 // inject fires the scheduled faults, one at a time, until the run's
 // duration has passed (or ctx ends); it returns when the duration is
-// over and the last fault has been undone. An error is a fault the
-// broker did not recover from: the run cannot go on.
+// over and the last fault has been undone. Faults that long ones before
+// them pushed past the end are fired then, late rather than never: a run
+// promises each of its faults. An error is a fault the broker did not
+// recover from: the run cannot go on.
 func (r *run) inject(ctx context.Context, events []Event) error {
 	end := time.NewTimer(time.Until(r.t0.Add(r.cfg.Duration)))
 	defer end.Stop()
@@ -28,6 +30,14 @@ func (r *run) inject(ctx context.Context, events []Event) error {
 			r.progressf("interrupted: stopping early")
 			return nil
 		case <-end.C:
+			if i < len(events) {
+				r.progressf("%d faults ran late; injecting them now", len(events)-i)
+			}
+			for ; i < len(events); i++ {
+				if err := r.fire(events[i]); err != nil {
+					return err
+				}
+			}
 			return nil
 		case <-tick.C:
 			r.progressf("%s", r.tail.read())
