@@ -49,8 +49,8 @@ Flags:
   --dir DIR             where the histories go (default a new temporary dir)
   --producer S          override the producers' setting: acks0, acks-all or
                         idempotent (to see a wrong setup caught)
-  --consumer S          override the consumers' setting: commit-after or
-                        commit-before (not exactly-once's)
+  --consumer S          override the consumers' setting: commit-after,
+                        commit-before or auto-commit (not exactly-once's)
   --rate N              records per second per producer (default 100)
   --partitions N        partitions per topic (default 4)
   --no-expect           do not fail a run that tested less than it claims

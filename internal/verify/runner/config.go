@@ -104,9 +104,9 @@ func (c Config) validate() error {
 		return fmt.Errorf("producer setting %q: want acks0, acks-all or idempotent", c.Producer)
 	}
 	switch c.Consumer {
-	case "", workload.CommitAfter, workload.CommitBefore:
+	case "", workload.CommitAfter, workload.CommitBefore, workload.AutoCommit:
 	default:
-		return fmt.Errorf("consumer setting %q: want commit-after or commit-before", c.Consumer)
+		return fmt.Errorf("consumer setting %q: want commit-after, commit-before or auto-commit", c.Consumer)
 	}
 	if c.Partitions > 64 {
 		return errors.New("more than 64 partitions is not a test of delivery")

@@ -39,6 +39,7 @@ func runAssigned(stop context.Context, c Config, rec *recorder, crash *crasher) 
 	p := &processor{c: c, rec: rec, crash: crash, commit: func(ctx context.Context, recs []*kgo.Record) error {
 		return commitOutside(ctx, adm, c.Group, recs)
 	}}
+	auto := newAutoCommitter(c)
 	for stop.Err() == nil {
 		recs, at := poll(stop, cl)
 		if c.Group == "" {
@@ -47,9 +48,49 @@ func runAssigned(stop context.Context, c Config, rec *recorder, crash *crasher) 
 			}
 			continue
 		}
+		auto.polled(recs)
 		p.handle(recs, at)
+		if due := auto.due(); len(due) > 0 {
+			p.commitPoll(due)
+		}
 	}
 	return nil
+}
+
+// autoCommitter does for the manually assigned consumer what a group
+// client's auto-commit does: every autoCommitInterval, commit the
+// position after the last records polled, processed or not.
+type autoCommitter struct {
+	on   bool
+	next time.Time
+	last map[int32]*kgo.Record // the last record polled of each partition, since the last commit
+}
+
+func newAutoCommitter(c Config) *autoCommitter {
+	return &autoCommitter{on: c.Consumer == AutoCommit, next: time.Now().Add(autoCommitInterval), last: map[int32]*kgo.Record{}}
+}
+
+func (a *autoCommitter) polled(recs []*kgo.Record) {
+	if !a.on {
+		return
+	}
+	for _, r := range recs {
+		a.last[r.Partition] = r
+	}
+}
+
+// due returns the records whose positions to commit now, if it is time.
+func (a *autoCommitter) due() []*kgo.Record {
+	if !a.on || time.Now().Before(a.next) || len(a.last) == 0 {
+		return nil
+	}
+	a.next = time.Now().Add(autoCommitInterval)
+	recs := make([]*kgo.Record, 0, len(a.last))
+	for _, r := range a.last {
+		recs = append(recs, r)
+	}
+	clear(a.last)
+	return recs
 }
 
 // startOffsets are the group's committed offsets, or the start of each

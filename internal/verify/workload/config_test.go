@@ -39,7 +39,7 @@ func TestArgsParseBack(t *testing.T) {
 
 func TestValidateNamesTheBadField(t *testing.T) {
 	c := Config{Role: Consumer, Brokers: []string{"a:1"}, History: "h", Topic: "t", Partitions: 1, Consumer: "whenever"}
-	if err := c.validate(); err == nil || err.Error() != "--group is required for consumer\n--consumer \"whenever\": want commit-after or commit-before" {
+	if err := c.validate(); err == nil || err.Error() != "--group is required for consumer\n--consumer \"whenever\": want commit-after, commit-before or auto-commit" {
 		t.Fatalf("validate: %v", err)
 	}
 }

@@ -17,7 +17,17 @@ const commitTimeout = 10 * time.Second
 // poll, process, commit, then any revoke or assign.
 func runConsumer(stop context.Context, c Config, rec *recorder, crash *crasher) error {
 	opts := append(baseOpts(c), groupOpts(c, rec)...)
-	opts = append(opts, isolationOpt(c), kgo.ConsumeTopics(c.Topic), kgo.DisableAutoCommit(), kgo.BlockRebalanceOnPoll())
+	opts = append(opts, isolationOpt(c), kgo.ConsumeTopics(c.Topic), kgo.BlockRebalanceOnPoll())
+	if c.Consumer == AutoCommit {
+		// Recording revokes replaces the client's own revoke callback,
+		// which commits; commit as it would.
+		opts = append(opts, kgo.AutoCommitInterval(autoCommitInterval), kgo.OnPartitionsRevoked(func(ctx context.Context, cl *kgo.Client, m map[string][]int32) {
+			cl.CommitUncommittedOffsets(ctx)
+			rec.moved(history.Revoke, topicPartitions(m), c.Group)
+		}))
+	} else {
+		opts = append(opts, kgo.DisableAutoCommit())
+	}
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		return err
@@ -52,6 +62,8 @@ func (p *processor) handle(recs []*kgo.Record, at time.Time) {
 		p.crash.at(beforeCommit, len(recs))
 		p.commitPoll(recs)
 		p.crash.at(afterCommit, len(recs))
+	case AutoCommit: // the client commits on its own time
+		p.rec.polled(at, recs, p.c.Group, "", p.c.ReadCommitted)
 	case CommitBefore:
 		p.crash.at(beforeCommit, len(recs))
 		ok := p.commitPoll(recs)
