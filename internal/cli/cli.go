@@ -20,7 +20,7 @@ var commands = map[string]command{
 	"serve":  {"run a broker", runServe},
 	"group":  {"list, describe, delete consumer groups and reset their offsets", runGroup},
 	"bench":  {"measure produce and consume speed against Sluice and an in-memory peer", runBench},
-	"verify": {"check recorded histories for lost, duplicated and misordered records", runVerify},
+	"verify": {"run workloads under faults and check them for lost, duplicated and misordered records", runVerify},
 }
 
 // Main runs the subcommand named by args[0] and returns the exit code.

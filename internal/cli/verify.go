@@ -1,9 +1,11 @@
 package cli
 
-// `sluice verify`: the delivery verifier. So far it checks histories that
-// were recorded (by verify's workloads, or by hand); running workloads
-// against brokers while injecting faults comes next. It uses no broker
-// package: a history is all it reads.
+// `sluice verify`: the delivery verifier. `sluice verify [flags]` runs
+// workloads against brokers while injecting faults and checks what they
+// recorded (verify_run.go); `sluice verify check` checks histories
+// recorded before. The checker uses no broker package: a history is all
+// it reads. The hidden subcommands `worker` and `broker` are the child
+// processes of a run.
 
 import (
 	"flag"
@@ -16,7 +18,12 @@ import (
 	"sluice/internal/verify/report"
 )
 
-const verifyUsageText = `Usage: sluice verify check [flags] FILE...
+const verifyUsageText = `Usage: sluice verify [flags]             run workloads under faults and check them
+       sluice verify check [flags] FILE...  check recorded histories
+
+'sluice verify -h' lists the flags of a run.
+
+Usage: sluice verify check [flags] FILE...
 
 Check recorded histories (JSON lines, one file per client process; they are
 merged by time) for lost, duplicated, misordered and aborted-but-visible
@@ -33,17 +40,26 @@ Exit status: 0 when every judged guarantee holds, 1 when one is violated,
 2 for a bad command line or a history that does not read.
 `
 
-// runVerify dispatches to verify's subcommands; check is the only one yet.
+// runVerify dispatches: flags run workloads, check checks histories.
 func runVerify(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+	switch {
+	case len(args) == 0 || args[0] == "help":
 		fmt.Fprint(stdout, verifyUsageText)
 		return 0
+	case args[0] == "-h" || args[0] == "--help":
+		fmt.Fprint(stdout, verifyRunUsageText)
+		return 0
+	case strings.HasPrefix(args[0], "-"):
+		return runVerifyRun(args, stdout, stderr)
+	case args[0] == "check":
+		return runVerifyCheck(args[1:], stdout, stderr)
+	case args[0] == "worker":
+		return runVerifyWorker(args[1:], stdout, stderr)
+	case args[0] == "broker":
+		return runVerifyBroker(args[1:], stdout, stderr)
 	}
-	if args[0] != "check" {
-		fmt.Fprintf(stderr, "sluice verify: unknown subcommand %q\n\n%s", args[0], verifyUsageText)
-		return 2
-	}
-	return runVerifyCheck(args[1:], stdout, stderr)
+	fmt.Fprintf(stderr, "sluice verify: unknown subcommand %q\n\n%s", args[0], verifyUsageText)
+	return 2
 }
 
 func runVerifyCheck(args []string, stdout, stderr io.Writer) int {
@@ -66,7 +82,7 @@ func runVerifyCheck(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "sluice verify check:", err)
 		return 2
 	}
-	ops, err := readHistories(files)
+	ops, err := history.ReadFiles(files...)
 	if err != nil {
 		fmt.Fprintln(stderr, "sluice verify check:", err)
 		return 2
@@ -97,18 +113,6 @@ func parseGuarantees(s string) ([]check.Guarantee, error) {
 		gs = append(gs, g)
 	}
 	return gs, nil
-}
-
-func readHistories(files []string) ([]history.Op, error) {
-	var inputs [][]history.Op
-	for _, f := range files {
-		ops, err := history.ReadFile(f)
-		if err != nil {
-			return nil, err
-		}
-		inputs = append(inputs, ops)
-	}
-	return history.Merge(inputs...), nil
 }
 
 func verdictExit(r check.Result, guarantees []check.Guarantee) int {

@@ -12,6 +12,9 @@ type Result struct {
 	// Findings are sorted: by anomaly (in the order of Anomalies), then
 	// partition, group, offsets, values, transactions, first evidence.
 	Findings []Finding `json:"findings"`
+	// Faults are the history's fault ops, in order: what the run did to
+	// the clients and brokers, for the reader to set against the findings.
+	Faults []history.Op `json:"faults"`
 }
 
 // Stats counts what the history holds.
@@ -34,9 +37,11 @@ type Stats struct {
 	TxnsAborted   int `json:"txns_aborted"`
 	TxnsUnknown   int `json:"txns_unknown"`
 	// TxnsTookEffect counts unknown transactions a read_committed poll
-	// proved committed.
-	TxnsTookEffect int `json:"txns_took_effect"`
-	Faults         int `json:"faults"`
+	// proved committed, TxnsProvedAborted those read_committed polls
+	// proved aborted (they read past a write without returning it).
+	TxnsTookEffect    int `json:"txns_took_effect"`
+	TxnsProvedAborted int `json:"txns_proved_aborted"`
+	Faults            int `json:"faults"`
 }
 
 // Check analyses a history (one run, merged in time order) and returns
@@ -61,7 +66,7 @@ func Check(ops []history.Op) Result {
 		fs = append(fs, detect()...)
 	}
 	sortFindings(fs)
-	return Result{Stats: a.stats(), Findings: fs}
+	return Result{Stats: a.stats(), Findings: fs, Faults: a.faults()}
 }
 
 // Count is the number of findings of one anomaly.
@@ -73,6 +78,16 @@ func (r Result) Count(an Anomaly) int {
 		}
 	}
 	return n
+}
+
+func (a *analysis) faults() []history.Op {
+	fs := []history.Op{}
+	for _, op := range a.ops {
+		if op.Kind == history.Fault {
+			fs = append(fs, op)
+		}
+	}
+	return fs
 }
 
 func (a *analysis) stats() Stats {
@@ -87,11 +102,12 @@ func (a *analysis) stats() Stats {
 		switch {
 		case t.acknowledged:
 			s.TxnsCommitted++
-		case t.status == aborted:
+		case t.status == aborted && !t.provedAborted:
 			s.TxnsAborted++
 		default:
 			s.TxnsUnknown++
 			s.TxnsTookEffect += boolInt(t.status == committed)
+			s.TxnsProvedAborted += boolInt(t.provedAborted)
 		}
 	}
 	return s

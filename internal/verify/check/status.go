@@ -26,6 +26,9 @@ type txn struct {
 	// acknowledged: a txn-commit returned ok.
 	acknowledged bool
 	status       status
+	// provedAborted: the status was unknown, and is aborted because a
+	// read_committed reader went past one of its writes without it.
+	provedAborted bool
 }
 
 func (a *analysis) txn(id string) *txn {
@@ -42,16 +45,58 @@ func (a *analysis) txn(id string) *txn {
 // can no longer commit) or a commit that definitely failed makes it
 // aborted. Else, for a commit whose answer was lost or a client that died
 // first, it is committed if a read_committed poll saw one of its writes
-// (Jepsen's "must have committed"), unknown otherwise.
+// (Jepsen's "must have committed"); aborted if none was seen though a
+// read_committed poll read past one of them ("must have aborted": a
+// read_committed reader cannot pass an open transaction, and a committed
+// one's writes are all visible, which torn-transaction checks); unknown
+// otherwise.
 func (a *analysis) resolveTxns() {
+	ends := a.readCommittedEnds()
 	for _, t := range a.txns {
 		for _, i := range t.ops {
 			a.settle(t, i)
 		}
-		if t.status == unknown && a.someWriteReadCommitted(t) {
+		switch {
+		case t.status != unknown:
+		case a.someWriteReadCommitted(t):
 			t.status = committed
+		case a.someWritePassed(t, ends):
+			t.status, t.provedAborted = aborted, true
 		}
 	}
+}
+
+// readCommittedEnds is, per partition, the highest offset a
+// read_committed poll returned.
+func (a *analysis) readCommittedEnds() map[history.TopicPartition]int64 {
+	ends := map[history.TopicPartition]int64{}
+	for _, op := range a.ops {
+		if op.Kind != history.Poll || op.Isolation != history.ReadCommitted {
+			continue
+		}
+		for _, r := range op.Records {
+			if cur, ok := ends[r.TP()]; !ok || r.Offset > cur {
+				ends[r.TP()] = r.Offset
+			}
+		}
+	}
+	return ends
+}
+
+// someWritePassed reports whether a read_committed poll returned a later
+// offset of the partition of one of t's writes, at the offset its send
+// reported.
+func (a *analysis) someWritePassed(t *txn, ends map[history.TopicPartition]int64) bool {
+	for _, i := range t.ops {
+		op := a.ops[i]
+		if op.Kind != history.Send || op.Outcome != history.OK || op.Record.Offset == history.NoOffset {
+			continue
+		}
+		if end, ok := ends[op.Record.TP()]; ok && end > op.Record.Offset {
+			return true
+		}
+	}
+	return false
 }
 
 func (a *analysis) settle(t *txn, i int) {

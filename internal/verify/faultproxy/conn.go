@@ -78,9 +78,18 @@ func (c *conn) requests() {
 			CorrelationID: int32(binary.BigEndian.Uint32(frame[4:])),
 		}
 		p := c.p
+		if r.APIKey == ProduceKey && !produceWantsResponse(frame) {
+			// acks=0: the broker answers nothing, so there is nothing to
+			// drop or delay and no entry to queue (the next response
+			// answers the request after this one).
+			p.count(r.APIKey)
+			if err := writeFrame(c.broker, frame); err != nil {
+				return
+			}
+			continue
+		}
 		p.mu.Lock()
-		p.counts[r.APIKey]++
-		r.N = p.counts[r.APIKey]
+		r.N = p.countLocked(r.APIKey)
 		pr := pendingReq{r: r, drop: p.rule != nil && p.rule(r)}
 		if p.delay != nil {
 			pr.delay = p.delay(r)
@@ -126,6 +135,10 @@ func (c *conn) responses() {
 		req := c.pending[0]
 		c.pending = c.pending[1:]
 		c.mu.Unlock()
+		if frame, err = c.rewrite(req.r, frame); err != nil {
+			c.p.surprise("%v", err)
+			return
+		}
 		if req.drop {
 			c.drop(req, frame)
 			return // closed by drop
@@ -137,6 +150,18 @@ func (c *conn) responses() {
 			return
 		}
 	}
+}
+
+// rewrite maps the broker addresses in a response when the proxy is in a
+// Pool.
+func (c *conn) rewrite(req Request, frame []byte) ([]byte, error) {
+	c.p.mu.Lock()
+	m := c.p.rewrite
+	c.p.mu.Unlock()
+	if m == nil {
+		return frame, nil
+	}
+	return rewriteAddrs(req, frame, m)
 }
 
 // drop swallows frame, the response to req, waits for the configured

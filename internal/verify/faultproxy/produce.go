@@ -57,6 +57,30 @@ func DecodeProduceResponse(frame []byte, v int16) (*kmsg.ProduceResponse, error)
 	return resp, nil
 }
 
+// produceWantsResponse reports whether a Produce request frame expects an
+// answer: with acks=0 the broker sends none. A frame that does not decode
+// is assumed to want one; the broker will close the connection on it.
+func produceWantsResponse(frame []byte) bool {
+	h, err := wire.ParseRequestHeader(frame)
+	if err != nil {
+		return true
+	}
+	req := kmsg.NewPtrProduceRequest()
+	req.Version = h.Version
+	if err := h.SkipHeaderTags(req); err != nil {
+		return true
+	}
+	// The body opens with the transactional id, then acks.
+	r := kbin.Reader{Src: h.Body}
+	if req.IsFlexible() {
+		r.CompactNullableString()
+	} else {
+		r.NullableString()
+	}
+	acks := r.Int16()
+	return !r.Ok() || acks != 0
+}
+
 // Batch is one record batch inside a Produce request.
 type Batch struct {
 	Topic        string

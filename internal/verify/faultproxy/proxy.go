@@ -61,6 +61,7 @@ type Proxy struct {
 	delay   func(Request) time.Duration
 	hold    int           // see HoldUntilBehind
 	onDrop  func(Drop)    // see OnDrop
+	rewrite addrMapper    // set by a Pool: broker addresses in responses become proxies'
 	counts  map[int16]int // requests seen per API key
 	conns   map[*conn]bool
 	dropped []Drop
@@ -126,6 +127,13 @@ func (p *Proxy) OnDrop(fn func(Drop)) {
 	p.onDrop = fn
 }
 
+// rewriteWith makes the proxy map the broker addresses in responses by m.
+func (p *Proxy) rewriteWith(m addrMapper) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.rewrite = m
+}
+
 // Dropped returns every response swallowed so far.
 func (p *Proxy) Dropped() []Drop {
 	p.mu.Lock()
@@ -179,6 +187,19 @@ func (p *Proxy) Close() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return errors.Join(p.errs...)
+}
+
+func (p *Proxy) count(api int16) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.countLocked(api)
+}
+
+// countLocked counts one request of api and returns its number; p.mu
+// must be held.
+func (p *Proxy) countLocked(api int16) int {
+	p.counts[api]++
+	return p.counts[api]
 }
 
 func (p *Proxy) surprise(format string, args ...any) {

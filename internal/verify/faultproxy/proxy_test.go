@@ -2,11 +2,16 @@ package faultproxy_test
 
 import (
 	"context"
+	"encoding/binary"
+	"hash/crc32"
+	"io"
+	"net"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"sluice/internal/broker"
 	"sluice/internal/brokertest"
@@ -108,4 +113,82 @@ func TestCutAllClientsReconnect(t *testing.T) {
 	if n := px.Count(faultproxy.ProduceKey); n < 2 {
 		t.Fatalf("%d produce requests passed, want the one after the cut too", n)
 	}
+}
+
+// An acks=0 produce gets no response; the proxy must not wait for one,
+// or the next response on the connection would seem to answer it. A raw
+// client sends one, then a Metadata request on the same connection, as
+// clients that share a connection do.
+func TestAcksZeroProduceHasNoResponse(t *testing.T) {
+	px, _, topic := proxied(t)
+	px.DropResponses(faultproxy.NthRequest(faultproxy.ProduceKey, 1))
+	conn, err := net.Dial("tcp", px.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+
+	produce := kmsg.NewPtrProduceRequest()
+	produce.Version, produce.Acks, produce.TimeoutMillis = 7, 0, 5000
+	pt := kmsg.NewProduceRequestTopic()
+	pt.Topic = topic
+	pp := kmsg.NewProduceRequestTopicPartition()
+	pp.Records = oneRecordBatch([]byte("fire-and-forget"))
+	pt.Partitions = append(pt.Partitions, pp)
+	produce.Topics = append(produce.Topics, pt)
+	writeRequest(t, conn, 1, produce)
+
+	meta := kmsg.NewPtrMetadataRequest()
+	meta.Version = 7
+	writeRequest(t, conn, 2, meta)
+	frame := readResponse(t, conn)
+	if corr := int32(binary.BigEndian.Uint32(frame)); corr != 2 {
+		t.Fatalf("first response has correlation id %d, want 2 (the metadata request's)", corr)
+	}
+	if n := len(px.Dropped()); n != 0 {
+		t.Fatalf("%d responses dropped; an acks=0 produce has none to drop", n)
+	}
+}
+
+func writeRequest(t *testing.T, conn net.Conn, corr int32, req kmsg.Request) {
+	t.Helper()
+	buf := []byte{0, 0, 0, 0}
+	buf = binary.BigEndian.AppendUint16(buf, uint16(req.Key()))
+	buf = binary.BigEndian.AppendUint16(buf, uint16(req.GetVersion()))
+	buf = binary.BigEndian.AppendUint32(buf, uint32(corr))
+	buf = binary.BigEndian.AppendUint16(buf, 0xffff) // null client id
+	buf = req.AppendTo(buf)
+	binary.BigEndian.PutUint32(buf, uint32(len(buf)-4))
+	if _, err := conn.Write(buf); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func readResponse(t *testing.T, conn net.Conn) []byte {
+	t.Helper()
+	var size [4]byte
+	if _, err := io.ReadFull(conn, size[:]); err != nil {
+		t.Fatalf("reading a response: %v", err)
+	}
+	frame := make([]byte, binary.BigEndian.Uint32(size[:]))
+	if _, err := io.ReadFull(conn, frame); err != nil {
+		t.Fatal(err)
+	}
+	return frame
+}
+
+// oneRecordBatch encodes an uncompressed record batch v2 holding value.
+func oneRecordBatch(value []byte) []byte {
+	rec := kmsg.Record{Value: value}
+	rec.Length = int32(len(rec.AppendTo(nil)) - 1) // AppendTo opens with the length, a one-byte 0 so far
+	raw := rec.AppendTo(nil)
+	b := kmsg.RecordBatch{Magic: 2, LastOffsetDelta: 0, FirstTimestamp: time.Now().UnixMilli(),
+		MaxTimestamp: time.Now().UnixMilli(), ProducerID: -1, ProducerEpoch: -1, FirstSequence: -1,
+		NumRecords: 1, Records: raw}
+	out := b.AppendTo(nil)
+	b.Length = int32(len(out) - 12)
+	out = b.AppendTo(nil)
+	b.CRC = int32(crc32.Checksum(out[21:], crc32.MakeTable(crc32.Castagnoli)))
+	return b.AppendTo(nil)
 }

@@ -14,7 +14,7 @@ import (
 //	p2 commit group=g t/0@6 ok
 //	p3 txn-commit txn=T1 info
 //	p2 assign t/0 t/1
-//	p0 fault broker-kill
+//	p0 fault broker-kill detail="back after 0.4s" ok
 //
 // Time is left out: a report prints it relative to the run's start.
 func (o Op) String() string {
@@ -42,6 +42,7 @@ func (o Op) String() string {
 		}
 	case Fault:
 		b.WriteString(" " + o.Fault)
+		writeOption(&b, "detail", o.Detail)
 	}
 	writeOption(&b, "group", o.Group)
 	writeOption(&b, "txn", o.Txn)

@@ -30,7 +30,7 @@ func oneOfEach() []Op {
 		{Process: 2, Kind: TxnCommit, Time: at(7), End: at(8), Outcome: Fail, Txn: "T1"},
 		{Process: 2, Kind: TxnAbort, Time: at(8), End: at(8), Outcome: OK, Txn: "T1"},
 		{Process: 2, Kind: Revoke, Time: at(9), Partitions: []TopicPartition{{"t", 1}}},
-		{Process: 0, Kind: Fault, Time: at(10), End: at(11), Fault: "broker-kill", Outcome: OK},
+		{Process: 0, Kind: Fault, Time: at(10), End: at(11), Fault: "broker-kill", Detail: "back after 0.4s", Outcome: OK},
 	}
 }
 
@@ -185,7 +185,7 @@ func TestString(t *testing.T) {
 		"p2 txn-commit txn=T1 fail",
 		"p2 txn-abort txn=T1 ok",
 		"p2 revoke t/1",
-		"p0 fault broker-kill ok",
+		`p0 fault broker-kill detail="back after 0.4s" ok`,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

@@ -96,6 +96,20 @@ func ReadFile(path string) ([]Op, error) {
 	return ops, err
 }
 
+// ReadFiles reads the history files of one run, one per process, and
+// merges them.
+func ReadFiles(paths ...string) ([]Op, error) {
+	inputs := make([][]Op, 0, len(paths))
+	for _, p := range paths {
+		ops, err := ReadFile(p)
+		if err != nil {
+			return nil, err
+		}
+		inputs = append(inputs, ops)
+	}
+	return Merge(inputs...), nil
+}
+
 func decodeLine(line []byte) (Op, error) {
 	if len(bytes.TrimSpace(line)) == 0 {
 		return Op{}, fmt.Errorf("blank line")

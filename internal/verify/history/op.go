@@ -128,6 +128,9 @@ type Op struct {
 	Isolation Isolation `json:"isolation,omitempty"`
 	// Fault: a fault's name.
 	Fault string `json:"fault,omitempty"`
+	// Detail: what a fault hit and how it went (the process killed, how
+	// long the broker took to come back), for the report.
+	Detail string `json:"detail,omitempty"`
 	// Error: what the client or fault injector said, for the record.
 	Error string `json:"error,omitempty"`
 }

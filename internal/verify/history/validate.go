@@ -18,9 +18,10 @@ const (
 	fTxn
 	fIsolation
 	fFault
+	fDetail
 )
 
-var fieldNames = []string{"outcome", "record", "records", "offsets", "partitions", "group", "txn", "isolation", "fault"}
+var fieldNames = []string{"outcome", "record", "records", "offsets", "partitions", "group", "txn", "isolation", "fault", "detail"}
 
 // kindFields says which fields each kind may carry. A field of another
 // kind on an op is refused rather than ignored: it means the writer and
@@ -34,7 +35,7 @@ var kindFields = map[Kind]field{
 	TxnAbort:  fOutcome | fTxn,
 	Assign:    fPartitions | fGroup,
 	Revoke:    fPartitions | fGroup,
-	Fault:     fOutcome | fFault,
+	Fault:     fOutcome | fFault | fDetail,
 }
 
 // Validate says what is wrong with an op, or nil.
@@ -170,6 +171,7 @@ func (o Op) setFields() field {
 	set(o.Txn != "", fTxn)
 	set(o.Isolation != "", fIsolation)
 	set(o.Fault != "", fFault)
+	set(o.Detail != "", fDetail)
 	return f
 }
 

@@ -30,7 +30,7 @@ func lossyHistory() []history.Op {
 		send(10, "b", 1),
 		send(20, "c", 2),
 		poll(1500, 2, "g", rec(0, "a")),
-		{Process: 0, Kind: history.Fault, Time: ms(1600), Fault: "consumer-kill"},
+		{Process: 0, Kind: history.Fault, Time: ms(1600), Fault: "consumer-kill", Detail: "p2", Outcome: history.OK},
 		poll(1700, 3, "g", rec(0, "a"), rec(2, "c")),
 	}
 }
@@ -43,6 +43,9 @@ func TestTable(t *testing.T) {
 	}
 	want := `History: 6 operations by 4 processes over 1.7s, 1 faults injected.
 Sends: 3 acknowledged, 0 failed, 0 unknown. Polls: 2, returning 3 records.
+
+Faults:
+  +1.600s  p0 fault consumer-kill detail=p2 ok
 
 ANOMALY               FOUND  at-most-once  at-least-once
 lost-write            1      counted       VIOLATION
@@ -130,6 +133,9 @@ func TestJSON(t *testing.T) {
 			t.Fatalf("evidence #%d does not read back as an op: %v", e.Index, err)
 		}
 	}
+	if len(d.Faults) != 1 || d.Faults[0].Fault != "consumer-kill" {
+		t.Fatalf("faults %+v", d.Faults)
+	}
 	if d.Stats.Ops != 6 || d.Stats.SendsOK != 3 {
 		t.Fatalf("stats %+v", d.Stats)
 	}
@@ -143,7 +149,7 @@ func TestJSONOfCleanRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := out.String()
-	for _, want := range []string{`"findings": []`, `"violations": []`, `"counted": []`, `"holds": true`} {
+	for _, want := range []string{`"findings": []`, `"faults": []`, `"violations": []`, `"counted": []`, `"holds": true`} {
 		if !strings.Contains(s, want) {
 			t.Fatalf("missing %s in\n%s", want, s)
 		}

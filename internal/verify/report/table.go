@@ -18,7 +18,8 @@ import (
 // enough to read. The JSON report has every finding.
 const DefaultMaxPerAnomaly = 5
 
-// Table writes the result as text: what the history holds, which
+// Table writes the result as text: what the history holds, the faults
+// injected, which
 // anomalies were found and what each means for each guarantee, the
 // verdicts, then up to maxPer findings of each anomaly (0: the default)
 // with the operations that prove them.
@@ -28,6 +29,7 @@ func Table(w io.Writer, r check.Result, guarantees []check.Guarantee, maxPer int
 	}
 	var b strings.Builder
 	writeStats(&b, r.Stats)
+	writeFaults(&b, r)
 	writeMatrix(&b, r, guarantees)
 	writeVerdicts(&b, r, guarantees)
 	writeFindings(&b, r, maxPer)
@@ -41,9 +43,25 @@ func writeStats(b *strings.Builder, s check.Stats) {
 	fmt.Fprintf(b, "Sends: %d acknowledged, %d failed, %d unknown. Polls: %d, returning %d records.\n",
 		s.SendsOK, s.SendsFail, s.SendsInfo, s.Polls, s.RecordsRead)
 	if n := s.TxnsCommitted + s.TxnsAborted + s.TxnsUnknown; n > 0 {
-		fmt.Fprintf(b, "Transactions: %d committed, %d aborted, %d unknown (%d of them proved committed by a read).\n",
-			s.TxnsCommitted, s.TxnsAborted, s.TxnsUnknown, s.TxnsTookEffect)
+		fmt.Fprintf(b, "Transactions: %d committed, %d aborted, %d unknown (reads proved %d of them committed, %d aborted).\n",
+			s.TxnsCommitted, s.TxnsAborted, s.TxnsUnknown, s.TxnsTookEffect, s.TxnsProvedAborted)
 	}
+	b.WriteString("\n")
+}
+
+// writeFaults lists what the run did to clients and brokers, so that a
+// finding can be set against the fault that caused it. Every fault is
+// shown: a run injects a handful per minute.
+func writeFaults(b *strings.Builder, r check.Result) {
+	if len(r.Faults) == 0 {
+		return
+	}
+	b.WriteString("Faults:\n")
+	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
+	for _, op := range r.Faults {
+		fmt.Fprintf(tw, "  +%s\t%s\n", seconds(op.Time.Sub(r.Stats.Start)), op)
+	}
+	tw.Flush()
 	b.WriteString("\n")
 }
 
@@ -81,17 +99,22 @@ func cell(g check.Guarantee, an check.Anomaly, n int) string {
 func writeVerdicts(b *strings.Builder, r check.Result, guarantees []check.Guarantee) {
 	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
 	for _, g := range guarantees {
-		v := check.Judge(r, g)
-		line := "holds"
-		if !v.Holds {
-			line = "VIOLATED by " + countsText(v.Violations)
-		}
-		if len(v.Counted) > 0 {
-			line += "; counted: " + countsText(v.Counted)
-		}
-		fmt.Fprintf(tw, "%s\t%s\n", g, line)
+		fmt.Fprintf(tw, "%s\t%s\n", g, VerdictText(check.Judge(r, g)))
 	}
 	tw.Flush()
+}
+
+// VerdictText says in one line whether a guarantee held, what broke it
+// and what it counted.
+func VerdictText(v check.Verdict) string {
+	line := "holds"
+	if !v.Holds {
+		line = "VIOLATED by " + countsText(v.Violations)
+	}
+	if len(v.Counted) > 0 {
+		line += "; counted: " + countsText(v.Counted)
+	}
+	return line
 }
 
 func countsText(cs []check.AnomalyCount) string {
