@@ -68,7 +68,15 @@ func (h *Handler) lookupTopic(rt kmsg.MetadataRequestTopic, autoCreate bool) kms
 		created, err := h.env.Topics.Create(topics.CreateRequest{Name: name, Partitions: -1, ReplicationFactor: -1})
 		switch {
 		case err == nil:
-			t = created
+			// The request that creates a topic is answered as Kafka
+			// answers it, LEADER_NOT_AVAILABLE with no partitions; clients
+			// retry and the next Metadata finds it. Tools that delete a
+			// topic and then check it is gone with an auto-creating
+			// Metadata rely on seeing no partitions.
+			mt := kmsg.NewMetadataResponseTopic()
+			mt.Topic, mt.TopicID = &name, created.ID
+			mt.ErrorCode = kerr.LeaderNotAvailable.Code
+			return mt
 		case errors.Is(err, topics.ErrTopicExists):
 			t = h.env.Topics.Get(name)
 		default:
