@@ -38,15 +38,25 @@ func Table(w io.Writer, r check.Result, guarantees []check.Guarantee, maxPer int
 }
 
 func writeStats(b *strings.Builder, s check.Stats) {
-	fmt.Fprintf(b, "History: %d operations by %d processes over %s, %d faults injected.\n",
-		s.Ops, s.Processes, s.End.Sub(s.Start).Round(time.Millisecond), s.Faults)
-	fmt.Fprintf(b, "Sends: %d acknowledged, %d failed, %d unknown. Polls: %d, returning %d records.\n",
-		s.SendsOK, s.SendsFail, s.SendsInfo, s.Polls, s.RecordsRead)
-	if n := s.TxnsCommitted + s.TxnsAborted + s.TxnsUnknown; n > 0 {
-		fmt.Fprintf(b, "Transactions: %d committed, %d aborted, %d unknown (reads proved %d of them committed, %d aborted).\n",
-			s.TxnsCommitted, s.TxnsAborted, s.TxnsUnknown, s.TxnsTookEffect, s.TxnsProvedAborted)
+	for _, line := range statsLines(s) {
+		b.WriteString(line + "\n")
 	}
 	b.WriteString("\n")
+}
+
+// statsLines says what the history holds, a sentence a line.
+func statsLines(s check.Stats) []string {
+	lines := []string{
+		fmt.Sprintf("History: %d operations by %d processes over %s, %d faults injected.",
+			s.Ops, s.Processes, s.End.Sub(s.Start).Round(time.Millisecond), s.Faults),
+		fmt.Sprintf("Sends: %d acknowledged, %d failed, %d unknown. Polls: %d, returning %d records.",
+			s.SendsOK, s.SendsFail, s.SendsInfo, s.Polls, s.RecordsRead),
+	}
+	if n := s.TxnsCommitted + s.TxnsAborted + s.TxnsUnknown; n > 0 {
+		lines = append(lines, fmt.Sprintf("Transactions: %d committed, %d aborted, %d unknown (reads proved %d of them committed, %d aborted).",
+			s.TxnsCommitted, s.TxnsAborted, s.TxnsUnknown, s.TxnsTookEffect, s.TxnsProvedAborted))
+	}
+	return lines
 }
 
 // writeFaults lists what the run did to clients and brokers, so that a
