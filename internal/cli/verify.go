@@ -34,10 +34,15 @@ Flags:
   --guarantee G       at-most-once, at-least-once, idempotent, exactly-once
                       or all (default all): the guarantees to judge
   --json              print the report as JSON, with every finding
-  --max-findings N    findings shown per anomaly in the table (default 5)
+  --html FILE         also write the report as one self-contained HTML page:
+                      a timeline per second (sends, polls, latency, faults,
+                      findings), the verdicts, the findings and their proof
+  --max-findings N    findings shown per anomaly in the table and the HTML
+                      page (default 5)
 
 Exit status: 0 when every judged guarantee holds, 1 when one is violated,
-2 for a bad command line or a history that does not read.
+2 for a bad command line, a history that does not read or an HTML report
+that cannot be written.
 `
 
 // runVerify dispatches: flags run workloads, check checks histories.
@@ -69,23 +74,26 @@ func runVerifyCheck(args []string, stdout, stderr io.Writer) int {
 	guarantee := fs.String("guarantee", "all", "")
 	asJSON := fs.Bool("json", false, "")
 	maxPer := fs.Int("max-findings", report.DefaultMaxPerAnomaly, "")
+	htmlPath := fs.String("html", "", "")
 	files, code, ok := parseArgs(fs, args)
 	if !ok {
 		return code
 	}
+	bad := func(err error) int { fmt.Fprintln(stderr, "sluice verify check:", err); return 2 }
 	if len(files) == 0 {
-		fmt.Fprintln(stderr, "sluice verify check: no history files given")
-		return 2
+		return bad(fmt.Errorf("no history files given"))
 	}
 	guarantees, err := parseGuarantees(*guarantee)
 	if err != nil {
-		fmt.Fprintln(stderr, "sluice verify check:", err)
-		return 2
+		return bad(err)
 	}
 	ops, err := history.ReadFiles(files...)
 	if err != nil {
-		fmt.Fprintln(stderr, "sluice verify check:", err)
-		return 2
+		return bad(err)
+	}
+	page, err := createHTML(*htmlPath)
+	if err != nil {
+		return bad(err)
 	}
 	r := check.Check(ops)
 	if *asJSON {
@@ -94,8 +102,12 @@ func runVerifyCheck(args []string, stdout, stderr io.Writer) int {
 		err = report.Table(stdout, r, guarantees, *maxPer)
 	}
 	if err != nil {
+		page.abandon()
 		fmt.Fprintln(stderr, "sluice verify check:", err)
 		return 1
+	}
+	if err := page.write(checkPage(files, ops, r, guarantees, *maxPer), stderr); err != nil {
+		return bad(err)
 	}
 	return verdictExit(r, guarantees)
 }

@@ -57,7 +57,12 @@ Flags:
                         (a fault that never took effect, a client that died
                         by itself, a drain that did not reach the end)
   --json                print the report as JSON
-  --max-findings N      findings shown per anomaly in the table (default 5)
+  --html FILE           also write the report as one self-contained HTML page:
+                        per workload, a timeline per second (sends, polls,
+                        latency, faults, findings), the verdict, the findings
+                        and the operations that prove them
+  --max-findings N      findings shown per anomaly in the table and the HTML
+                        page (default 5)
 
 Exit status: 0 when every guarantee held and the run went as expected, 1 when
 a guarantee was violated, 2 for a bad command line or a run that could not be
@@ -84,6 +89,7 @@ func runVerifyRun(args []string, stdout, stderr io.Writer) int {
 	noExpect := fs.Bool("no-expect", false, "")
 	asJSON := fs.Bool("json", false, "")
 	maxPer := fs.Int("max-findings", report.DefaultMaxPerAnomaly, "")
+	htmlPath := fs.String("html", "", "")
 	rest, code, ok := parseArgs(fs, args)
 	if !ok {
 		return code
@@ -108,10 +114,15 @@ func runVerifyRun(args []string, stdout, stderr io.Writer) int {
 	if cfg.Seed == 0 {
 		cfg.Seed = rand.Uint64N(1_000_000) + 1 // short enough to type again
 	}
+	page, err := createHTML(*htmlPath)
+	if err != nil {
+		return bad(err)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	res, err := runner.Run(ctx, cfg)
 	if err != nil {
+		page.abandon()
 		fmt.Fprintf(stderr, "sluice verify: the run could not be carried out (seed %d): %v\n", cfg.Seed, err)
 		return 2
 	}
@@ -119,6 +130,9 @@ func runVerifyRun(args []string, stdout, stderr io.Writer) int {
 		err = writeRunJSON(stdout, res)
 	} else {
 		err = writeRunTable(stdout, res, *maxPer)
+	}
+	if err == nil {
+		err = page.write(res.Page(*maxPer), stderr)
 	}
 	if err != nil {
 		return bad(err)

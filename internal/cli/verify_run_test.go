@@ -26,6 +26,7 @@ func TestVerifyRunRefusesBadCommandLines(t *testing.T) {
 		{[]string{"--guarantee", "twice"}, `unknown guarantee "twice"`},
 		{[]string{"--producer", "acks2"}, `producer setting "acks2"`},
 		{[]string{"--duration", "5s", "extra"}, "unexpected arguments"},
+		{[]string{"--html", "/nonexistent/report.html"}, "--html: open /nonexistent/report.html"},
 	} {
 		_, errOut, code := runCLI(append([]string{"verify"}, tt.args...)...)
 		if code != 2 || !strings.Contains(errOut, tt.want) {

@@ -116,3 +116,30 @@ func TestVerifyCheckRefusesBadInput(t *testing.T) {
 		t.Errorf("help: exit %d, %q", code, out)
 	}
 }
+
+// --html writes the page beside the table, and says where; a path that
+// cannot be written is refused (exit 2). A run refuses it before it
+// starts (verify_run_test.go).
+func TestVerifyCheckHTML(t *testing.T) {
+	dir := t.TempDir()
+	p1 := writeHistory(t, dir, "p1.jsonl", sendOp(1, "a", 0), sendOp(2, "b", 1), sendOp(3, "c", 2))
+	p2 := writeHistory(t, dir, "p2.jsonl", pollOp(4, 0, 2))
+	page := filepath.Join(dir, "report.html")
+	out, errOut, code := runCLI("verify", "check", "--guarantee", "at-least-once", "--html", page, p1, p2)
+	if code != 1 || !strings.Contains(out, "VIOLATED by lost-write 1") || errOut != "HTML report: "+page+"\n" {
+		t.Fatalf("exit %d, stderr %q, stdout:\n%s", code, errOut, out)
+	}
+	html, err := os.ReadFile(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"sluice verify check: 2 history files", `<svg class="timeline"`, "b was acknowledged at offset 1 and never read"} {
+		if !strings.Contains(string(html), want) {
+			t.Errorf("the page lacks %q", want)
+		}
+	}
+	_, errOut, code = runCLI("verify", "check", "--html", filepath.Join(dir, "no", "such", "dir.html"), p1)
+	if code != 2 || !strings.Contains(errOut, "--html: open") {
+		t.Fatalf("unwritable page: exit %d, stderr %q", code, errOut)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sync"
 )
 
@@ -108,6 +109,16 @@ func ReadFiles(paths ...string) ([]Op, error) {
 		inputs = append(inputs, ops)
 	}
 	return Merge(inputs...), nil
+}
+
+// ReadDir reads and merges every history file (*.jsonl) in dir, the
+// files of one workload of a run.
+func ReadDir(dir string) ([]Op, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+	if err != nil {
+		return nil, err
+	}
+	return ReadFiles(files...)
 }
 
 func decodeLine(line []byte) (Op, error) {

@@ -2,12 +2,12 @@ package runner
 
 import (
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 
 	"sluice/internal/verify/check"
 	"sluice/internal/verify/history"
+	"sluice/internal/verify/timeline"
 	"sluice/internal/verify/workload"
 )
 
@@ -34,6 +34,9 @@ type WorkloadResult struct {
 	Verdict  check.Verdict        `json:"verdict"`
 	Drain    workload.DrainResult `json:"drain"`
 	Unmet    []string             `json:"unmet"`
+	// Timeline is the history per second on the run's clock, for the
+	// HTML report.
+	Timeline timeline.Timeline `json:"-"`
 }
 
 // Violated reports whether some workload broke its guarantee.
@@ -57,7 +60,7 @@ func (r *run) result(drains map[*workloadRun]workload.DrainResult) (*Result, err
 	res := &Result{Seed: r.cfg.Seed, Faults: r.cfg.Faults, Dir: r.dir, Unmet: []string{}}
 	took := map[string]bool{}
 	for _, w := range r.workloads {
-		ops, err := readDir(w.dir)
+		ops, err := history.ReadDir(w.dir)
 		if err != nil {
 			return nil, err
 		}
@@ -66,7 +69,8 @@ func (r *run) result(drains map[*workloadRun]workload.DrainResult) (*Result, err
 			took[f.Fault] = took[f.Fault] || f.Outcome == history.OK
 		}
 		wr := WorkloadResult{Guarantee: w.g, Producer: w.setup.producer, Consumer: string(w.setup.consumer), Dir: w.dir,
-			Check: c, Verdict: check.Judge(c, w.g), Drain: drains[w], Unmet: w.unmet(ops, c, drains[w])}
+			Check: c, Verdict: check.Judge(c, w.g), Drain: drains[w], Unmet: w.unmet(ops, c, drains[w]),
+			Timeline: timeline.Build(ops, c, r.t0)}
 		if w.setup.eos {
 			wr.Consumer = "transactional"
 		}
@@ -81,15 +85,6 @@ func (r *run) result(drains map[*workloadRun]workload.DrainResult) (*Result, err
 		}
 	}
 	return res, nil
-}
-
-// readDir reads and merges every history file of a workload.
-func readDir(dir string) ([]history.Op, error) {
-	files, err := filepath.Glob(filepath.Join(dir, "*.jsonl"))
-	if err != nil {
-		return nil, err
-	}
-	return history.ReadFiles(files...)
 }
 
 // unmet lists what the workload should have shown and did not.

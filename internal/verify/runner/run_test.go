@@ -125,7 +125,8 @@ func wantCaught(t *testing.T, cfg Config, an check.Anomaly, f Fault) {
 
 // Each guarantee's own settings keep it against Sluice under every
 // fault, power loss included; and the run did what it claims: every
-// fault took effect, every workload sent, delivered and drained.
+// fault took effect, every workload sent, delivered and drained. Its
+// HTML report opens in Chromium and shows every workload's timeline.
 func TestEveryGuaranteeHoldsUnderFaults(t *testing.T) {
 	faults, err := ParseFaults("all,power-loss", true)
 	if err != nil {
@@ -143,6 +144,7 @@ func TestEveryGuaranteeHoldsUnderFaults(t *testing.T) {
 	if len(res.Workloads) != len(check.Guarantees) {
 		t.Fatalf("%d workloads, want one per guarantee", len(res.Workloads))
 	}
+	wantPageDrawn(t, res)
 }
 
 func tookEffect(w WorkloadResult, f Fault) bool {
