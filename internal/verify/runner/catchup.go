@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -12,17 +13,25 @@ import (
 // group has committed up to the end of its topic, so that the consumers
 // stop having delivered everything (a record they never reach is no
 // violation, but a run that ends with the groups far behind tests
-// little). A group that does not catch up in time is noted.
+// little). A group that does not catch up in time is noted. The groups
+// are waited for at once: one that never catches up must not use up the
+// time of the others and make them look stuck too.
 func (r *run) catchUp() {
 	ctx, cancel := context.WithTimeout(context.Background(), catchUpTimeout)
 	defer cancel()
+	var wg sync.WaitGroup
 	for _, w := range r.workloads {
 		for _, g := range w.groups() {
-			if behind := r.waitCommitted(ctx, g); behind != "" {
-				r.note("group %s (%s) did not catch up within %v: %s", g.group, w.g, catchUpTimeout, behind)
-			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if behind := r.waitCommitted(ctx, g); behind != "" {
+					r.note("group %s (%s) did not catch up within %v: %s", g.group, w.g, catchUpTimeout, behind)
+				}
+			}()
 		}
 	}
+	wg.Wait()
 }
 
 // waitCommitted polls the group's committed offsets until they reach the
