@@ -2,11 +2,13 @@ package workload
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"sluice/internal/verify/history"
@@ -110,6 +112,12 @@ func startOffsets(stop context.Context, adm *kadm.Client, c Config) (map[int32]k
 		cancel()
 		if err == nil {
 			err = got.Error()
+		}
+		if errors.Is(err, kerr.GroupIDNotFound) {
+			// kfake's answer for a group it does not know yet, where
+			// Kafka answers offset -1 and no error: either way the group
+			// has committed nothing.
+			return starts, nil
 		}
 		if err == nil {
 			got.Each(func(o kadm.OffsetResponse) {
