@@ -5,7 +5,8 @@ package cli
 // recorded (verify_run.go); `sluice verify check` checks histories
 // recorded before. The checker uses no broker package: a history is all
 // it reads. The hidden subcommands `worker` and `broker` are the child
-// processes of a run.
+// processes of a run; `kfake` serves franz-go's in-memory Kafka, to run
+// against with --brokers.
 
 import (
 	"flag"
@@ -62,6 +63,8 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 		return runVerifyWorker(args[1:], stdout, stderr)
 	case args[0] == "broker":
 		return runVerifyBroker(args[1:], stdout, stderr)
+	case args[0] == "kfake":
+		return runVerifyKfake(args[1:], stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "sluice verify: unknown subcommand %q\n\n%s", args[0], verifyUsageText)
 	return 2
