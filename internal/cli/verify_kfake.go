@@ -19,6 +19,14 @@ import (
 )
 
 func runVerifyKfake(args []string, stdout, stderr io.Writer) int {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sig)
+	return serveKfake(args, stdout, stderr, sig)
+}
+
+// serveKfake serves until stop yields.
+func serveKfake(args []string, stdout, stderr io.Writer, stop <-chan os.Signal) int {
 	fs := flag.NewFlagSet("verify kfake", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	brokers := fs.Int("brokers", 3, "brokers in the cluster")
@@ -42,8 +50,6 @@ func runVerifyKfake(args []string, stdout, stderr io.Writer) int {
 	defer c.Close()
 	// The addresses on one line, for `--brokers $(...)` in a script.
 	fmt.Fprintln(stdout, strings.Join(c.ListenAddrs(), ","))
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
-	<-sig
+	<-stop
 	return 0
 }
