@@ -5,6 +5,7 @@ package reporttest
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -15,8 +16,8 @@ import (
 	"sluice/internal/verify/timeline"
 )
 
-// Shown is what the browser made of a report.
-type Shown struct {
+// shown is what the browser made of a report.
+type shown struct {
 	// Errors are the console errors, uncaught exceptions and failed loads.
 	Errors    []string
 	Timelines []Timeline
@@ -56,22 +57,44 @@ const drawn = `[...document.querySelectorAll("svg.timeline")].map(s => ({
 
 const brokenLinks = `[...document.querySelectorAll('a[href^="#"]')].filter(a => !document.getElementById(a.getAttribute("href").slice(1))).length`
 
-// Open loads the report at path in headless Chromium (skipping the test
-// where chromium is missing, outside CI).
-func Open(t *testing.T, path string) Shown {
+// Show writes p to a file and opens it in headless Chromium (skipping
+// the test where chromium is missing, outside CI). It fails t on any
+// console error and any link within the page that leads nowhere, and
+// returns what the browser drew of each timeline.
+func Show(t *testing.T, p report.Page) []Timeline {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "report.html")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = report.WriteHTML(f, p)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := open(t, path)
+	if len(s.Errors) > 0 {
+		t.Errorf("console errors: %q", s.Errors)
+	}
+	if s.BrokenLinks != 0 {
+		t.Errorf("%d links lead nowhere", s.BrokenLinks)
+	}
+	return s.Timelines
+}
+
+func open(t *testing.T, path string) shown {
 	t.Helper()
 	chromium := headless.Chromium(t)
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	p, err := headless.Open(ctx, chromium, t.TempDir(), "file://"+abs, drawn, brokenLinks)
+	p, err := headless.Open(ctx, chromium, t.TempDir(), "file://"+path, drawn, brokenLinks)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := Shown{Errors: p.Errors}
+	s := shown{Errors: p.Errors}
 	if err := json.Unmarshal(p.Values[0], &s.Timelines); err != nil {
 		t.Fatalf("timelines %s: %v", p.Values[0], err)
 	}
