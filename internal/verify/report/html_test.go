@@ -129,3 +129,17 @@ func TestHTMLOfEmptyHistory(t *testing.T) {
 		t.Fatalf("page:\n%s", s)
 	}
 }
+
+// A run that tested less than it claims says so at the top of the page.
+func TestHTMLShowsProblems(t *testing.T) {
+	p := pageOf(nil, check.Guarantees, 0)
+	p.Problems = []string{"fault cut never took effect"}
+	s := render(t, p)
+	if !strings.Contains(s, `<div class="problems"><p><b>The run tested less than it claims:</b></p><ul>
+<li>fault cut never took effect</li>`) {
+		t.Fatalf("page:\n%s", s)
+	}
+	if strings.Contains(render(t, pageOf(nil, check.Guarantees, 0)), `class="problems"`) {
+		t.Fatal("a page without problems shows the box")
+	}
+}
