@@ -78,18 +78,22 @@ func closeAll(parts []*partition.Partition) {
 
 // waitState polls the service until id reaches state (markers are
 // written in the background).
+// waitState waits, transition by transition, until id is in state want.
 func waitState(t *testing.T, s *Service, id string, want State) Txn {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.NewTimer(10 * time.Second)
+	defer deadline.Stop()
 	for {
+		changed := s.Changed(id) // before reading, so no transition is missed
 		if got, ok := s.Describe(id); ok && got.State == want {
 			return got
 		}
-		if time.Now().After(deadline) {
+		select {
+		case <-changed:
+		case <-deadline.C:
 			got, _ := s.Describe(id)
 			t.Fatalf("%s never reached %s: %s", id, want, got)
 		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }
 
