@@ -19,6 +19,8 @@ type command struct {
 var commands = map[string]command{
 	"serve":  {"run a broker", runServe},
 	"group":  {"list, describe, delete consumer groups and reset their offsets", runGroup},
+	"topic":  {"create, list, describe, alter and delete topics", runTopic},
+	"txn":    {"list and describe transactions, abort one that hangs", runTxn},
 	"bench":  {"measure produce and consume speed against Sluice and an in-memory peer", runBench},
 	"verify": {"run workloads under faults and check them for lost, duplicated and misordered records", runVerify},
 }

@@ -1,0 +1,150 @@
+package cli
+
+// CLI sessions as scripts with golden output (testdata/*.txt, run by
+// internal/scripttest; -update rewrites them). Each script runs against its
+// own fresh broker. A line "sluice ARGS" runs the command in-process with
+// --brokers set to that broker and is followed by what it printed: stdout,
+// then stderr lines prefixed "stderr: ", then "exit N" when N is not 0.
+// Values that differ from run to run are masked (see normalize), nothing
+// else. A few lines are not sluice commands but set up what a command is
+// about; they are the methods of cliScript named in run.
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"sluice/internal/brokertest"
+	"sluice/internal/scripttest"
+)
+
+type cliScript struct {
+	t    *testing.T
+	addr string
+	txns map[string]*kgo.Client // by transactional id
+}
+
+func runScript(t *testing.T, file string) {
+	t.Parallel()
+	b := brokertest.Start(t)
+	s := &cliScript{t: t, addr: b.Addr(), txns: map[string]*kgo.Client{}}
+	scripttest.Run(t, file, s.run)
+}
+
+func (s *cliScript) run(where, line string) []string {
+	args := splitArgs(s.t, where, line)
+	switch args[0] {
+	case "sluice":
+		return s.sluice(args[1:])
+	case "txn":
+		return s.txn(where, args[1:])
+	}
+	s.t.Fatalf("%s: unknown script command %q", where, args[0])
+	return nil
+}
+
+// sluice runs one command and renders what it printed.
+func (s *cliScript) sluice(args []string) []string {
+	stdout, stderr, code := runCLI(append(args, "--brokers", s.addr)...)
+	var out []string
+	for _, l := range lines(stdout) {
+		out = append(out, s.normalize(l))
+	}
+	for _, l := range lines(stderr) {
+		out = append(out, s.normalize("stderr: "+l))
+	}
+	if code != 0 {
+		out = append(out, "exit "+strconv.Itoa(code))
+	}
+	return out
+}
+
+// txn ID TOPIC open|commit VALUE...: a transactional producer writes the
+// values to partition 0 of TOPIC in one transaction and leaves it open or
+// commits it. The producer lives until the script ends.
+func (s *cliScript) txn(where string, args []string) []string {
+	if len(args) < 3 || args[2] != "open" && args[2] != "commit" {
+		s.t.Fatalf("%s: want txn ID TOPIC open|commit VALUE...", where)
+	}
+	id, topic := args[0], args[1]
+	cl := s.txns[id]
+	if cl == nil {
+		cl = brokertest.Client(s.t, s.addr, kgo.TransactionalID(id), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+		s.txns[id] = cl
+	}
+	ctx := brokertest.Context(s.t, 30*time.Second)
+	if err := cl.BeginTransaction(); err != nil {
+		s.t.Fatalf("%s: begin: %v", where, err)
+	}
+	for _, v := range args[3:] {
+		if err := cl.ProduceSync(ctx, &kgo.Record{Topic: topic, Value: []byte(v)}).FirstErr(); err != nil {
+			s.t.Fatalf("%s: produce: %v", where, err)
+		}
+	}
+	if args[2] == "commit" {
+		if err := cl.EndTransaction(ctx, kgo.TryCommit); err != nil {
+			s.t.Fatalf("%s: commit: %v", where, err)
+		}
+	}
+	return nil
+}
+
+var (
+	rfc3339Re  = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)`)
+	topicIDRe  = regexp.MustCompile(`^(Topic ID:\s+)\S+$`)
+	durationRe = regexp.MustCompile(`in [0-9.]+(ns|µs|ms|s|m)( \([^)]*/s[^)]*\))?`)
+)
+
+// normalize masks what changes from run to run: the broker's address, wall
+// clock times, topic ids, and the elapsed time and rates in summaries.
+func (s *cliScript) normalize(l string) string {
+	l = strings.ReplaceAll(l, s.addr, "BROKER")
+	l = rfc3339Re.ReplaceAllString(l, "TIME")
+	l = topicIDRe.ReplaceAllString(l, "${1}ID")
+	l = durationRe.ReplaceAllString(l, "in ELAPSED")
+	return strings.TrimSpace(l)
+}
+
+func lines(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(strings.TrimSuffix(s, "\n"), "\n")
+}
+
+// splitArgs splits a script line on spaces; single quotes keep spaces and
+// double quotes inside an argument ('{"key": "a"}').
+func splitArgs(t *testing.T, where, line string) []string {
+	var args []string
+	var cur strings.Builder
+	quoted, inArg := false, false
+	for _, r := range line {
+		switch {
+		case r == '\'':
+			quoted, inArg = !quoted, true
+		case r == ' ' && !quoted:
+			if inArg {
+				args = append(args, cur.String())
+				cur.Reset()
+				inArg = false
+			}
+		default:
+			cur.WriteRune(r)
+			inArg = true
+		}
+	}
+	if quoted {
+		t.Fatalf("%s: unterminated quote", where)
+	}
+	if inArg {
+		args = append(args, cur.String())
+	}
+	return args
+}
+
+func TestTopicScript(t *testing.T) { runScript(t, "testdata/topic.txt") }
+func TestTxnScript(t *testing.T)   { runScript(t, "testdata/txn.txt") }
