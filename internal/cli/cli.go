@@ -23,6 +23,9 @@ var commands = map[string]command{
 	"txn":    {"list and describe transactions, abort one that hangs", runTxn},
 	"bench":  {"measure produce and consume speed against Sluice and an in-memory peer", runBench},
 	"verify": {"run workloads under faults and check them for lost, duplicated and misordered records", runVerify},
+
+	// Producing and consuming with a chosen delivery guarantee.
+	"produce": {"write records from lines of files or stdin, with a chosen delivery guarantee", runProduce},
 }
 
 // Main runs the subcommand named by args[0] and returns the exit code.

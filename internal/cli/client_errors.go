@@ -112,7 +112,7 @@ func fencedErr(txnID string, err error) error {
 func requireTopic(ctx context.Context, adm *kadm.Client, topic string) (int, error) {
 	ds, err := adm.ListTopics(ctx, topic)
 	if err != nil {
-		return 0, err
+		return 0, topicErr(topic, err)
 	}
 	d, ok := ds[topic]
 	switch {

@@ -26,6 +26,7 @@ func TestClientCommandsReportAuthorizationFailures(t *testing.T) {
 		{[]string{"topic", "describe", "orders"}, `sluice topic describe: topic "orders": ` + notAuthorized("TOPIC_AUTHORIZATION_FAILED")},
 		{[]string{"topic", "create", "more"}, `sluice topic create: topic "more": ` + notAuthorized("TOPIC_AUTHORIZATION_FAILED")},
 		{[]string{"txn", "describe", "loader"}, `sluice txn describe: transactional id "loader": ` + notAuthorized("TRANSACTIONAL_ID_AUTHORIZATION_FAILED")},
+		{[]string{"produce", "--topic", "orders", "testdata/input/five.txt"}, `sluice produce: topic "orders": ` + notAuthorized("TOPIC_AUTHORIZATION_FAILED")},
 	} {
 		out, errOut, code := runCLI(append(tc.args, "--brokers", addr, "--timeout", "5s")...)
 		if code != 1 || out != "" || errOut != tc.want+"\n" {
@@ -47,10 +48,15 @@ func TestClientCommandsReportAnUnreachableBroker(t *testing.T) {
 		{"topic", "describe", "orders"},
 		{"txn", "list"},
 		{"txn", "abort", "loader"},
+		{"produce", "--topic", "orders", "testdata/input/five.txt"},
 	} {
 		// Nothing listens on port 1: the connection is refused at once.
 		out, errOut, code := runCLI(append(args, "--brokers", "127.0.0.1:1")...)
-		want := "sluice " + strings.Join(args[:2], " ") + ": cannot reach 127.0.0.1:1 (is a broker running there?): "
+		name := strings.Join(args[:2], " ")
+		if args[0] == "produce" || args[0] == "consume" {
+			name = args[0]
+		}
+		want := "sluice " + name + ": cannot reach 127.0.0.1:1 (is a broker running there?): "
 		if code != 1 || out != "" || !strings.HasPrefix(errOut, want) || strings.Count(errOut, "\n") != 1 {
 			t.Errorf("sluice %s: exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, out, errOut)
 		}

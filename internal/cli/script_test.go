@@ -14,7 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -42,6 +41,8 @@ func (s *cliScript) run(where, line string) []string {
 		return s.sluice(args[1:])
 	case "txn":
 		return s.txn(where, args[1:])
+	case "records":
+		return s.records(where, args[1:])
 	}
 	s.t.Fatalf("%s: unknown script command %q", where, args[0])
 	return nil
@@ -61,36 +62,6 @@ func (s *cliScript) sluice(args []string) []string {
 		out = append(out, "exit "+strconv.Itoa(code))
 	}
 	return out
-}
-
-// txn ID TOPIC open|commit VALUE...: a transactional producer writes the
-// values to partition 0 of TOPIC in one transaction and leaves it open or
-// commits it. The producer lives until the script ends.
-func (s *cliScript) txn(where string, args []string) []string {
-	if len(args) < 3 || args[2] != "open" && args[2] != "commit" {
-		s.t.Fatalf("%s: want txn ID TOPIC open|commit VALUE...", where)
-	}
-	id, topic := args[0], args[1]
-	cl := s.txns[id]
-	if cl == nil {
-		cl = brokertest.Client(s.t, s.addr, kgo.TransactionalID(id), kgo.RecordPartitioner(kgo.ManualPartitioner()))
-		s.txns[id] = cl
-	}
-	ctx := brokertest.Context(s.t, 30*time.Second)
-	if err := cl.BeginTransaction(); err != nil {
-		s.t.Fatalf("%s: begin: %v", where, err)
-	}
-	for _, v := range args[3:] {
-		if err := cl.ProduceSync(ctx, &kgo.Record{Topic: topic, Value: []byte(v)}).FirstErr(); err != nil {
-			s.t.Fatalf("%s: produce: %v", where, err)
-		}
-	}
-	if args[2] == "commit" {
-		if err := cl.EndTransaction(ctx, kgo.TryCommit); err != nil {
-			s.t.Fatalf("%s: commit: %v", where, err)
-		}
-	}
-	return nil
 }
 
 var (
@@ -146,5 +117,6 @@ func splitArgs(t *testing.T, where, line string) []string {
 	return args
 }
 
-func TestTopicScript(t *testing.T) { runScript(t, "testdata/topic.txt") }
-func TestTxnScript(t *testing.T)   { runScript(t, "testdata/txn.txt") }
+func TestTopicScript(t *testing.T)   { runScript(t, "testdata/topic.txt") }
+func TestTxnScript(t *testing.T)     { runScript(t, "testdata/txn.txt") }
+func TestProduceScript(t *testing.T) { runScript(t, "testdata/produce.txt") }
