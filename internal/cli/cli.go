@@ -26,6 +26,7 @@ var commands = map[string]command{
 
 	// Producing and consuming with a chosen delivery guarantee.
 	"produce": {"write records from lines of files or stdin, with a chosen delivery guarantee", runProduce},
+	"consume": {"print a topic's records or copy them exactly once, with a chosen delivery guarantee", runConsume},
 }
 
 // Main runs the subcommand named by args[0] and returns the exit code.

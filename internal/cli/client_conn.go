@@ -58,14 +58,24 @@ func (c *conn) seeds() ([]string, error) {
 	return seeds, nil
 }
 
-// client makes a franz-go client for the brokers; clientID names the
-// command in the brokers' logs and in `sluice group describe`.
-func (c *conn) client(clientID string, opts ...kgo.Opt) (*kgo.Client, error) {
+// clientOpts are the options of a client of the brokers followed by opts;
+// clientID names the command in the brokers' logs and in `sluice group
+// describe`.
+func (c *conn) clientOpts(clientID string, opts ...kgo.Opt) ([]kgo.Opt, error) {
 	seeds, err := c.seeds()
 	if err != nil {
 		return nil, err
 	}
-	return kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(seeds...), kgo.ClientID(clientID)}, opts...)...)
+	return append([]kgo.Opt{kgo.SeedBrokers(seeds...), kgo.ClientID(clientID)}, opts...), nil
+}
+
+// client makes a franz-go client with clientOpts.
+func (c *conn) client(clientID string, opts ...kgo.Opt) (*kgo.Client, error) {
+	all, err := c.clientOpts(clientID, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return kgo.NewClient(all...)
 }
 
 // connect makes a client and a context that bounds the whole command:

@@ -27,6 +27,7 @@ func TestClientCommandsReportAuthorizationFailures(t *testing.T) {
 		{[]string{"topic", "create", "more"}, `sluice topic create: topic "more": ` + notAuthorized("TOPIC_AUTHORIZATION_FAILED")},
 		{[]string{"txn", "describe", "loader"}, `sluice txn describe: transactional id "loader": ` + notAuthorized("TRANSACTIONAL_ID_AUTHORIZATION_FAILED")},
 		{[]string{"produce", "--topic", "orders", "testdata/input/five.txt"}, `sluice produce: topic "orders": ` + notAuthorized("TOPIC_AUTHORIZATION_FAILED")},
+		{[]string{"consume", "--topic", "orders", "--max", "1"}, `sluice consume: topic "orders": ` + notAuthorized("TOPIC_AUTHORIZATION_FAILED")},
 	} {
 		out, errOut, code := runCLI(append(tc.args, "--brokers", addr, "--timeout", "5s")...)
 		if code != 1 || out != "" || errOut != tc.want+"\n" {
@@ -49,6 +50,8 @@ func TestClientCommandsReportAnUnreachableBroker(t *testing.T) {
 		{"txn", "list"},
 		{"txn", "abort", "loader"},
 		{"produce", "--topic", "orders", "testdata/input/five.txt"},
+		{"consume", "--topic", "orders", "--group", "app"},
+		{"consume", "--topic", "orders", "--group", "app", "--guarantee", "exactly-once", "--to", "copy", "--transactional-id", "t"},
 	} {
 		// Nothing listens on port 1: the connection is refused at once.
 		out, errOut, code := runCLI(append(args, "--brokers", "127.0.0.1:1")...)
@@ -79,6 +82,8 @@ func TestClientCommandsUsage(t *testing.T) {
 	for _, line := range []string{
 		"  topic    create, list, describe, alter and delete topics",
 		"  txn      list and describe transactions, abort one that hangs",
+		"  produce  write records from lines of files or stdin, with a chosen delivery guarantee",
+		"  consume  print a topic's records or copy them exactly once, with a chosen delivery guarantee",
 	} {
 		if !strings.Contains(out, line+"\n") {
 			t.Errorf("sluice usage lacks %q:\n%s", line, out)

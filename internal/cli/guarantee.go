@@ -62,3 +62,26 @@ func producerSummary(g guarantee, txnID string) string {
 	}
 	return "at-least-once (acks=all, retries, idempotence)"
 }
+
+// consumerSettings are the consumer's client settings for g, and for a
+// group when there is one. A group's automatic commit is off
+// (enable.auto.commit=false): a periodic commit can land before or after
+// a record is handed out, so it gives neither guarantee reliably. The
+// command commits itself instead, at the moment the guarantee needs:
+//
+//   - at-most-once: the records' offsets are committed before the records
+//     are handed out; a crash between the two loses them.
+//   - at-least-once: committed after they are handed out; a crash between
+//     the two hands them out again.
+//   - exactly-once: isolation.level=read_committed, committed after; with
+//     --to, the copy's offsets are committed inside its transaction.
+func consumerSettings(g guarantee, group string) []kgo.Opt {
+	var opts []kgo.Opt
+	if group != "" {
+		opts = append(opts, kgo.ConsumerGroup(group), kgo.DisableAutoCommit())
+	}
+	if g == exactlyOnce {
+		opts = append(opts, kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	}
+	return opts
+}

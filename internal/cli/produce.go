@@ -123,7 +123,7 @@ func produce(c *conn, s produceSpec, stdout, stderr io.Writer) int {
 		return cmdFailure(stderr, "produce", err)
 	}
 	defer cl.Close()
-	if err := c.checkPartition(cl, s.topic, s.partition); err != nil {
+	if err := c.checkTopic(cl, s.topic, s.partition); err != nil {
 		return cmdFailure(stderr, "produce", err)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -144,9 +144,9 @@ func produce(c *conn, s produceSpec, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// checkPartition fails unless the topic exists (and has the partition, if
-// one was asked for) before anything is read from the input.
-func (c *conn) checkPartition(cl *kgo.Client, topic string, partition int32) error {
+// checkTopic fails unless the topic exists and, if partition is not -1,
+// has that partition.
+func (c *conn) checkTopic(cl *kgo.Client, topic string, partition int32) error {
 	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
 	defer cancel()
 	n, err := requireTopic(ctx, kadm.NewClient(cl), topic)

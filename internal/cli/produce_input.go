@@ -136,8 +136,9 @@ type jsonRecord struct {
 }
 
 type jsonHeader struct {
-	Key   string          `json:"key"`
-	Value json.RawMessage `json:"value"`
+	Key         string          `json:"key"`
+	Value       json.RawMessage `json:"value"`
+	ValueBase64 *string         `json:"value_base64"`
 }
 
 func parseJSONRecord(line []byte) (*kgo.Record, error) {
@@ -205,7 +206,7 @@ func jsonHeaders(raw json.RawMessage) ([]kgo.RecordHeader, error) {
 	}
 	hs := make([]kgo.RecordHeader, len(list))
 	for i, h := range list {
-		v, err := jsonBytes("headers."+h.Key, h.Value, nil)
+		v, err := jsonBytes("headers."+h.Key, h.Value, h.ValueBase64)
 		if err != nil {
 			return nil, err
 		}

@@ -6,10 +6,12 @@ package cli
 // --brokers set to that broker and is followed by what it printed: stdout,
 // then stderr lines prefixed "stderr: ", then "exit N" when N is not 0.
 // Values that differ from run to run are masked (see normalize), nothing
-// else. A few lines are not sluice commands but set up what a command is
-// about; they are the methods of cliScript named in run.
+// else. "$WORK" is a directory the script may write files to. A few lines
+// are not sluice commands but set up or check what a command is about;
+// they are the methods of cliScript named in run.
 
 import (
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -17,6 +19,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"sluice/internal/broker"
 	"sluice/internal/brokertest"
 	"sluice/internal/scripttest"
 )
@@ -24,18 +27,21 @@ import (
 type cliScript struct {
 	t    *testing.T
 	addr string
+	work string                 // $WORK in a script: a directory for its files
 	txns map[string]*kgo.Client // by transactional id
 }
 
 func runScript(t *testing.T, file string) {
 	t.Parallel()
-	b := brokertest.Start(t)
-	s := &cliScript{t: t, addr: b.Addr(), txns: map[string]*kgo.Client{}}
+	// A group's first join is not held back for more members: the
+	// scripts' groups have one.
+	b := brokertest.Start(t, brokertest.WithConfig(func(c *broker.Config) { c.GroupInitialRebalanceDelay = -1 }))
+	s := &cliScript{t: t, addr: b.Addr(), work: t.TempDir(), txns: map[string]*kgo.Client{}}
 	scripttest.Run(t, file, s.run)
 }
 
 func (s *cliScript) run(where, line string) []string {
-	args := splitArgs(s.t, where, line)
+	args := splitArgs(s.t, where, strings.ReplaceAll(line, "$WORK", s.work))
 	switch args[0] {
 	case "sluice":
 		return s.sluice(args[1:])
@@ -48,9 +54,20 @@ func (s *cliScript) run(where, line string) []string {
 	return nil
 }
 
-// sluice runs one command and renders what it printed.
+// sluice runs one command and renders what it printed. "> FILE" at the end
+// writes its stdout to FILE instead.
 func (s *cliScript) sluice(args []string) []string {
+	var redirect string
+	if n := len(args); n >= 2 && args[n-2] == ">" {
+		redirect, args = args[n-1], args[:n-2]
+	}
 	stdout, stderr, code := runCLI(append(args, "--brokers", s.addr)...)
+	if redirect != "" {
+		if err := os.WriteFile(redirect, []byte(stdout), 0o644); err != nil {
+			s.t.Fatal(err)
+		}
+		stdout = ""
+	}
 	var out []string
 	for _, l := range lines(stdout) {
 		out = append(out, s.normalize(l))
@@ -120,3 +137,4 @@ func splitArgs(t *testing.T, where, line string) []string {
 func TestTopicScript(t *testing.T)   { runScript(t, "testdata/topic.txt") }
 func TestTxnScript(t *testing.T)     { runScript(t, "testdata/txn.txt") }
 func TestProduceScript(t *testing.T) { runScript(t, "testdata/produce.txt") }
+func TestConsumeScript(t *testing.T) { runScript(t, "testdata/consume.txt") }
