@@ -34,6 +34,9 @@ what it hands out, when its guarantee says:
                  in transactions that also commit the group's offsets, so
                  each record is in OUT exactly once whatever crashes
 
+A poll hands out at most 500 records (Kafka's max.poll.records), so that
+is the most a crash loses (at-most-once) or repeats (at-least-once).
+
 Without --group nothing is committed: the guarantee only chooses
 read_committed (exactly-once) or not.
 
@@ -52,15 +55,16 @@ Flags:
 
 // consumeSpec is what consume was asked to do.
 type consumeSpec struct {
-	topic  string
-	group  string
-	g      guarantee
-	from   kgo.Offset
-	max    int // 0: no limit
-	format string
-	sep    []byte
-	to     string // exactly-once copy target
-	txnID  string
+	topic   string
+	group   string
+	g       guarantee
+	from    kgo.Offset
+	max     int // 0: no limit
+	format  string
+	sep     []byte
+	to      string // exactly-once copy target
+	txnID   string
+	session time.Duration
 }
 
 func runConsume(args []string, stdout, stderr io.Writer) int {
@@ -75,6 +79,7 @@ func runConsume(args []string, stdout, stderr io.Writer) int {
 	sep := fs.String("separator", `\t`, `with --format kv: what separates key and value (\t is a tab)`)
 	to := fs.String("to", "", "with exactly-once and --group: copy the records to this topic instead of printing them")
 	txnID := fs.String("transactional-id", "", "with --to: the copy's transactional.id (required)")
+	session := fs.Duration("session-timeout", 45*time.Second, "with --group: session.timeout.ms, how long the group waits for a member that stopped without leaving (killed) before it hands its partitions to others")
 	pos, code, ok := parseArgs(fs, args)
 	if !ok {
 		return code
@@ -86,6 +91,7 @@ func runConsume(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return cmdUsageError(stderr, "consume", "%v", err)
 	}
+	s.session = *session
 	if s.to != "" {
 		return copyExactlyOnce(c, s, stdout, stderr)
 	}

@@ -37,7 +37,7 @@ type copier struct {
 }
 
 func copyExactlyOnce(c *conn, s consumeSpec, stdout, stderr io.Writer) int {
-	opts, err := c.clientOpts("sluice-consume", append(consumerSettings(exactlyOnce, s.group),
+	opts, err := c.clientOpts("sluice-consume", append(consumerSettings(exactlyOnce, s.group, s.session),
 		kgo.ConsumeTopics(s.topic),
 		kgo.ConsumeStartOffset(s.from), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.TransactionalID(s.txnID), kgo.DefaultProduceTopic(s.to), kgo.RequiredAcks(kgo.AllISRAcks()))...)
@@ -78,7 +78,7 @@ func copyExactlyOnce(c *conn, s consumeSpec, stdout, stderr io.Writer) int {
 // ends.
 func (cp *copier) run(ctx context.Context) error {
 	for cp.s.max == 0 || int(cp.copied.records.Load()) < cp.s.max {
-		fs := cp.sess.PollRecords(ctx, cp.s.max-int(cp.copied.records.Load()))
+		fs := cp.sess.PollRecords(ctx, pollSize(cp.s.max, int(cp.copied.records.Load())))
 		if err := fetchErr(cp.s.topic, fs, cp.stderr); err != nil {
 			return err
 		}

@@ -29,7 +29,7 @@ type consumer struct {
 }
 
 func consume(c *conn, s consumeSpec, stdout, stderr io.Writer) int {
-	opts := append(consumerSettings(s.g, s.group), kgo.ConsumeTopics(s.topic),
+	opts := append(consumerSettings(s.g, s.group, s.session), kgo.ConsumeTopics(s.topic),
 		kgo.ConsumeStartOffset(s.from), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	if s.group != "" {
 		opts = append(opts, kgo.BlockRebalanceOnPoll())
@@ -54,7 +54,7 @@ func consume(c *conn, s consumeSpec, stdout, stderr io.Writer) int {
 // run polls until --max records were handed out or ctx ends.
 func (r *consumer) run(ctx context.Context) error {
 	for r.s.max == 0 || r.n < r.s.max {
-		fs := r.cl.PollRecords(ctx, r.s.max-r.n) // 0: no limit
+		fs := r.cl.PollRecords(ctx, pollSize(r.s.max, r.n))
 		err := fetchErr(r.s.topic, fs, r.stderr)
 		if err == nil {
 			err = r.hand(fs.Records())
@@ -65,6 +65,19 @@ func (r *consumer) run(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// maxPollRecords is Kafka's max.poll.records default: the most records
+// handed out between two commits, so the most an at-most-once consumer
+// loses, or an at-least-once consumer hands out again, when it crashes.
+const maxPollRecords = 500
+
+// pollSize is how many records to poll for after n of max (0: no limit).
+func pollSize(max, n int) int {
+	if max == 0 {
+		return maxPollRecords
+	}
+	return min(maxPollRecords, max-n)
 }
 
 // hand prints the records and commits them, in the guarantee's order.

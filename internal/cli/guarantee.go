@@ -7,6 +7,7 @@ package cli
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -75,10 +76,11 @@ func producerSummary(g guarantee, txnID string) string {
 //     the two hands them out again.
 //   - exactly-once: isolation.level=read_committed, committed after; with
 //     --to, the copy's offsets are committed inside its transaction.
-func consumerSettings(g guarantee, group string) []kgo.Opt {
+func consumerSettings(g guarantee, group string, session time.Duration) []kgo.Opt {
 	var opts []kgo.Opt
 	if group != "" {
-		opts = append(opts, kgo.ConsumerGroup(group), kgo.DisableAutoCommit())
+		opts = append(opts, kgo.ConsumerGroup(group), kgo.DisableAutoCommit(), kgo.SessionTimeout(session),
+			kgo.HeartbeatInterval(min(3*time.Second, session/3))) // Kafka's default ratio
 	}
 	if g == exactlyOnce {
 		opts = append(opts, kgo.FetchIsolationLevel(kgo.ReadCommitted()))
