@@ -106,10 +106,51 @@ func cmdUsageError(stderr io.Writer, name, format string, a ...any) int {
 }
 
 // cmdFailure reports something that went wrong talking to the brokers or
-// that they refused: exit code 1.
+// that they refused, each error of a joined one on its own line: exit
+// code 1.
 func cmdFailure(stderr io.Writer, name string, err error) int {
-	fmt.Fprintf(stderr, "sluice %s: %v\n", name, err)
+	errs := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	}
+	for _, e := range errs {
+		fmt.Fprintf(stderr, "sluice %s: %v\n", name, e)
+	}
 	return 1
+}
+
+// runAdmin is what an admin command does once its command line is parsed:
+// connect (as "sluice-" and the command's first word), run fn within
+// --timeout, and report its error.
+func (c *conn) runAdmin(name string, stderr io.Writer, fn func(ctx context.Context, cl *kgo.Client, adm *kadm.Client) error) int {
+	cl, ctx, done, err := c.connect("sluice-" + strings.Fields(name)[0])
+	if err != nil {
+		return cmdFailure(stderr, name, err)
+	}
+	defer done()
+	if err := fn(ctx, cl, kadm.NewClient(cl)); err != nil {
+		return cmdFailure(stderr, name, c.explainErr(ctx, err))
+	}
+	return 0
+}
+
+// eachName goes through a per-name answer (created topics, deleted groups)
+// in the order the names were given: ok for each that succeeded, and the
+// errors of the others, joined.
+func eachName(names []string, what string, result func(name string) (found bool, err error), ok func(name string)) error {
+	var errs []error
+	for _, n := range names {
+		found, err := result(n)
+		switch {
+		case !found:
+			errs = append(errs, fmt.Errorf("%s %q: the broker's answer does not mention it", what, n))
+		case err != nil:
+			errs = append(errs, err)
+		default:
+			ok(n)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // multiFlag is a flag that may be given more than once (--config a=1

@@ -91,6 +91,15 @@ type brokerMessage struct {
 func (b *brokerMessage) Error() string { return b.err.Message + ": " + b.msg }
 func (b *brokerMessage) Unwrap() error { return b.err }
 
+// topicErrOrNil is topicErr of a broker's refusal with its message, or nil
+// when there was none.
+func topicErrOrNil(topic string, err error, msg string) error {
+	if err == nil {
+		return nil
+	}
+	return topicErr(topic, refusal(err, msg))
+}
+
 // isFenced is true when a newer producer with the same transactional id
 // has taken over: brokers answer PRODUCER_FENCED, or INVALID_PRODUCER_EPOCH
 // to request versions older than that error.

@@ -152,10 +152,13 @@ func parsePrinted(t *testing.T, lines []string) []printed {
 	return out
 }
 
-// runUntilKilled starts consume, reads killCount records and kills it.
-func (f *killFixture) runUntilKilled(t *testing.T, args ...string) []printed {
+// killMidStream starts consume in group with guarantee g, reads
+// killCount records and kills it. It returns what was printed, the group's
+// committed offsets after the kill, and one past the highest offset
+// printed, per partition.
+func (f *killFixture) killMidStream(t *testing.T, group, g string) (first []printed, committed, printedTo map[int32]int64) {
 	t.Helper()
-	c := f.start(t, args...)
+	c := f.start(t, killArgs(group, g)...)
 	var lines []string
 	for len(lines) < killCount {
 		line, ok := c.next(t)
@@ -164,7 +167,20 @@ func (f *killFixture) runUntilKilled(t *testing.T, args ...string) []printed {
 		}
 		lines = append(lines, line)
 	}
-	return parsePrinted(t, append(lines, c.kill(t)...))
+	first = parsePrinted(t, append(lines, c.kill(t)...))
+	if len(first) >= killInput {
+		t.Fatalf("the kill came after the end of the stream (%d records printed)", len(first))
+	}
+	return first, f.committed(t, group), nextOffsets(first)
+}
+
+// wantWithinOnePoll fails when a crash lost or repeated more than one poll
+// of records per partition.
+func wantWithinOnePoll(t *testing.T, n int, what string) {
+	t.Helper()
+	if n > killPartitions*maxPollRecords {
+		t.Errorf("%d records %s; a crash may do that to one poll of %d per partition at most", n, what, maxPollRecords)
+	}
 }
 
 // committed is the group's committed offset per partition (absent: none).
@@ -219,11 +235,7 @@ func killArgs(group, g string) []string {
 func TestConsumeAtLeastOnceKilledLosesNothing(t *testing.T) {
 	t.Parallel()
 	f := setupKill(t)
-	first := f.runUntilKilled(t, killArgs("alo", "at-least-once")...)
-	if len(first) >= killInput {
-		t.Fatalf("the kill came after the end of the stream (%d records printed)", len(first))
-	}
-	committed, printedTo := f.committed(t, "alo"), nextOffsets(first)
+	first, committed, printedTo := f.killMidStream(t, "alo", "at-least-once")
 	for p, c := range committed {
 		if c > printedTo[p] {
 			t.Fatalf("partition %d: committed %d but printed only up to offset %d: the records between are lost", p, c, printedTo[p]-1)
@@ -252,9 +264,7 @@ func TestConsumeAtLeastOnceKilledLosesNothing(t *testing.T) {
 		dups += n - 1
 	}
 	t.Logf("first run printed %d, second %d; %d printed twice (after the last commit before the kill)", len(first), len(second), dups)
-	if dups > killPartitions*maxPollRecords {
-		t.Errorf("%d records printed twice; a crash repeats at most one poll of %d per partition", dups, maxPollRecords)
-	}
+	wantWithinOnePoll(t, dups, "printed twice")
 }
 
 // at-most-once: the group's commit is ahead of (or at) what was printed,
@@ -263,11 +273,7 @@ func TestConsumeAtLeastOnceKilledLosesNothing(t *testing.T) {
 func TestConsumeAtMostOnceKilledRepeatsNothing(t *testing.T) {
 	t.Parallel()
 	f := setupKill(t)
-	first := f.runUntilKilled(t, killArgs("amo", "at-most-once")...)
-	if len(first) >= killInput {
-		t.Fatalf("the kill came after the end of the stream (%d records printed)", len(first))
-	}
-	committed, printedTo := f.committed(t, "amo"), nextOffsets(first)
+	first, committed, printedTo := f.killMidStream(t, "amo", "at-most-once")
 	remaining := int64(0)
 	for p := range int32(killPartitions) {
 		if committed[p] < printedTo[p] {
@@ -291,9 +297,7 @@ func TestConsumeAtMostOnceKilledRepeatsNothing(t *testing.T) {
 	}
 	lost := killInput - len(first) - len(second)
 	t.Logf("first run printed %d, second %d; %d lost (committed, not printed, at the kill)", len(first), len(second), lost)
-	if lost > killPartitions*maxPollRecords {
-		t.Errorf("%d records lost; a crash loses at most one poll of %d per partition", lost, maxPollRecords)
-	}
+	wantWithinOnePoll(t, lost, "lost")
 }
 
 // exactly-once with --to: killed while copying, restarted with the same

@@ -5,6 +5,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"github.com/twmb/franz-go/pkg/kgo"
 	"io"
 	"maps"
 	"slices"
@@ -35,15 +36,9 @@ func runTopicAlter(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return cmdUsageError(stderr, name, "%v", err)
 	}
-	adm, ctx, done, err := c.adminAs("sluice-topic")
-	if err != nil {
-		return cmdFailure(stderr, name, err)
-	}
-	defer done()
-	if err := alterTopic(ctx, adm, ch, stdout); err != nil {
-		return cmdFailure(stderr, name, c.explainErr(ctx, err))
-	}
-	return 0
+	return c.runAdmin(name, stderr, func(ctx context.Context, _ *kgo.Client, adm *kadm.Client) error {
+		return alterTopic(ctx, adm, ch, stdout)
+	})
 }
 
 func buildTopicChange(pos []string, partitions int, set, remove []string) (topicChange, error) {

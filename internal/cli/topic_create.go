@@ -3,10 +3,12 @@ package cli
 // `sluice topic create`.
 
 import (
+	"context"
 	"fmt"
 	"io"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 func runTopicCreate(args []string, stdout, stderr io.Writer) int {
@@ -30,31 +32,16 @@ func runTopicCreate(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return cmdUsageError(stderr, name, "%v", err)
 	}
-	adm, ctx, done, err := c.adminAs("sluice-topic")
-	if err != nil {
-		return cmdFailure(stderr, name, err)
-	}
-	defer done()
-	rs, err := adm.CreateTopics(ctx, int32(*partitions), int16(*replication), cfg, topics...)
-	if err != nil {
-		return cmdFailure(stderr, name, c.explainErr(ctx, err))
-	}
-	return reportCreates(topics, rs, stdout, stderr)
-}
-
-// reportCreates prints one line per topic, in the order asked for.
-func reportCreates(topics []string, rs kadm.CreateTopicResponses, stdout, stderr io.Writer) int {
-	code := 0
-	for _, t := range topics {
-		r, ok := rs[t]
-		switch {
-		case !ok:
-			code = cmdFailure(stderr, "topic create", fmt.Errorf("topic %q: the broker's answer does not mention it", t))
-		case r.Err != nil:
-			code = cmdFailure(stderr, "topic create", topicErr(t, refusal(r.Err, r.ErrMessage)))
-		default:
-			fmt.Fprintf(stdout, "Created topic %q: %s, replication factor %d.\n", t, plural(int(r.NumPartitions), "partition"), r.ReplicationFactor)
+	return c.runAdmin(name, stderr, func(ctx context.Context, _ *kgo.Client, adm *kadm.Client) error {
+		rs, err := adm.CreateTopics(ctx, int32(*partitions), int16(*replication), cfg, topics...)
+		if err != nil {
+			return err
 		}
-	}
-	return code
+		return eachName(topics, "topic", func(t string) (bool, error) {
+			r, ok := rs[t]
+			return ok, topicErrOrNil(t, r.Err, r.ErrMessage)
+		}, func(t string) {
+			fmt.Fprintf(stdout, "Created topic %q: %s, replication factor %d.\n", t, plural(int(rs[t].NumPartitions), "partition"), rs[t].ReplicationFactor)
+		})
+	})
 }

@@ -3,8 +3,12 @@ package cli
 // `sluice topic delete`.
 
 import (
+	"context"
 	"fmt"
 	"io"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 func runTopicDelete(args []string, stdout, stderr io.Writer) int {
@@ -17,26 +21,14 @@ func runTopicDelete(args []string, stdout, stderr io.Writer) int {
 	if len(topics) == 0 {
 		return cmdUsageError(stderr, name, "name at least one TOPIC")
 	}
-	adm, ctx, done, err := c.adminAs("sluice-topic")
-	if err != nil {
-		return cmdFailure(stderr, name, err)
-	}
-	defer done()
-	rs, err := adm.DeleteTopics(ctx, topics...)
-	if err != nil {
-		return cmdFailure(stderr, name, c.explainErr(ctx, err))
-	}
-	code = 0
-	for _, t := range topics {
-		r, ok := rs[t]
-		switch {
-		case !ok:
-			code = cmdFailure(stderr, name, fmt.Errorf("topic %q: the broker's answer does not mention it", t))
-		case r.Err != nil:
-			code = cmdFailure(stderr, name, topicErr(t, refusal(r.Err, r.ErrMessage)))
-		default:
-			fmt.Fprintf(stdout, "Deleted topic %q.\n", t)
+	return c.runAdmin(name, stderr, func(ctx context.Context, _ *kgo.Client, adm *kadm.Client) error {
+		rs, err := adm.DeleteTopics(ctx, topics...)
+		if err != nil {
+			return err
 		}
-	}
-	return code
+		return eachName(topics, "topic", func(t string) (bool, error) {
+			r, ok := rs[t]
+			return ok, topicErrOrNil(t, r.Err, r.ErrMessage)
+		}, func(t string) { fmt.Fprintf(stdout, "Deleted topic %q.\n", t) })
+	})
 }

@@ -9,6 +9,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"github.com/twmb/franz-go/pkg/kgo"
 	"io"
 	"slices"
 	"strconv"
@@ -33,21 +34,18 @@ func runTopicDescribe(args []string, stdout, stderr io.Writer) int {
 		return cmdUsageError(stderr, name, "want exactly one TOPIC, got %d arguments", len(pos))
 	}
 	topic := pos[0]
-	adm, ctx, done, err := c.adminAs("sluice-topic")
-	if err != nil {
-		return cmdFailure(stderr, name, err)
-	}
-	defer done()
-	d, configs, offsets, err := gatherTopic(ctx, adm, topic)
-	if err != nil {
-		return cmdFailure(stderr, name, c.explainErr(ctx, err))
-	}
-	printTopicHeader(stdout, d)
-	fmt.Fprintln(stdout)
-	printTopicConfigs(stdout, configs, *all)
-	fmt.Fprintln(stdout)
-	printTopicPartitions(stdout, d, offsets)
-	return 0
+	return c.runAdmin(name, stderr, func(ctx context.Context, _ *kgo.Client, adm *kadm.Client) error {
+		d, configs, offsets, err := gatherTopic(ctx, adm, topic)
+		if err != nil {
+			return err
+		}
+		printTopicHeader(stdout, d)
+		fmt.Fprintln(stdout)
+		printTopicConfigs(stdout, configs, *all)
+		fmt.Fprintln(stdout)
+		printTopicPartitions(stdout, d, offsets)
+		return nil
+	})
 }
 
 // gatherTopic asks for the topic's metadata, configs and offsets.

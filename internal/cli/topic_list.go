@@ -3,7 +3,9 @@ package cli
 // `sluice topic list`.
 
 import (
+	"context"
 	"fmt"
+	"github.com/twmb/franz-go/pkg/kgo"
 	"io"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -20,21 +22,17 @@ func runTopicList(args []string, stdout, stderr io.Writer) int {
 	if len(pos) > 0 {
 		return cmdUsageError(stderr, name, "unexpected arguments %q", pos)
 	}
-	adm, ctx, done, err := c.adminAs("sluice-topic")
-	if err != nil {
-		return cmdFailure(stderr, name, err)
-	}
-	defer done()
-	list := adm.ListTopics
-	if *internal {
-		list = adm.ListTopicsWithInternal
-	}
-	ds, err := list(ctx)
-	if err != nil {
-		return cmdFailure(stderr, name, c.explainErr(ctx, err))
-	}
-	printTopicList(stdout, ds.Sorted())
-	return 0
+	return c.runAdmin(name, stderr, func(ctx context.Context, _ *kgo.Client, adm *kadm.Client) error {
+		list := adm.ListTopics
+		if *internal {
+			list = adm.ListTopicsWithInternal
+		}
+		ds, err := list(ctx)
+		if err == nil {
+			printTopicList(stdout, ds.Sorted())
+		}
+		return err
+	})
 }
 
 func printTopicList(w io.Writer, ds []kadm.TopicDetail) {

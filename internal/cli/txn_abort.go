@@ -50,21 +50,12 @@ func runTxnAbort(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return cmdUsageError(stderr, name, "%v", err)
 	}
-	cl, ctx, done, err := c.connect("sluice-txn")
-	if err != nil {
-		return cmdFailure(stderr, name, err)
-	}
-	defer done()
-	adm := kadm.NewClient(cl)
-	if target.txnID != "" {
-		err = abortByID(ctx, cl, adm, target.txnID, stdout)
-	} else {
-		err = abortOnPartition(ctx, adm, target, stdout)
-	}
-	if err != nil {
-		return cmdFailure(stderr, name, c.explainErr(ctx, err))
-	}
-	return 0
+	return c.runAdmin(name, stderr, func(ctx context.Context, cl *kgo.Client, adm *kadm.Client) error {
+		if target.txnID != "" {
+			return abortByID(ctx, cl, adm, target.txnID, stdout)
+		}
+		return abortOnPartition(ctx, adm, target, stdout)
+	})
 }
 
 func buildAbortTarget(pos []string, topic string, partition int, producerID int64) (abortTarget, error) {

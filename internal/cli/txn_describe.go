@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/twmb/franz-go/pkg/kgo"
 	"io"
 	"time"
 
@@ -23,17 +24,13 @@ func runTxnDescribe(args []string, stdout, stderr io.Writer) int {
 	if len(pos) != 1 {
 		return cmdUsageError(stderr, name, "want exactly one TRANSACTIONAL-ID, got %d arguments", len(pos))
 	}
-	adm, ctx, done, err := c.adminAs("sluice-txn")
-	if err != nil {
-		return cmdFailure(stderr, name, err)
-	}
-	defer done()
-	d, err := describeTxn(ctx, adm, pos[0])
-	if err != nil {
-		return cmdFailure(stderr, name, c.explainErr(ctx, err))
-	}
-	printTxn(stdout, d)
-	return 0
+	return c.runAdmin(name, stderr, func(ctx context.Context, _ *kgo.Client, adm *kadm.Client) error {
+		d, err := describeTxn(ctx, adm, pos[0])
+		if err == nil {
+			printTxn(stdout, d)
+		}
+		return err
+	})
 }
 
 // describeTxn asks the id's coordinator about it. A coordinator that never
@@ -103,17 +100,13 @@ func runTxnDescribeProducers(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return cmdUsageError(stderr, name, "--partitions: %v", err)
 	}
-	adm, ctx, done, err := c.adminAs("sluice-txn")
-	if err != nil {
-		return cmdFailure(stderr, name, err)
-	}
-	defer done()
-	producers, err := describeProducers(ctx, adm, *topic, parts)
-	if err != nil {
-		return cmdFailure(stderr, name, c.explainErr(ctx, err))
-	}
-	printProducers(stdout, producers)
-	return 0
+	return c.runAdmin(name, stderr, func(ctx context.Context, _ *kgo.Client, adm *kadm.Client) error {
+		producers, err := describeProducers(ctx, adm, *topic, parts)
+		if err == nil {
+			printProducers(stdout, producers)
+		}
+		return err
+	})
 }
 
 // describeProducers asks each partition's leader about the producers that

@@ -3,7 +3,9 @@ package cli
 // `sluice txn list`.
 
 import (
+	"context"
 	"fmt"
+	"github.com/twmb/franz-go/pkg/kgo"
 	"io"
 	"strings"
 
@@ -25,17 +27,13 @@ func runTxnList(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return cmdUsageError(stderr, name, "--state: %v", err)
 	}
-	adm, ctx, done, err := c.adminAs("sluice-txn")
-	if err != nil {
-		return cmdFailure(stderr, name, err)
-	}
-	defer done()
-	txns, err := adm.ListTransactions(ctx, nil, states)
-	if err != nil {
-		return cmdFailure(stderr, name, c.explainErr(ctx, err))
-	}
-	printTxnList(stdout, txns.Sorted())
-	return 0
+	return c.runAdmin(name, stderr, func(ctx context.Context, _ *kgo.Client, adm *kadm.Client) error {
+		txns, err := adm.ListTransactions(ctx, nil, states)
+		if err == nil {
+			printTxnList(stdout, txns.Sorted())
+		}
+		return err
+	})
 }
 
 func printTxnList(w io.Writer, txns []kadm.ListedTransaction) {
