@@ -15,6 +15,7 @@ package cli
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -378,4 +379,33 @@ func readKeysFrom(t *testing.T, cl *kgo.Client, n int) []string {
 		}
 	}
 	return got
+}
+
+// An interrupt (SIGINT, Ctrl-C) is the ordinary way to stop a consumer
+// that has no --max: it finishes the poll it is printing, commits exactly
+// what it printed, leaves the group and exits 0.
+func TestConsumeInterruptCommitsWhatWasPrinted(t *testing.T) {
+	t.Parallel()
+	f := setupKill(t)
+	c := f.start(t, killArgs("int", "at-least-once")...)
+	var lines []string
+	for len(lines) < killCount {
+		line, ok := c.next(t)
+		if !ok {
+			t.Fatalf("consume ended after %d records; stderr:\n%s", len(lines), c.stderr.String())
+		}
+		lines = append(lines, line)
+	}
+	c.cmd.Process.Signal(syscall.SIGINT)
+	recs := parsePrinted(t, append(lines, c.rest(t)...))
+	if code := c.cmd.ProcessState.ExitCode(); code != 0 || c.stderr.String() != "" {
+		t.Fatalf("interrupted consumer: exit %d, stderr:\n%s", code, c.stderr.String())
+	}
+	committed, printedTo := f.committed(t, "int"), nextOffsets(recs)
+	if fmt.Sprint(committed) != fmt.Sprint(printedTo) {
+		t.Fatalf("after the interrupt the group committed %v; it printed up to %v", committed, printedTo)
+	}
+	if len(recs) >= killInput {
+		t.Fatalf("the interrupt came after the end of the stream (%d records printed)", len(recs))
+	}
 }
