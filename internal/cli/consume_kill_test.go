@@ -112,6 +112,20 @@ func (c *child) next(t *testing.T) (line string, ok bool) {
 	return "", false
 }
 
+// take reads n lines; the process must not end before.
+func (c *child) take(t *testing.T, n int) []string {
+	t.Helper()
+	var lines []string
+	for len(lines) < n {
+		line, ok := c.next(t)
+		if !ok {
+			t.Fatalf("consume ended after %d records; stderr:\n%s", len(lines), c.stderr.String())
+		}
+		lines = append(lines, line)
+	}
+	return lines
+}
+
 // kill sends SIGKILL and returns what the process printed before it died
 // that the test had not read yet.
 func (c *child) kill(t *testing.T) []string {
@@ -160,14 +174,7 @@ func parsePrinted(t *testing.T, lines []string) []printed {
 func (f *killFixture) killMidStream(t *testing.T, group, g string) (first []printed, committed, printedTo map[int32]int64) {
 	t.Helper()
 	c := f.start(t, killArgs(group, g)...)
-	var lines []string
-	for len(lines) < killCount {
-		line, ok := c.next(t)
-		if !ok {
-			t.Fatalf("consume ended after %d records; stderr:\n%s", len(lines), c.stderr.String())
-		}
-		lines = append(lines, line)
-	}
+	lines := c.take(t, killCount)
 	first = parsePrinted(t, append(lines, c.kill(t)...))
 	if len(first) >= killInput {
 		t.Fatalf("the kill came after the end of the stream (%d records printed)", len(first))
@@ -388,14 +395,7 @@ func TestConsumeInterruptCommitsWhatWasPrinted(t *testing.T) {
 	t.Parallel()
 	f := setupKill(t)
 	c := f.start(t, killArgs("int", "at-least-once")...)
-	var lines []string
-	for len(lines) < killCount {
-		line, ok := c.next(t)
-		if !ok {
-			t.Fatalf("consume ended after %d records; stderr:\n%s", len(lines), c.stderr.String())
-		}
-		lines = append(lines, line)
-	}
+	lines := c.take(t, killCount)
 	c.cmd.Process.Signal(syscall.SIGINT)
 	recs := parsePrinted(t, append(lines, c.rest(t)...))
 	if code := c.cmd.ProcessState.ExitCode(); code != 0 || c.stderr.String() != "" {
