@@ -19,8 +19,14 @@ type command struct {
 var commands = map[string]command{
 	"serve":  {"run a broker", runServe},
 	"group":  {"list, describe, delete consumer groups and reset their offsets", runGroup},
+	"topic":  {"create, list, describe, alter and delete topics", runTopic},
+	"txn":    {"list and describe transactions, abort one that hangs", runTxn},
 	"bench":  {"measure produce and consume speed against Sluice and an in-memory peer", runBench},
 	"verify": {"run workloads under faults and check them for lost, duplicated and misordered records", runVerify},
+
+	// Producing and consuming with a chosen delivery guarantee.
+	"produce": {"write records from lines of files or stdin, with a chosen delivery guarantee", runProduce},
+	"consume": {"print a topic's records or copy them exactly once, with a chosen delivery guarantee", runConsume},
 }
 
 // Main runs the subcommand named by args[0] and returns the exit code.

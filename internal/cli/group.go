@@ -6,7 +6,6 @@ package cli
 // Kafka-compatible broker, and it only ever sees what a client would see.
 
 import (
-	"fmt"
 	"io"
 )
 
@@ -31,27 +30,16 @@ else 127.0.0.1:9092) and --timeout. Run 'sluice group <subcommand> -h' for
 its flags.
 `
 
-var groupCommands = map[string]func(args []string, stdout, stderr io.Writer) int{
+var groupCommands = subcommands{
 	"list":          runGroupList,
 	"describe":      runGroupDescribe,
 	"delete":        runGroupDelete,
 	"reset-offsets": runGroupResetOffsets,
 }
 
-// runGroup dispatches to a group subcommand. Like Main, no subcommand at
-// all is a request for help rather than a mistake.
+// runGroup dispatches to a group subcommand.
 func runGroup(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprint(stdout, groupUsageText)
-		return 0
-	}
-	run, ok := groupCommands[args[0]]
-	if !ok {
-		fmt.Fprintf(stderr, "sluice group: unknown subcommand %q\n\n", args[0])
-		fmt.Fprint(stderr, groupUsageText)
-		return 2
-	}
-	return run(args[1:], stdout, stderr)
+	return dispatch("group", groupUsageText, groupCommands, args, stdout, stderr)
 }
 
 // groupStates are the classic group states, as brokers spell them in

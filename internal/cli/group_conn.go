@@ -9,14 +9,11 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"strconv"
-	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // conn holds the flags every subcommand shares.
@@ -28,20 +25,7 @@ type conn struct {
 // newGroupFlags makes a subcommand's flag set with the shared flags. synopsis
 // is the first usage line, for example "describe GROUP".
 func newGroupFlags(name, synopsis string, stderr io.Writer) (*flag.FlagSet, *conn) {
-	fs := flag.NewFlagSet("group "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: sluice group %s [flags]\n\nFlags:\n", synopsis)
-		fs.PrintDefaults()
-	}
-	c := &conn{}
-	brokers := os.Getenv("SLUICE_BROKERS")
-	if brokers == "" {
-		brokers = "127.0.0.1:9092"
-	}
-	fs.StringVar(&c.brokers, "brokers", brokers, "host:port[,host:port] to bootstrap from (env SLUICE_BROKERS)")
-	fs.DurationVar(&c.timeout, "timeout", 30*time.Second, "give up if the brokers have not answered within this long")
-	return fs, c
+	return newClientFlags("group "+name, "group "+synopsis+" [flags]", stderr)
 }
 
 // parseArgs parses flags wherever they stand among the positional
@@ -82,25 +66,9 @@ func failure(stderr io.Writer, sub string, err error) int {
 	return 1
 }
 
-// admin connects to the brokers. The returned context bounds the whole
-// command: franz-go retries an unreachable broker until its context ends,
-// and a person at a terminal would rather get an error than a hang.
+// admin connects to the brokers; see adminAs.
 func (c *conn) admin() (*kadm.Client, context.Context, func(), error) {
-	var seeds []string
-	for s := range strings.SplitSeq(c.brokers, ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			seeds = append(seeds, s)
-		}
-	}
-	if len(seeds) == 0 {
-		return nil, nil, nil, errors.New("--brokers is empty")
-	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.ClientID("sluice-group"))
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
-	return kadm.NewClient(cl), ctx, func() { cancel(); cl.Close() }, nil
+	return c.adminAs("sluice-group")
 }
 
 // explain turns a refused connection or a deadline into something a person

@@ -5,7 +5,6 @@ package cli
 import (
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -38,23 +37,8 @@ func runGroupList(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// parseStates accepts states in any letter case, as Kafka's tool does, and
-// returns them spelled as brokers compare them.
-func parseStates(s string) ([]string, error) {
-	if s == "" {
-		return nil, nil
-	}
-	var out []string
-	for part := range strings.SplitSeq(s, ",") {
-		part = strings.TrimSpace(part)
-		i := slices.IndexFunc(groupStates, func(st string) bool { return strings.EqualFold(st, part) })
-		if i < 0 {
-			return nil, fmt.Errorf("unknown state %q (want one of %s)", part, strings.Join(groupStates, ", "))
-		}
-		out = append(out, groupStates[i])
-	}
-	return out, nil
-}
+// parseStates reads --state; see parseChoices.
+func parseStates(s string) ([]string, error) { return parseChoices(s, groupStates) }
 
 func printGroupList(w io.Writer, groups []kadm.ListedGroup) {
 	if len(groups) == 0 {
