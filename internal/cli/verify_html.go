@@ -69,10 +69,3 @@ func checkPage(files []string, ops []history.Op, r check.Result, guarantees []ch
 		MaxPerAnomaly: maxPer,
 	}
 }
-
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
-}
