@@ -1,0 +1,203 @@
+package tests
+
+import (
+	"encoding/binary"
+	"io"
+	"net/http"
+	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"sluice/internal/broker"
+	"sluice/internal/brokertest"
+	"sluice/internal/recordbatch"
+)
+
+// scrape GETs /metrics from a broker's metrics endpoint and parses it with
+// Prometheus's text-format parser, failing on anything it refuses.
+func scrape(t *testing.T, addr string) map[string]*dto.MetricFamily {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatalf("scrape: %v", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("scrape: %s", resp.Status)
+	}
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		t.Fatalf("scrape: the endpoint does not parse as the Prometheus text format: %v", err)
+	}
+	return fams
+}
+
+// metricValue is the value of the series of family name whose labels
+// include every pair of labels (a counter, gauge, or a histogram's count);
+// it fails when there is no such series or more than one.
+func metricValue(t *testing.T, fams map[string]*dto.MetricFamily, name string, labels ...string) float64 {
+	t.Helper()
+	var found []*dto.Metric
+	for _, m := range fams[name].GetMetric() {
+		if hasLabels(m, labels) {
+			found = append(found, m)
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("%s%v: %d series, want 1", name, labels, len(found))
+	}
+	m := found[0]
+	switch {
+	case m.Counter != nil:
+		return m.Counter.GetValue()
+	case m.Gauge != nil:
+		return m.Gauge.GetValue()
+	case m.Histogram != nil:
+		return float64(m.Histogram.GetSampleCount())
+	}
+	t.Fatalf("%s%v: no value", name, labels)
+	return 0
+}
+
+func hasLabels(m *dto.Metric, kv []string) bool {
+	for i := 0; i+1 < len(kv); i += 2 {
+		ok := false
+		for _, l := range m.GetLabel() {
+			ok = ok || (l.GetName() == kv[i] && l.GetValue() == kv[i+1])
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+func httpStatus(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+func startWithMetrics(t *testing.T) *brokertest.Broker {
+	t.Helper()
+	b := brokertest.Start(t, brokertest.WithConfig(func(c *broker.Config) { c.MetricsListen = "127.0.0.1:0" }))
+	if b.MetricsAddr() == "" {
+		t.Fatal("no metrics endpoint")
+	}
+	return b
+}
+
+// A known workload, then one scrape: the counters it determines are exact,
+// and the byte counters agree with each other and with the log on disk.
+func TestMetricsAfterKnownWorkload(t *testing.T) {
+	b := startWithMetrics(t)
+	addr, maddr := b.Addr(), b.MetricsAddr()
+	for _, path := range []string{"/healthz", "/readyz"} {
+		if code, body := httpStatus(t, "http://"+maddr+path); code != http.StatusOK {
+			t.Fatalf("%s: %d %q", path, code, body)
+		}
+	}
+	createTopic(t, newAdmin(t, addr), "metered", 2, nil)
+
+	// Ten records, each its own acknowledged Produce request.
+	const n = 10
+	cl := newClient(t, addr, kgo.DefaultProduceTopic("metered"), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	ctx := testCtx(t, 30*time.Second)
+	for i := range n {
+		r := &kgo.Record{Value: val(i), Partition: int32(i % 2)}
+		if err := cl.ProduceSync(ctx, r).FirstErr(); err != nil {
+			t.Fatalf("produce %d: %v", i, err)
+		}
+	}
+	consumeN(t, addr, "metered", n)
+
+	m := scrape(t, maddr)
+	if got := metricValue(t, m, "kafka_network_requestmetrics_requests_total", "request", "Produce"); got != n {
+		t.Errorf("Produce requests = %v, want %d", got, n)
+	}
+	if got := metricValue(t, m, "kafka_network_requestmetrics_totaltime_seconds", "request", "Produce"); got != n {
+		t.Errorf("Produce latencies observed = %v, want %d", got, n)
+	}
+	if got := metricValue(t, m, "kafka_network_requestmetrics_requests_total", "request", "CreateTopics"); got != 1 {
+		t.Errorf("CreateTopics requests = %v, want 1", got)
+	}
+	if got := metricValue(t, m, "kafka_server_brokertopicmetrics_messagesin_total", "topic", "metered"); got != n {
+		t.Errorf("messages in = %v, want %d", got, n)
+	}
+	in := metricValue(t, m, "kafka_server_brokertopicmetrics_bytesin_total", "topic", "metered")
+	out := metricValue(t, m, "kafka_server_brokertopicmetrics_bytesout_total", "topic", "metered")
+	// One consumer read each batch once.
+	if in == 0 || out != in {
+		t.Errorf("bytes in %v, bytes out %v: want equal and > 0", in, out)
+	}
+	// Under --fsync=always every acknowledged produce waited for a sync.
+	if got := metricValue(t, m, "sluice_fsync_duration_seconds"); got < n {
+		t.Errorf("fsyncs observed = %v, want at least %d", got, n)
+	}
+}
+
+// A retried idempotent batch is answered with its offsets and not appended
+// again; the metrics count it as a duplicate and not as bytes in.
+func TestMetricsCountDuplicateBatches(t *testing.T) {
+	b := startWithMetrics(t)
+	addr := b.Addr()
+	createTopic(t, newAdmin(t, addr), "dups", 1, nil)
+	init := kmsg.NewPtrInitProducerIDRequest()
+	init.Version = 4
+	ir := roundTrip(t, addr, init).(*kmsg.InitProducerIDResponse)
+	if ir.ErrorCode != 0 {
+		t.Fatalf("init producer id: code %d", ir.ErrorCode)
+	}
+	batch := recordbatch.Build(nil, []recordbatch.Record{{Value: []byte("once")}}, time.Now().UnixMilli(), 0)
+	binary.BigEndian.PutUint64(batch[43:], uint64(ir.ProducerID))
+	binary.BigEndian.PutUint16(batch[51:], uint16(ir.ProducerEpoch))
+	binary.BigEndian.PutUint32(batch[53:], 0)
+	binary.BigEndian.PutUint32(batch[17:], recordbatch.Batch(batch).ComputeCRC())
+	for i := range 3 {
+		p := produceRaw(t, addr, 9, nil, "dups", 0, append([]byte(nil), batch...))
+		if p.ErrorCode != 0 || p.BaseOffset != 0 {
+			t.Fatalf("send %d: code %d, offset %d; want 0 at offset 0", i, p.ErrorCode, p.BaseOffset)
+		}
+	}
+	m := scrape(t, b.MetricsAddr())
+	if got := metricValue(t, m, "sluice_producer_duplicate_batches_total"); got != 2 {
+		t.Errorf("duplicate batches = %v, want 2", got)
+	}
+	if got := metricValue(t, m, "kafka_server_brokertopicmetrics_messagesin_total", "topic", "dups"); got != 1 {
+		t.Errorf("messages in = %v, want 1", got)
+	}
+	if got := metricValue(t, m, "kafka_server_brokertopicmetrics_bytesin_total", "topic", "dups"); got != float64(len(batch)) {
+		t.Errorf("bytes in = %v, want %d (one batch)", got, len(batch))
+	}
+}
+
+// /readyz is 503 once shutdown has begun; /healthz answers until the
+// endpoint closes.
+func TestMetricsReadyzAfterClose(t *testing.T) {
+	b := startWithMetrics(t)
+	maddr := b.MetricsAddr()
+	if code, _ := httpStatus(t, "http://"+maddr+"/readyz"); code != http.StatusOK {
+		t.Fatalf("readyz while serving: %d", code)
+	}
+	b.Metrics().SetReady(false) // what Close does first
+	if code, _ := httpStatus(t, "http://"+maddr+"/readyz"); code != http.StatusServiceUnavailable {
+		t.Fatalf("readyz while shutting down: %d, want 503", code)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := http.Get("http://" + maddr + "/healthz"); err == nil {
+		t.Fatal("the metrics endpoint still answers after Close")
+	}
+}
