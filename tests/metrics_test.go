@@ -137,13 +137,31 @@ func TestMetricsAfterKnownWorkload(t *testing.T) {
 	}
 	in := metricValue(t, m, "kafka_server_brokertopicmetrics_bytesin_total", "topic", "metered")
 	out := metricValue(t, m, "kafka_server_brokertopicmetrics_bytesout_total", "topic", "metered")
-	// One consumer read each batch once.
-	if in == 0 || out != in {
-		t.Errorf("bytes in %v, bytes out %v: want equal and > 0", in, out)
+	size := metricValue(t, m, "kafka_log_log_size", "topic", "metered", "partition", "0") +
+		metricValue(t, m, "kafka_log_log_size", "topic", "metered", "partition", "1")
+	// The bytes are stored as sent and one consumer read each once.
+	if in == 0 || in != size || out != in {
+		t.Errorf("bytes in %v, bytes out %v, log size %v: want all equal and > 0", in, out, size)
+	}
+	for _, part := range []string{"0", "1"} {
+		if got := metricValue(t, m, "kafka_log_log_logendoffset", "topic", "metered", "partition", part); got != n/2 {
+			t.Errorf("partition %s log end offset = %v, want %d", part, got, n/2)
+		}
+		if got := metricValue(t, m, "kafka_log_log_numlogsegments", "topic", "metered", "partition", part); got != 1 {
+			t.Errorf("partition %s segments = %v, want 1", part, got)
+		}
 	}
 	// Under --fsync=always every acknowledged produce waited for a sync.
 	if got := metricValue(t, m, "sluice_fsync_duration_seconds"); got < n {
 		t.Errorf("fsyncs observed = %v, want at least %d", got, n)
+	}
+	if got := metricValue(t, m, "kafka_server_socket_server_metrics_connection_count"); got < 1 {
+		t.Errorf("connections = %v, want at least 1 (the producer's)", got)
+	}
+	// franz-go's producer is idempotent by default: one producer id, in
+	// both partitions.
+	if got := metricValue(t, m, "kafka_server_replicamanager_produceridcount"); got != 2 {
+		t.Errorf("producer ids kept = %v, want 2 (one producer, two partitions)", got)
 	}
 }
 

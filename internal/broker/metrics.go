@@ -36,9 +36,10 @@ func startMetrics(cfg *Config) (*brokerMetrics, error) {
 	return bm, nil
 }
 
-// serving reports ready: recovery has finished and Kafka clients are
-// served.
+// serving adds the collector of the running broker's state and reports
+// ready: recovery has finished and Kafka clients are served.
 func (bm *brokerMetrics) serving(b *Broker) {
+	bm.m.Watch(metrics.Sources{Topics: b.topics, Conns: b.srv.Conns})
 	bm.m.SetReady(true)
 }
 

@@ -53,6 +53,13 @@ func New(ln net.Listener, h *handler.Handler, cfg Config) *Server {
 	return &Server{cfg: cfg, handler: h, ln: ln, conns: map[*conn]struct{}{}}
 }
 
+// Conns is the number of open client connections.
+func (s *Server) Conns() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
+}
+
 // Addr is the listener's address.
 func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 
