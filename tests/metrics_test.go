@@ -219,3 +219,98 @@ func TestMetricsReadyzAfterClose(t *testing.T) {
 		t.Fatal("the metrics endpoint still answers after Close")
 	}
 }
+
+// eventually scrapes until cond holds of a scrape, or fails after 15s.
+func eventually(t *testing.T, maddr, what string, cond func(map[string]*dto.MetricFamily) bool) map[string]*dto.MetricFamily {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		m := scrape(t, maddr)
+		if cond(m) {
+			return m
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after 15s: %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// A consumer group's members, committed offsets and lag, and
+// transactions committed, aborted, timed out and still open.
+func TestMetricsGroupsLagAndTransactions(t *testing.T) {
+	b := brokertest.Start(t, brokertest.WithConfig(func(c *broker.Config) {
+		c.MetricsListen, c.GroupInitialRebalanceDelay = "127.0.0.1:0", -1
+	}))
+	addr, maddr := b.Addr(), b.MetricsAddr()
+	createTopic(t, newAdmin(t, addr), "lagged", 1, nil)
+	prod := newClient(t, addr, kgo.DefaultProduceTopic("lagged"))
+	ctx := testCtx(t, 60*time.Second)
+	produce := func(n int) {
+		for i := range n {
+			if err := prod.ProduceSync(ctx, &kgo.Record{Value: val(i)}).FirstErr(); err != nil {
+				t.Fatalf("produce: %v", err)
+			}
+		}
+	}
+	produce(5)
+	cons := newClient(t, addr, kgo.ConsumerGroup("g1"), kgo.ConsumeTopics("lagged"), kgo.DisableAutoCommit(),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	for got := 0; got < 5; {
+		fs := cons.PollFetches(ctx)
+		if ctx.Err() != nil {
+			t.Fatalf("consumed %d of 5", got)
+		}
+		got += len(fs.Records())
+	}
+	if err := cons.CommitUncommittedOffsets(ctx); err != nil {
+		t.Fatalf("commit: %v", err)
+	}
+	produce(3) // acknowledged after the fsync: the high watermark is 8
+
+	// Transactions: one committed, one aborted by the producer, one left
+	// to time out, and one still open.
+	txnProducer := func(id string, timeout time.Duration) *kgo.Client {
+		cl := newClient(t, addr, kgo.DefaultProduceTopic("lagged"), kgo.TransactionalID(id), kgo.TransactionTimeout(timeout))
+		if err := cl.BeginTransaction(); err != nil {
+			t.Fatal(err)
+		}
+		if err := cl.ProduceSync(ctx, &kgo.Record{Value: []byte(id)}).FirstErr(); err != nil {
+			t.Fatalf("%s: produce: %v", id, err)
+		}
+		return cl
+	}
+	for id, end := range map[string]kgo.TransactionEndTry{"commits": kgo.TryCommit, "aborts": kgo.TryAbort} {
+		if err := txnProducer(id, time.Minute).EndTransaction(ctx, end); err != nil {
+			t.Fatalf("%s: end: %v", id, err)
+		}
+	}
+	txnProducer("times-out", time.Second)
+	txnProducer("stays-open", time.Minute)
+
+	m := eventually(t, maddr, "one transaction timed out", func(m map[string]*dto.MetricFamily) bool {
+		return metricValue(t, m, "sluice_transactions_timed_out_total") == 1 &&
+			metricValue(t, m, "sluice_transactions_total", "result", "aborted") == 2
+	})
+	if got := metricValue(t, m, "sluice_transactions_total", "result", "committed"); got != 1 {
+		t.Errorf("committed transactions = %v, want 1", got)
+	}
+	if got := metricValue(t, m, "sluice_transactions_open"); got != 1 {
+		t.Errorf("open transactions = %v, want 1", got)
+	}
+	if got := metricValue(t, m, "kafka_coordinator_group_groupmetadatamanager_numgroups"); got != 1 {
+		t.Errorf("groups = %v, want 1", got)
+	}
+	if got := metricValue(t, m, "kafka_consumergroup_members", "consumergroup", "g1"); got != 1 {
+		t.Errorf("members of g1 = %v, want 1", got)
+	}
+	if got := metricValue(t, m, "kafka_consumergroup_current_offset", "consumergroup", "g1", "topic", "lagged", "partition", "0"); got != 5 {
+		t.Errorf("g1's committed offset = %v, want 5", got)
+	}
+	// High watermark 8 before the transactions; their records and markers
+	// add to it, so the lag is the high watermark minus 5.
+	hw := metricValue(t, m, "sluice_partition_high_watermark", "topic", "lagged", "partition", "0")
+	if got := metricValue(t, m, "kafka_consumergroup_lag", "consumergroup", "g1", "topic", "lagged", "partition", "0"); got != hw-5 || got < 3 {
+		t.Errorf("g1's lag = %v, want the high watermark %v minus 5", got, hw)
+	}
+}

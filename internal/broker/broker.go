@@ -18,6 +18,7 @@ import (
 	"sluice/internal/group"
 	"sluice/internal/handler"
 	"sluice/internal/metadata"
+	"sluice/internal/metrics"
 	"sluice/internal/partition"
 	"sluice/internal/producerid"
 	"sluice/internal/server"
@@ -75,6 +76,8 @@ type Config struct {
 	FS     vfs.FS // default: the OS file system
 	Logger *slog.Logger
 	Clock  func() time.Time
+
+	metrics *metrics.Metrics // set by Start, for the services it opens
 }
 
 func (c *Config) setDefaults() {

@@ -22,7 +22,7 @@ func startMetrics(cfg *Config) (*brokerMetrics, error) {
 		apis = append(apis, v.Key)
 	}
 	m := metrics.New(metrics.Config{SlowFsync: cfg.SlowFsync, APIs: apis, Logger: cfg.Logger})
-	cfg.FS = m.FS(cfg.FS)
+	cfg.FS, cfg.metrics = m.FS(cfg.FS), m
 	bm := &brokerMetrics{m: m}
 	if cfg.MetricsListen == "" {
 		return bm, nil
@@ -39,7 +39,7 @@ func startMetrics(cfg *Config) (*brokerMetrics, error) {
 // serving adds the collector of the running broker's state and reports
 // ready: recovery has finished and Kafka clients are served.
 func (bm *brokerMetrics) serving(b *Broker) {
-	bm.m.Watch(metrics.Sources{Topics: b.topics, Conns: b.srv.Conns})
+	bm.m.Watch(metrics.Sources{Topics: b.topics, Conns: b.srv.Conns, Groups: b.groups, Txns: b.txns})
 	bm.m.SetReady(true)
 }
 

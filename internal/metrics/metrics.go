@@ -57,6 +57,8 @@ type Metrics struct {
 	fsync      prometheus.Histogram
 	slowFsyncs prometheus.Counter
 	duplicates prometheus.Counter
+	txnEnds    *prometheus.CounterVec // committed, aborted
+	txnTimeout prometheus.Counter
 
 	topicsMu sync.RWMutex
 	topics   map[string]*topicCounters // grows with the topics produced to or fetched from
@@ -95,7 +97,17 @@ func New(cfg Config) *Metrics {
 		Name: "sluice_producer_duplicate_batches_total",
 		Help: "Retried idempotent batches recognised as duplicates: answered with their original offsets, not appended again.",
 	})
-	m.reg.MustRegister(m.fsync, m.slowFsyncs, m.duplicates, topicCollector{m})
+	m.txnEnds = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "sluice_transactions_total",
+		Help: "Transactions whose end is durable in the transaction log, by result: committed or aborted (by the producer, by fencing or by timeout).",
+	}, []string{"result"})
+	m.txnEnds.WithLabelValues("committed")
+	m.txnEnds.WithLabelValues("aborted")
+	m.txnTimeout = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "sluice_transactions_timed_out_total",
+		Help: "Transactions the coordinator aborted because they outlived their transaction.timeout.ms (also counted in sluice_transactions_total{result=\"aborted\"}).",
+	})
+	m.reg.MustRegister(m.fsync, m.slowFsyncs, m.duplicates, m.txnEnds, m.txnTimeout, topicCollector{m})
 	return m
 }
 
@@ -169,6 +181,18 @@ func (m *Metrics) topic(name string) *topicCounters {
 	}
 	return c
 }
+
+// Decided counts a transaction whose commit or abort is durable.
+func (m *Metrics) Decided(commit bool) {
+	if commit {
+		m.txnEnds.WithLabelValues("committed").Inc()
+	} else {
+		m.txnEnds.WithLabelValues("aborted").Inc()
+	}
+}
+
+// TimedOut counts a transaction aborted for outliving its timeout.
+func (m *Metrics) TimedOut() { m.txnTimeout.Inc() }
 
 // observeSync records one fsync and logs it when it was slow.
 func (m *Metrics) observeSync(name string, took time.Duration) {

@@ -5,7 +5,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"sluice/internal/group"
 	"sluice/internal/topics"
+	"sluice/internal/txn"
 )
 
 // Sources are the running broker's parts the state collector reads at
@@ -13,6 +15,8 @@ import (
 type Sources struct {
 	Topics *topics.Manager
 	Conns  func() int // open client connections
+	Groups *group.Service
+	Txns   *txn.Service
 }
 
 // Watch registers the collector of the broker's state, read from src at
@@ -42,7 +46,8 @@ var (
 type stateCollector struct{ src Sources }
 
 func (c stateCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descLogSize, descSegments, descLogEnd, descLogStart, descHW, descProducers, descConns} {
+	for _, d := range []*prometheus.Desc{descLogSize, descSegments, descLogEnd, descLogStart, descHW, descProducers, descConns,
+		descGroups, descMembers, descGroupOffset, descLag, descTxnsOpen} {
 		ch <- d
 	}
 }
@@ -53,6 +58,12 @@ func (c stateCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	if c.src.Conns != nil {
 		ch <- gauge(descConns, float64(c.src.Conns()))
+	}
+	if c.src.Groups != nil && c.src.Topics != nil {
+		collectGroups(ch, c.src.Groups, c.src.Topics)
+	}
+	if c.src.Txns != nil {
+		collectTxns(ch, c.src.Txns)
 	}
 }
 
