@@ -2,8 +2,12 @@ package tests
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"io"
 	"net/http"
+	"os"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -312,5 +316,63 @@ func TestMetricsGroupsLagAndTransactions(t *testing.T) {
 	hw := metricValue(t, m, "sluice_partition_high_watermark", "topic", "lagged", "partition", "0")
 	if got := metricValue(t, m, "kafka_consumergroup_lag", "consumergroup", "g1", "topic", "lagged", "partition", "0"); got != hw-5 || got < 3 {
 		t.Errorf("g1's lag = %v, want the high watermark %v minus 5", got, hw)
+	}
+	// This workload leaves a series in every family the dashboard uses.
+	checkDashboard(t, m)
+}
+
+// checkDashboard fails when the Grafana dashboard queries a metric the
+// broker did not serve in scrape, or one docs/operations.md does not list.
+func checkDashboard(t *testing.T, scrape map[string]*dto.MetricFamily) {
+	t.Helper()
+	dash, err := os.ReadFile("../docs/grafana/sluice.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d struct{ Panels []struct{ Targets []struct{ Expr string } } }
+	if err := json.Unmarshal(dash, &d); err != nil {
+		t.Fatalf("dashboard: %v", err)
+	}
+	ops, err := os.ReadFile("../docs/operations.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := regexp.MustCompile(`\b(kafka|sluice)_[a-z_]+\b`)
+	used := 0
+	for _, p := range d.Panels {
+		for _, tg := range p.Targets {
+			for _, n := range names.FindAllString(tg.Expr, -1) {
+				used++
+				for _, suffix := range []string{"_bucket", "_count", "_sum"} {
+					if base, ok := strings.CutSuffix(n, suffix); ok && scrape[base] != nil {
+						n = base
+					}
+				}
+				if scrape[n] == nil {
+					t.Errorf("the dashboard queries %s, which the broker does not serve", n)
+				}
+				if !strings.Contains(string(ops), "`"+n+"`") {
+					t.Errorf("the dashboard queries %s, which docs/operations.md does not list", n)
+				}
+			}
+		}
+	}
+	if used == 0 {
+		t.Error("the dashboard queries no Sluice metric")
+	}
+}
+
+// `sluice serve --metrics-listen` serves the endpoint, ready once serving.
+func TestServeMetricsListenFlag(t *testing.T) {
+	p := brokertest.StartProcess(t, t.TempDir(), "--metrics-listen", "127.0.0.1:0")
+	match := regexp.MustCompile(`sluice: metrics endpoint"? listen=(\S+)`).FindStringSubmatch(p.Log.String())
+	if match == nil {
+		t.Fatalf("no metrics endpoint logged:\n%s", p.Log.String())
+	}
+	if code, body := httpStatus(t, "http://"+match[1]+"/readyz"); code != http.StatusOK {
+		t.Fatalf("readyz: %d %q", code, body)
+	}
+	if _, ok := scrape(t, match[1])["kafka_network_requestmetrics_requests_total"]; !ok {
+		t.Fatal("no request metrics served")
 	}
 }
