@@ -329,7 +329,9 @@ func checkDashboard(t *testing.T, scrape map[string]*dto.MetricFamily) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var d struct{ Panels []struct{ Targets []struct{ Expr string } } }
+	var d struct {
+		Panels []struct{ Targets []struct{ Expr string } }
+	}
 	if err := json.Unmarshal(dash, &d); err != nil {
 		t.Fatalf("dashboard: %v", err)
 	}
