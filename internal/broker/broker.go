@@ -18,6 +18,7 @@ import (
 	"sluice/internal/group"
 	"sluice/internal/handler"
 	"sluice/internal/metadata"
+	"sluice/internal/metrics"
 	"sluice/internal/partition"
 	"sluice/internal/producerid"
 	"sluice/internal/server"
@@ -67,9 +68,16 @@ type Config struct {
 	TxnMaxTimeout      time.Duration // transaction.max.timeout.ms; default 15 minutes
 	TxnIDExpiration    time.Duration // transactional.id.expiration.ms; default 7 days
 
+	// MetricsListen is the address of the Prometheus endpoint (/metrics,
+	// /healthz, /readyz); empty: no endpoint (metrics are still kept).
+	MetricsListen string
+	SlowFsync     time.Duration // an fsync this long is logged; default 1s, negative never
+
 	FS     vfs.FS // default: the OS file system
 	Logger *slog.Logger
 	Clock  func() time.Time
+
+	metrics *metrics.Metrics // set by Start, for the services it opens
 }
 
 func (c *Config) setDefaults() {
@@ -125,6 +133,7 @@ type Broker struct {
 	txns     *txn.Service
 	sessions *fetchsession.Cache
 	srv      *server.Server
+	metrics  *brokerMetrics
 	cancel   context.CancelFunc
 	bg       sync.WaitGroup
 	once     sync.Once
@@ -132,9 +141,14 @@ type Broker struct {
 }
 
 // Start opens the data dir, recovers every partition and starts serving.
-func Start(cfg Config) (*Broker, error) {
+func Start(cfg Config) (_ *Broker, err error) {
 	cfg.setDefaults()
 	start := cfg.Clock()
+	bm, err := startMetrics(&cfg) // before recovery: /healthz answers, /readyz says not yet
+	if err != nil {
+		return nil, err
+	}
+	defer func() { bm.failed(err) }()
 	tm, err := topics.Open(cfg.FS, topics.Config{
 		DataDir: cfg.DataDir, Fsync: cfg.Fsync, FsyncInterval: cfg.FsyncInterval,
 		Defaults: cfg.TopicDefaults, Logger: cfg.Logger, Clock: cfg.Clock,
@@ -177,15 +191,16 @@ func Start(cfg Config) (*Broker, error) {
 		Groups: groups, Txns: txns, Markers: markers, ProducerIDs: ids,
 		FetchSessions:    sessions,
 		AutoCreateTopics: cfg.AutoCreateTopics, DataDir: cfg.DataDir,
-		Logger: cfg.Logger, Clock: cfg.Clock, Ctx: ctx,
+		Logger: cfg.Logger, Clock: cfg.Clock, Ctx: ctx, Records: bm.m,
 	})
-	b := &Broker{cfg: cfg, topics: tm, groups: groups, txns: txns, sessions: sessions, cancel: cancel}
-	b.srv = server.New(ln, h, server.Config{MaxFrameBytes: cfg.MaxFrameBytes, Logger: cfg.Logger})
+	b := &Broker{cfg: cfg, topics: tm, groups: groups, txns: txns, sessions: sessions, cancel: cancel, metrics: bm}
+	b.srv = server.New(ln, h, server.Config{MaxFrameBytes: cfg.MaxFrameBytes, Logger: cfg.Logger, Requests: bm.m})
 	b.cleaner = tm.NewCleaner(topics.CleanerConfig{Backoff: cfg.CleanerBackoff, IOMaxBytesPerSecond: cfg.CleanerIOMaxBytesPerSecond})
 	b.bg.Add(3)
 	go func() { defer b.bg.Done(); _ = b.srv.Serve(ctx) }()
 	go func() { defer b.bg.Done(); b.retentionLoop(ctx) }()
 	go func() { defer b.bg.Done(); b.cleaner.Run(ctx) }()
+	bm.serving(b)
 	cfg.Logger.Info("sluice: serving", "listen", ln.Addr().String(), "advertise", net.JoinHostPort(host, strconv.Itoa(int(port))),
 		"dataDir", cfg.DataDir, "fsync", cfg.Fsync.String(), "topics", len(tm.All()), "startup", cfg.Clock().Sub(start).String())
 	return b, nil
@@ -268,12 +283,13 @@ func (b *Broker) Close() error {
 	b.once.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
+		b.metrics.stopping()
 		b.cancel() // ends long polls; durable waits still complete
 		srvErr := b.srv.Shutdown(ctx)
 		b.bg.Wait()
 		b.txns.Close()
 		b.groups.Close()
-		b.err = errors.Join(srvErr, b.topics.Close())
+		b.err = errors.Join(srvErr, b.topics.Close(), b.metrics.close())
 		b.cfg.Logger.Info("sluice: stopped", "err", b.err)
 	})
 	return b.err

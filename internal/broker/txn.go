@@ -28,7 +28,7 @@ func openTxns(cfg Config, tm *topics.Manager, groups *group.Service, ids *produc
 	markers := markerRouter{topics: tm, groups: groups}
 	s, err := txn.NewService(txn.ServiceConfig{
 		Coordinator: txn.Config{MaxTimeoutMs: int32(cfg.TxnMaxTimeout.Milliseconds()), IDExpirationMs: cfg.TxnIDExpiration.Milliseconds()},
-		Logger:      cfg.Logger, Clock: cfg.Clock,
+		Logger:      cfg.Logger, Clock: cfg.Clock, Observer: cfg.metrics,
 	}, t.Partitions, ids, markers)
 	return s, markers, err
 }

@@ -40,6 +40,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&cfg.CleanerBackoff, "log-cleaner-backoff", 0, "how long the log cleaner sleeps when no compacted partition needs cleaning (default 15s)")
 	fs.Int64Var(&cfg.CleanerIOMaxBytesPerSecond, "log-cleaner-io-max-bytes-per-second", 0, "bytes per second the log cleaner may read and write (default 50000000; -1 unlimited)")
 	slots := fs.Int("max-incremental-fetch-session-cache-slots", 1000, "incremental fetch sessions held at once (KIP-227); 0: none, every fetch is sessionless")
+	fs.StringVar(&cfg.MetricsListen, "metrics-listen", "", "address of the Prometheus endpoint: /metrics, /healthz, /readyz (ready once recovery finished); empty: none")
 	level := fs.String("log-level", "info", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return parseExit(err)

@@ -131,6 +131,7 @@ func (h *Handler) producePartition(topic string, rp kmsg.ProduceRequestTopicPart
 		return nil, 0
 	}
 	sp.BaseOffset, sp.LogAppendTime = res.BaseOffset, res.LogAppendTime
+	h.env.Records.Appended(topic, len(b), int(b.RecordCount()), res.Duplicate)
 	return p, res.NextOffset
 }
 

@@ -221,6 +221,7 @@ func (h *Handler) readPartition(req *kmsg.FetchRequest, t *topics.Topic, rp kmsg
 	tally.gotData = true
 	tally.remaining -= got
 	sp.RecordBatches = res.Records
+	h.env.Records.Fetched(t.Name, got)
 	for _, a := range res.Aborted {
 		at := kmsg.NewFetchResponseTopicPartitionAbortedTransaction()
 		at.ProducerID, at.FirstOffset = a.ProducerID, a.FirstOffset

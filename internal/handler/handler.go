@@ -38,7 +38,25 @@ type Env struct {
 	// Ctx ends when the broker shuts down, ending long polls and durable
 	// waits early.
 	Ctx context.Context
+	// Records is told what produce appends and fetch returns (the
+	// broker's metrics); nil: nobody.
+	Records RecordObserver
 }
+
+// RecordObserver is told of the records the produce and fetch paths move.
+// It is called once per partition and must not allocate.
+type RecordObserver interface {
+	// Appended: a batch of a topic was appended, or was a duplicate of
+	// one of its producer's last batches and was not appended again.
+	Appended(topic string, bytes, records int, duplicate bool)
+	// Fetched: a fetch returns bytes of a topic's record batches.
+	Fetched(topic string, bytes int)
+}
+
+type noRecordObserver struct{}
+
+func (noRecordObserver) Appended(string, int, int, bool) {}
+func (noRecordObserver) Fetched(string, int)             {}
 
 // Result is a handler's answer. Either Resp is ready, or Wait produces it
 // later (an acks=all produce waiting for its fsync, a long-poll fetch), or
@@ -71,6 +89,9 @@ func New(env Env) *Handler {
 	}
 	if env.Clock == nil {
 		env.Clock = time.Now
+	}
+	if env.Records == nil {
+		env.Records = noRecordObserver{}
 	}
 	if env.FetchSessions == nil {
 		env.FetchSessions = fetchsession.New(fetchsession.Config{})

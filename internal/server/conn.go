@@ -10,6 +10,7 @@ import (
 	"net"
 	"reflect"
 	"runtime/debug"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -35,6 +36,8 @@ const maxKeptWriteBuffer = 64 << 20
 // pending is a handled request whose response is yet to be written.
 type pending struct {
 	correlationID int32
+	key           int16
+	start         time.Time // when the request was read
 	result        handler.Result
 }
 
@@ -101,7 +104,7 @@ func (c *conn) decodeAndHandle(ctx context.Context, frame []byte) (pending, erro
 	if err != nil {
 		return pending{}, err
 	}
-	p := pending{correlationID: hdr.CorrelationID}
+	p := pending{correlationID: hdr.CorrelationID, key: hdr.Key, start: time.Now()}
 	if !handler.Supports(hdr.Key, hdr.Version) {
 		return c.unsupported(p, hdr)
 	}
@@ -161,6 +164,7 @@ func (c *conn) writeLoop(done chan<- struct{}) {
 			failed = c.writeFailed(err)
 			continue
 		}
+		c.answered(p)
 		if p.result.CloseConn {
 			_ = bw.Flush()
 			failed = c.writeFailed(errAcksZeroFailed)
@@ -182,6 +186,13 @@ func (c *conn) writeLoop(done chan<- struct{}) {
 		if cap(buf) > maxKeptWriteBuffer {
 			buf = nil
 		}
+	}
+}
+
+// answered tells the request observer, if any, that p's response is ready.
+func (c *conn) answered(p pending) {
+	if o := c.srv.cfg.Requests; o != nil {
+		o.Request(p.key, time.Since(p.start))
 	}
 }
 

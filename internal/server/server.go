@@ -21,6 +21,14 @@ type Config struct {
 	// MaxFrameBytes is socket.request.max.bytes; 0 means 100 MiB.
 	MaxFrameBytes int32
 	Logger        *slog.Logger
+	// Requests, if set, is told of every answered request: its API key and
+	// the time from its arrival to its response being ready.
+	Requests RequestObserver
+}
+
+// RequestObserver counts answered requests (the broker's metrics).
+type RequestObserver interface {
+	Request(key int16, elapsed time.Duration)
 }
 
 // Server serves the Kafka protocol on one listener.
@@ -43,6 +51,13 @@ func New(ln net.Listener, h *handler.Handler, cfg Config) *Server {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Server{cfg: cfg, handler: h, ln: ln, conns: map[*conn]struct{}{}}
+}
+
+// Conns is the number of open client connections.
+func (s *Server) Conns() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
 }
 
 // Addr is the listener's address.

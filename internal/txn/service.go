@@ -22,9 +22,30 @@ type ServiceConfig struct {
 	Coordinator Config
 	Logger           *slog.Logger
 	Clock            func() time.Time
+	// Observer is told how transactions end (the broker's metrics); nil:
+	// nobody.
+	Observer Observer
 }
 
+// Observer is told how transactions end.
+type Observer interface {
+	// Decided: a transaction's commit or abort is durable in the
+	// transaction log; its markers follow.
+	Decided(commit bool)
+	// TimedOut: the coordinator aborts a transaction past its timeout
+	// (its Decided(false) follows once durable).
+	TimedOut()
+}
+
+type noObserver struct{}
+
+func (noObserver) Decided(bool) {}
+func (noObserver) TimedOut()    {}
+
 func (c *ServiceConfig) setDefaults() {
+	if c.Observer == nil {
+		c.Observer = noObserver{}
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -194,6 +215,7 @@ func (s *Service) runLocked(sh *shard, id string, o Outcome) (wait func() Outcom
 			return Outcome{Err: kerr.CoordinatorNotAvailable, ProducerID: -1, Epoch: -1}
 		}
 		if o.Markers != nil {
+			s.cfg.Observer.Decided(o.Markers.Commit)
 			s.completeAsync(o.Markers)
 		}
 		s.wake()
@@ -353,6 +375,7 @@ func (s *Service) tickLocked(sh *shard) []func() Outcome {
 			continue
 		}
 		if o.Write.State == PrepareAbort {
+			s.cfg.Observer.TimedOut()
 			s.cfg.Logger.Info("txn: aborting a transaction past its timeout", "transactionalId", o.Write.ID,
 				"producerId", o.Write.ProducerID, "timeoutMs", o.Write.TimeoutMs)
 		}
