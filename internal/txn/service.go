@@ -20,8 +20,8 @@ import (
 // documented defaults.
 type ServiceConfig struct {
 	Coordinator Config
-	Logger           *slog.Logger
-	Clock            func() time.Time
+	Logger      *slog.Logger
+	Clock       func() time.Time
 	// Observer is told how transactions end (the broker's metrics); nil:
 	// nobody.
 	Observer Observer
