@@ -135,8 +135,15 @@ func (c Config) records(cell Cell) int {
 	return max(1, int(float64(cell.Records)*c.Scale))
 }
 
-// selected is the cells that pass --only.
+// selected is the cells that pass --only: the cell of that exact name if
+// there is one (so that "100B/acks=all/p1" is not also p100), else every
+// cell whose name contains it.
 func (c Config) selected() []Cell {
+	for _, cell := range c.Cells {
+		if cell.Name() == c.Only {
+			return []Cell{cell}
+		}
+	}
 	var out []Cell
 	for _, cell := range c.Cells {
 		if strings.Contains(cell.Name(), c.Only) {

@@ -140,6 +140,10 @@ func TestCellNamesAndScale(t *testing.T) {
 	if len(cells) != 3 {
 		t.Fatalf("--only 1KiB/acks=all picked %d cells, want 3", len(cells))
 	}
+	cfg.Only = "100B/acks=all/p1"
+	if cells := cfg.selected(); len(cells) != 1 || cells[0].Partitions != 1 {
+		t.Errorf("--only 100B/acks=all/p1 picked %v, want the one cell", cells)
+	}
 	if got := cfg.records(cells[0]); got != 5_000 {
 		t.Errorf("scaled records = %d, want 5000", got)
 	}
