@@ -19,13 +19,21 @@ import (
 //
 //	child:  "listening <host:port>"      once, when clients may connect
 //	parent: "cpu"   child: "cpu <ns>"    user + system time used so far
+//	parent: "begin" / "end"              with --profile-dir: a measured
+//	                                     window starts or ends (no answer)
 //
 // The child shuts its broker down when stdin closes, so a bench that dies
 // leaves no broker behind.
 
 // ServeChild is the child's side: it starts a broker of kind k, announces
-// it on out and answers CPU queries from in until in closes.
+// it on out and answers the parent from in until in closes. With
+// cfg.ProfileDir it profiles the broker's CPU in each measured window
+// (<kind>.cpu.<n>.pprof; pprof merges them when given all) and writes
+// where its goroutines blocked and waited for locks over its life
+// (<kind>.block.pprof, <kind>.mutex.pprof) when it stops.
 func ServeChild(k Kind, cfg Config, in io.Reader, out io.Writer) error {
+	prof := newProfiler(cfg.ProfileDir, k)
+	defer prof.finish()
 	p, err := StartPeer(k, cfg)
 	if err != nil {
 		return err
@@ -33,8 +41,13 @@ func ServeChild(k Kind, cfg Config, in io.Reader, out io.Writer) error {
 	fmt.Fprintf(out, "listening %s\n", p.Addr)
 	sc := bufio.NewScanner(in)
 	for sc.Scan() {
-		if sc.Text() == "cpu" {
+		switch sc.Text() {
+		case "cpu":
 			fmt.Fprintf(out, "cpu %d\n", cpuTime())
+		case "begin":
+			prof.begin()
+		case "end":
+			prof.end()
 		}
 	}
 	return p.Close()
@@ -46,6 +59,8 @@ type child struct {
 	stdin io.WriteCloser
 	lines *bufio.Scanner
 	mu    sync.Mutex // one query at a time
+	// profiling says the child profiles windows: the parent marks them.
+	profiling bool
 }
 
 // startChild runs bin as `bench broker` of kind k and waits until it
@@ -68,7 +83,7 @@ func startChild(bin string, k Kind, cfg Config) (*child, string, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, "", fmt.Errorf("start %s broker: %w", k, err)
 	}
-	c := &child{cmd: cmd, stdin: stdin, lines: bufio.NewScanner(stdout)}
+	c := &child{cmd: cmd, stdin: stdin, lines: bufio.NewScanner(stdout), profiling: cfg.ProfileDir != ""}
 	addr, err := c.expect("listening")
 	if err != nil {
 		c.close()
@@ -103,6 +118,16 @@ func (c *child) cpu() (time.Duration, error) {
 	}
 	ns, err := strconv.ParseInt(s, 10, 64)
 	return time.Duration(ns), err
+}
+
+// mark tells a profiling child that a measured window begins or ends.
+func (c *child) mark(word string) {
+	if !c.profiling {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	io.WriteString(c.stdin, word+"\n")
 }
 
 // close asks the child to stop and waits; one that does not stop within

@@ -29,12 +29,15 @@ func produceWhileConsuming(ctx context.Context, cfg Config, cell Cell, n int, pa
 		got, end, err := readN(ctx, cl, n)
 		done <- read{got, end, err}
 	}()
+	t.window("begin")
 	cpu0, cpuErr := t.cpuTime()
 	pr, err := produce(ctx, t.addrs, topic, n, payload, cell, cfg.MaxBuffered)
 	if err != nil {
+		t.window("end")
 		return runResult{}, fmt.Errorf("produce: %w", err)
 	}
 	rd := <-done
+	t.window("end")
 	if rd.err != nil {
 		return runResult{}, fmt.Errorf("consume while producing: %w", rd.err)
 	}

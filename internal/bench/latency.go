@@ -148,6 +148,8 @@ func fixedRate(ctx context.Context, lc LatencyConfig, payload []byte, t *target,
 	}
 	done := make(chan error, 1)
 	go func() { _, _, err := readN(ctx, cons, n+1); done <- err }()
+	t.window("begin")
+	defer t.window("end")
 	cpu0, _ := t.cpuTime()
 	wall0 := time.Now()
 	lat, err := sendAtRate(ctx, prod, n, lc.Rate, payload)

@@ -18,7 +18,10 @@ type target struct {
 	addrs []string
 	// cpu is the CPU time the broker has used; nil when it shares the
 	// bench's process or is not ours (--in-process, --brokers).
-	cpu   func() (time.Duration, error)
+	cpu func() (time.Duration, error)
+	// mark tells the broker a measured window begins or ends, for its
+	// profile; nil when it is not a child.
+	mark  func(string)
 	close func() error
 }
 
@@ -48,7 +51,14 @@ func startTarget(k Kind, cfg Config) (*target, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &target{kind: k, addrs: []string{addr}, cpu: c.cpu, close: c.close}, nil
+	return &target{kind: k, addrs: []string{addr}, cpu: c.cpu, mark: c.mark, close: c.close}, nil
+}
+
+// window marks a measured window's beginning ("begin") or end ("end").
+func (t *target) window(word string) {
+	if t.mark != nil {
+		t.mark(word)
+	}
 }
 
 // startTargets starts every kind of the run, in order.

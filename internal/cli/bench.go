@@ -37,7 +37,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	idempotent := fs.Bool("idempotent", false, "the matrix's producer with idempotent writes (acks=all)")
 	fs.BoolVar(&cfg.ConsumeAfter, "consume-after", false, "read each topic after producing it, instead of with a consumer reading while the producer writes")
 	fs.BoolVar(&cfg.InProcess, "in-process", false, "run the brokers in the bench's process instead of child processes (no broker CPU column; for --cpuprofile)")
-	fs.StringVar(&cfg.ProfileDir, "profile-dir", "", "each child broker writes CPU, block and mutex profiles of itself here (<kind>.cpu.pprof, ...)")
+	fs.StringVar(&cfg.ProfileDir, "profile-dir", "", "each child broker writes profiles of itself here: CPU in each measured window (<kind>.cpu.<n>.pprof), block and mutex over its life")
 	latency := fs.Bool("latency", false, "instead of the matrix: produce latency at a fixed rate (--rate, --duration), no linger, a consumer reading, with the disk's 4 KiB append+fdatasync latency measured in the same run")
 	fs.IntVar(&cfg.Latency.Rate, "rate", 2000, "with --latency: records per second")
 	fs.DurationVar(&cfg.Latency.Duration, "duration", 10*time.Second, "with --latency: how long each run produces")

@@ -10,9 +10,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
-	"runtime"
-	"runtime/pprof"
 
 	"sluice/internal/bench"
 	"sluice/internal/partition"
@@ -25,7 +22,7 @@ func runBenchBroker(args []string, stdout, stderr io.Writer) int {
 	kind := fs.String("kind", "sluice", "sluice, null, kfake or kfake-fsync")
 	fs.StringVar(&cfg.DataDir, "data-dir", "", "parent of the broker's temp data dir")
 	fsync := fs.String("fsync", "always", "Sluice's fsync policy")
-	profileDir := fs.String("profile-dir", "", "write <kind>.cpu.pprof, <kind>.block.pprof and <kind>.mutex.pprof here")
+	fs.StringVar(&cfg.ProfileDir, "profile-dir", "", "profile the broker into this directory (see bench.ServeChild)")
 	if err := fs.Parse(args); err != nil {
 		return parseExit(err)
 	}
@@ -35,38 +32,9 @@ func runBenchBroker(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cfg.Fsync = policy
-	if *profileDir != "" {
-		stop, err := profileBroker(filepath.Join(*profileDir, *kind))
-		if err != nil {
-			fmt.Fprintln(stderr, "sluice bench broker:", err)
-			return 1
-		}
-		defer stop()
-	}
 	if err := bench.ServeChild(bench.Kind(*kind), cfg, os.Stdin, stdout); err != nil {
 		fmt.Fprintln(stderr, "sluice bench broker:", err)
 		return 1
 	}
 	return 0
-}
-
-// profileBroker profiles the broker's whole life: CPU, and where its
-// goroutines block and wait for locks (a sample per 10 µs blocked, every
-// contended lock), written when it stops.
-func profileBroker(prefix string) (stop func(), err error) {
-	cpu, err := startCPUProfile(prefix + ".cpu.pprof")
-	if err != nil {
-		return nil, err
-	}
-	runtime.SetBlockProfileRate(10_000)
-	runtime.SetMutexProfileFraction(1)
-	return func() {
-		cpu()
-		for _, name := range []string{"block", "mutex"} {
-			if f, err := os.Create(prefix + "." + name + ".pprof"); err == nil {
-				pprof.Lookup(name).WriteTo(f, 0)
-				f.Close()
-			}
-		}
-	}, nil
 }
