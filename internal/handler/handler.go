@@ -51,6 +51,10 @@ type Result struct {
 	// written: an acks=0 produce that failed has no other way to tell its
 	// client (it then refreshes metadata and reconnects, as with Kafka).
 	CloseConn bool
+	// Abandon, when set, must be called if Wait never will be (the
+	// connection failed first): an acks=all produce leaves the sync of
+	// its appends to its Wait, and hands it to the flushers instead.
+	Abandon func()
 }
 
 // ready wraps a response that needs no waiting.

@@ -84,6 +84,7 @@ func (c *conn) readLoop(ctx context.Context) (err error) {
 		select {
 		case c.out <- p:
 		case <-c.closed:
+			abandon(p.result)
 			return nil
 		}
 		if cap(frame) <= 1<<20 {
@@ -154,7 +155,8 @@ func (c *conn) writeLoop(done chan<- struct{}) {
 	failed := false
 	for p := range c.out {
 		if failed {
-			continue // drain so the read loop never blocks
+			abandon(p.result) // drain so the read loop never blocks
+			continue
 		}
 		resp, err := c.await(p.result)
 		if err != nil {
@@ -182,6 +184,13 @@ func (c *conn) writeLoop(done chan<- struct{}) {
 		if cap(buf) > maxKeptWriteBuffer {
 			buf = nil
 		}
+	}
+}
+
+// abandon tells a result whose Wait will not run (handler.Result.Abandon).
+func abandon(r handler.Result) {
+	if r.Abandon != nil {
+		r.Abandon()
 	}
 }
 
