@@ -55,6 +55,9 @@ type Result struct {
 	// connection failed first): an acks=all produce leaves the sync of
 	// its appends to its Wait, and hands it to the flushers instead.
 	Abandon func()
+	// Release, when set, is called once the response has been encoded
+	// for writing: a fetch then returns its record buffers to the pool.
+	Release func(kmsg.Response)
 }
 
 // ready wraps a response that needs no waiting.
