@@ -98,6 +98,8 @@ type Config struct {
 	ProfileDir string
 	// Latency is the fixed-rate mode (latency.go).
 	Latency LatencyConfig
+	// Restart is the restart mode (restart.go).
+	Restart RestartConfig
 	// For the transactions bench: producers at once (default 8), and the
 	// in-process Sluice's __transaction_state partitions (default: the
 	// broker's).

@@ -185,3 +185,34 @@ func TestTinySessions(t *testing.T) {
 		t.Errorf("table lacks the rows:\n%s", md.String())
 	}
 }
+
+// TestTinyRestart runs the restart mode on a few partitions: both
+// restarts serve again with every acknowledged record.
+func TestTinyRestart(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	var progress strings.Builder
+	rep, err := RunRestart(ctx, Config{
+		Fsync: partition.FsyncAlways, DataDir: t.TempDir(), Runs: 1, Binary: brokertest.Binary(t),
+		Restart:  RestartConfig{Partitions: 10, Records: 5},
+		Progress: &progress,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rep.Err(); err != nil {
+		t.Fatalf("runs failed: %v\n%s", err, progress.String())
+	}
+	for name, s := range map[string]RestartSummary{"clean": rep.Clean, "kill -9": rep.Unclean} {
+		if s.Runs != 1 || s.Ready <= 0 || s.Startup <= 0 || s.Answered < s.Ready {
+			t.Errorf("%s: implausible %+v", name, s)
+		}
+	}
+	var md strings.Builder
+	if err := rep.WriteMarkdown(&md); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(md.String(), "| after kill -9 while writing |") {
+		t.Errorf("report lacks the kill -9 row:\n%s", md.String())
+	}
+}

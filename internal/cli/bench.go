@@ -42,6 +42,9 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&cfg.Latency.Rate, "rate", 2000, "with --latency: records per second")
 	fs.DurationVar(&cfg.Latency.Duration, "duration", 10*time.Second, "with --latency: how long each run produces")
 	fs.IntVar(&cfg.Latency.Size, "size", 1024, "with --latency: value bytes per record")
+	restart := fs.Bool("restart", false, "instead of the matrix: time a clean restart and one after kill -9 of a sluice serve holding --restart-partitions partitions of data")
+	restartParts := fs.Int("restart-partitions", 1000, "with --restart: partitions holding data")
+	fs.IntVar(&cfg.Restart.Records, "restart-records", 100, "with --restart: records of 1 KiB per partition")
 	withCleaner := fs.Bool("with-cleaner", false, "instead of the matrix: produce alone vs produce while the log cleaner compacts another topic (in-process Sluice)")
 	transactions := fs.Bool("transactions", false, "instead of the matrix: plain acks=all vs transactional produce (100 and 1,000 records per transaction), and read_committed consume with 10% aborted (in-process Sluice)")
 	fs.IntVar(&cfg.TxnProducers, "txn-producers", 8, "with --transactions: producers at once in each produce mode")
@@ -92,6 +95,12 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	}
 	if *fetchSessions {
 		return benchSessions(cfg, stdout, stderr)
+	}
+	if *restart {
+		cfg.Restart.Partitions = int32(min(max(*restartParts, 1), 100_000))
+		return benchMode(stdout, stderr,
+			func(ctx context.Context) (*bench.RestartReport, error) { return bench.RunRestart(ctx, cfg) },
+			(*bench.RestartReport).Err)
 	}
 	if *latency {
 		return benchMode(stdout, stderr,
