@@ -90,18 +90,31 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	return err
 }
 
-// produceTable: produce rec/s of every target and Sluice's ratio to each
-// peer, with Sluice's latencies and its consumer's pace.
-func (r *Report) produceTable(b *strings.Builder, kinds []Kind) {
-	b.WriteString("\nProduce (records/s; the consumer's pace and lag are Sluice's):\n\n| cell | records |")
+// tableHead writes a table's title and head: the first columns, a column
+// per target, with ratios a column "/ peer" per peer, then the extras.
+func tableHead(b *strings.Builder, title, first string, kinds []Kind, ratios bool, extra ...string) {
+	fmt.Fprintf(b, "\n%s:\n\n%s", title, first)
+	cols := strings.Count(first, "|") - 1 + len(kinds) + len(extra)
 	for _, k := range kinds {
 		fmt.Fprintf(b, " %s |", k.Label())
 	}
-	for _, k := range kinds[1:] {
-		fmt.Fprintf(b, " / %s |", k.Label())
+	if ratios {
+		for _, k := range kinds[1:] {
+			fmt.Fprintf(b, " / %s |", k.Label())
+		}
+		cols += len(kinds) - 1
 	}
-	b.WriteString(" Sluice p50 | Sluice p99 | consumer rec/s | consumer lag |\n|---|--:|")
-	b.WriteString(strings.Repeat("--:|", 2*len(kinds)-1+4) + "\n")
+	for _, e := range extra {
+		fmt.Fprintf(b, " %s |", e)
+	}
+	b.WriteString("\n|---|" + strings.Repeat("--:|", cols-1) + "\n")
+}
+
+// produceTable: produce rec/s of every target and Sluice's ratio to each
+// peer, with Sluice's latencies and its consumer's pace.
+func (r *Report) produceTable(b *strings.Builder, kinds []Kind) {
+	tableHead(b, "Produce (records/s; the consumer's pace and lag are Sluice's)", "| cell | records |", kinds, true,
+		"Sluice p50", "Sluice p99", "consumer rec/s", "consumer lag")
 	for _, row := range r.Rows {
 		s := row.Results[KindSluice]
 		fmt.Fprintf(b, "| %s | %s |", row.Cell.Name(), fmtCount(row.Records))
@@ -117,11 +130,7 @@ func (r *Report) produceTable(b *strings.Builder, kinds []Kind) {
 
 // cpuTable: each broker's CPU time per record produced and consumed.
 func (r *Report) cpuTable(b *strings.Builder, kinds []Kind) {
-	b.WriteString("\nBroker CPU per record produced and consumed (µs):\n\n| cell |")
-	for _, k := range kinds {
-		fmt.Fprintf(b, " %s |", k.Label())
-	}
-	b.WriteString("\n|---|" + strings.Repeat("--:|", len(kinds)) + "\n")
+	tableHead(b, "Broker CPU per record produced and consumed (µs)", "| cell |", kinds, false)
 	for _, row := range r.Rows {
 		fmt.Fprintf(b, "| %s |", row.Cell.Name())
 		for _, k := range kinds {
@@ -133,14 +142,7 @@ func (r *Report) cpuTable(b *strings.Builder, kinds []Kind) {
 
 // aloneTable: a consumer reading a whole topic with nothing else running.
 func (r *Report) aloneTable(b *strings.Builder, kinds []Kind) {
-	b.WriteString("\nConsume alone (records/s):\n\n| cell |")
-	for _, k := range kinds {
-		fmt.Fprintf(b, " %s |", k.Label())
-	}
-	for _, k := range kinds[1:] {
-		fmt.Fprintf(b, " / %s |", k.Label())
-	}
-	b.WriteString("\n|---|" + strings.Repeat("--:|", 2*len(kinds)-1) + "\n")
+	tableHead(b, "Consume alone (records/s)", "| cell |", kinds, true)
 	for _, row := range r.Rows {
 		s := row.Results[KindSluice]
 		fmt.Fprintf(b, "| %s |", row.Cell.Name())
@@ -173,11 +175,7 @@ func (r *Report) scalingTable(b *strings.Builder, kinds []Kind) {
 	if len(lines) == 0 {
 		return
 	}
-	b.WriteString("\nPartitions (produce rate over the same cell's on 1 partition):\n\n| cell |")
-	for _, k := range kinds {
-		fmt.Fprintf(b, " %s |", k.Label())
-	}
-	b.WriteString("\n|---|" + strings.Repeat("--:|", len(kinds)) + "\n")
+	tableHead(b, "Partitions (produce rate over the same cell's on 1 partition)", "| cell |", kinds, false)
 	b.WriteString(strings.Join(lines, "\n") + "\n")
 }
 
