@@ -14,23 +14,10 @@ import (
 // bench's process, end to end: it is the guard that the bench still
 // measures something real, not a benchmark.
 func TestTinyCell(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	var progress strings.Builder
-	rep, err := Run(ctx, Config{
-		Fsync:     partition.FsyncAlways,
-		DataDir:   t.TempDir(),
-		Runs:      1,
+	rep := runTiny(t, Config{
 		InProcess: true,
 		Cells:     []Cell{{Records: 2_000, Size: 100, Acks: AcksAll, Partitions: 1}, {Records: 2_000, Size: 100, Acks: AcksAll, Partitions: 6}},
-		Progress:  &progress,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := rep.Err(); err != nil {
-		t.Fatalf("runs failed: %v\n%s", err, progress.String())
-	}
 	if len(rep.Rows) != 2 {
 		t.Fatalf("got %d rows, want 2", len(rep.Rows))
 	}
@@ -54,27 +41,32 @@ func TestTinyCell(t *testing.T) {
 	}
 }
 
-// TestChildBrokers runs a cell with the brokers in child processes of
-// the sluice binary, which is what gives each its CPU time per record.
-func TestChildBrokers(t *testing.T) {
+// runTiny runs the matrix once with fsync=always in a temp dir and fails
+// the test if any run failed.
+func runTiny(t *testing.T, cfg Config) *Report {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
 	var progress strings.Builder
-	rep, err := Run(ctx, Config{
-		Fsync:    partition.FsyncAlways,
-		DataDir:  t.TempDir(),
-		Runs:     1,
-		Binary:   brokertest.Binary(t),
-		Kinds:    []Kind{KindSluice, KindNull},
-		Cells:    []Cell{{Records: 5_000, Size: 100, Acks: AcksAll, Partitions: 2}},
-		Progress: &progress,
-	})
+	cfg.Fsync, cfg.DataDir, cfg.Runs, cfg.Progress = partition.FsyncAlways, t.TempDir(), 1, &progress
+	rep, err := Run(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := rep.Err(); err != nil {
 		t.Fatalf("runs failed: %v\n%s", err, progress.String())
 	}
+	return rep
+}
+
+// TestChildBrokers runs a cell with the brokers in child processes of
+// the sluice binary, which is what gives each its CPU time per record.
+func TestChildBrokers(t *testing.T) {
+	rep := runTiny(t, Config{
+		Binary: brokertest.Binary(t),
+		Kinds:  []Kind{KindSluice, KindNull},
+		Cells:  []Cell{{Records: 5_000, Size: 100, Acks: AcksAll, Partitions: 2}},
+	})
 	for _, k := range []Kind{KindSluice, KindNull} {
 		if s := rep.Rows[0].Results[k]; s.CPUPerRecord <= 0 || s.Consumed != 5_000 {
 			t.Errorf("%s: CPU per record %v, consumed %d; want measured, 5000", k, s.CPUPerRecord, s.Consumed)

@@ -8,23 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"sluice/internal/commitlog"
 	"sluice/internal/vfs"
 )
-
-func openAt(t *testing.T, fsys vfs.FS, index int32) *Partition {
-	t.Helper()
-	log, err := commitlog.Open(fsys, "/data/t-"+string(rune('0'+index)), commitlog.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := Open(log, "t", index, Config{Fsync: FsyncAlways, MaxMessageBytes: 1 << 20}, time.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
-	return p
-}
 
 // An append made for a waiter is synced by the waiter itself: nothing
 // syncs it before MakeDurable, which then takes one fsync.
@@ -37,7 +22,7 @@ func TestMakeDurableSyncsInline(t *testing.T) {
 		}
 		return nil
 	})
-	p := openAt(t, fsys, 0)
+	p := openAt(t, fsys, 0, FsyncAlways)
 	armed.Store(true)
 	res, err := p.AppendAwaited(batch())
 	if err != nil {
@@ -66,7 +51,7 @@ func TestCycleMovesHighWatermarksTogether(t *testing.T) {
 		}
 		return nil
 	})
-	a, b := openAt(t, fsys, 0), openAt(t, fsys, 1)
+	a, b := openAt(t, fsys, 0, FsyncAlways), openAt(t, fsys, 1, FsyncAlways)
 	armed.Store(true)
 	ra, err := a.AppendAwaited(batch())
 	if err != nil {
@@ -93,7 +78,7 @@ func TestCycleMovesHighWatermarksTogether(t *testing.T) {
 // Appends whose waiter went away are made durable by the flusher when
 // asked (Flush), so they still become readable.
 func TestFlushAfterAbandonedWait(t *testing.T) {
-	p := openAt(t, vfs.NewMem(), 0)
+	p := openAt(t, vfs.NewMem(), 0, FsyncAlways)
 	if _, err := p.AppendAwaited(batch()); err != nil {
 		t.Fatal(err)
 	}
