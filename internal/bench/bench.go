@@ -1,7 +1,9 @@
 // Package bench measures produce and consume speed of Sluice side by side
-// with franz-go's in-memory kfake cluster, using the same franz-go client
-// code against both, so the ratio between the two says how much the
-// broker (and, for Sluice, its disk) costs.
+// with peers in one run: a null broker that acknowledges without storing
+// (the client's own ceiling), franz-go's kfake in memory, and kfake
+// writing to disk with an fsync per batch. The same franz-go client code
+// drives every broker, so the ratios say how much each broker (and its
+// disk) costs.
 package bench
 
 import (
@@ -58,18 +60,12 @@ func sizeName(n int) string {
 }
 
 // Matrix is the default workload set: two record shapes of equal total
-// volume (~100 MB), acks=1, acks=all and idempotent acks=all, one and six
-// partitions.
-func Matrix() []Cell {
+// volume (~100 MB) on 1, 6 and 100 partitions, at the given acks.
+func Matrix(acks Acks, idempotent bool) []Cell {
 	var cells []Cell
 	for _, shape := range []struct{ n, size int }{{1_000_000, 100}, {100_000, 1024}} {
-		for _, mode := range []struct {
-			acks Acks
-			idem bool
-		}{{AcksLeader, false}, {AcksAll, false}, {AcksAll, true}} {
-			for _, p := range []int32{1, 6} {
-				cells = append(cells, Cell{Records: shape.n, Size: shape.size, Acks: mode.acks, Partitions: p, Idempotent: mode.idem})
-			}
+		for _, p := range []int32{1, 6, 100} {
+			cells = append(cells, Cell{Records: shape.n, Size: shape.size, Acks: acks, Partitions: p, Idempotent: idempotent && acks == AcksAll})
 		}
 	}
 	return cells
@@ -84,7 +80,26 @@ type Config struct {
 	Runs        int                   // repeats per cell; the report keeps the median; default 3
 	Only        string                // substring filter on Cell.Name
 	MaxBuffered int                   // kgo MaxBufferedRecords; default 10,000
-	Cells       []Cell                // default Matrix()
+	Cells       []Cell                // default Matrix(AcksAll, false)
+	// Kinds are the brokers of the run, Sluice first; default Kinds.
+	Kinds []Kind
+	// ConsumeAfter reads each topic only once produce has finished (the
+	// bench's first form); by default a consumer reads while the producer
+	// writes, as users run, and a second one reads the topic alone after.
+	ConsumeAfter bool
+	// InProcess runs the brokers in the bench's process instead of child
+	// processes: no broker CPU column, but one --cpuprofile shows all.
+	InProcess bool
+	// Binary is the sluice binary the child brokers run; default this
+	// process's executable.
+	Binary string
+	// ProfileDir, when set, makes each child broker write CPU, block and
+	// mutex profiles there (<kind>.cpu.pprof, ...), of the broker alone.
+	ProfileDir string
+	// Latency is the fixed-rate mode (latency.go).
+	Latency LatencyConfig
+	// Restart is the restart mode (restart.go).
+	Restart RestartConfig
 	// For the transactions bench: producers at once (default 8), and the
 	// in-process Sluice's __transaction_state partitions (default: the
 	// broker's).
@@ -107,7 +122,10 @@ func (c *Config) setDefaults() {
 		c.MaxBuffered = 10_000
 	}
 	if c.Cells == nil {
-		c.Cells = Matrix()
+		c.Cells = Matrix(AcksAll, false)
+	}
+	if c.Kinds == nil {
+		c.Kinds = Kinds
 	}
 	if c.Progress == nil {
 		c.Progress = io.Discard
@@ -119,8 +137,15 @@ func (c Config) records(cell Cell) int {
 	return max(1, int(float64(cell.Records)*c.Scale))
 }
 
-// selected is the cells that pass --only.
+// selected is the cells that pass --only: the cell of that exact name if
+// there is one (so that "100B/acks=all/p1" is not also p100), else every
+// cell whose name contains it.
 func (c Config) selected() []Cell {
+	for _, cell := range c.Cells {
+		if cell.Name() == c.Only {
+			return []Cell{cell}
+		}
+	}
 	var out []Cell
 	for _, cell := range c.Cells {
 		if strings.Contains(cell.Name(), c.Only) {
@@ -130,21 +155,20 @@ func (c Config) selected() []Cell {
 	return out
 }
 
-// Run starts both targets, runs every selected cell Runs times against each
-// and returns the medians. A failing cell is recorded in its Row and the
-// bench goes on; the returned error is only for setup failures.
+// Run starts every target, runs every selected cell Runs times against
+// each and returns the medians. A failing cell is recorded in its Row and
+// the bench goes on; the returned error is only for setup failures.
 func Run(ctx context.Context, cfg Config) (*Report, error) {
 	cfg.setDefaults()
 	cells := cfg.selected()
 	if len(cells) == 0 {
 		return nil, fmt.Errorf("no cell matches --only %q", cfg.Only)
 	}
-	sl, kf, err := startTargets(cfg)
+	targets, err := startTargets(cfg)
 	if err != nil {
 		return nil, err
 	}
-	defer sl.close()
-	defer kf.close()
+	defer closeTargets(targets)
 
 	rep := newReport(cfg)
 	for _, cell := range cells {
@@ -152,72 +176,69 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		rep.Rows = append(rep.Rows, runCell(ctx, cfg, cell, sl, kf))
+		rep.Rows = append(rep.Rows, runCell(ctx, cfg, cell, targets))
 	}
 	rep.finish()
 	return rep, nil
 }
 
-func startTargets(cfg Config) (sl, kf *target, err error) {
-	if cfg.Brokers != "" {
-		sl = externalSluice(cfg.Brokers)
-	} else if sl, err = startSluice(cfg); err != nil {
-		return nil, nil, err
-	}
-	if kf, err = startKfake(); err != nil {
-		sl.close()
-		return nil, nil, err
-	}
-	return sl, kf, nil
-}
-
 // runCell alternates the targets run by run, so slow drift on the machine
-// (page cache, thermal, neighbours) hits both columns alike.
-func runCell(ctx context.Context, cfg Config, cell Cell, sl, kf *target) Row {
-	row := Row{Cell: cell, Records: cfg.records(cell)}
+// (page cache, thermal, neighbours) hits every column alike.
+func runCell(ctx context.Context, cfg Config, cell Cell, targets []*target) Row {
+	row := Row{Cell: cell, Records: cfg.records(cell), Kinds: cfg.Kinds, Results: map[Kind]Summary{}}
 	payload := make([]byte, cell.Size)
 	rand.Read(payload)
-	var slRuns, kfRuns []runResult
+	runs := map[Kind][]runResult{}
 	for run := 1; run <= cfg.Runs; run++ {
-		for _, t := range []*target{sl, kf} {
-			r := runOnce(ctx, cfg, cell, row.Records, payload, t, run)
-			if t == sl {
-				slRuns = append(slRuns, r)
-			} else {
-				kfRuns = append(kfRuns, r)
-			}
+		for _, t := range targets {
+			runs[t.kind] = append(runs[t.kind], runOnce(ctx, cfg, cell, row.Records, payload, t, run))
 		}
 	}
-	row.Sluice, row.Kfake = summarize(slRuns), summarize(kfRuns)
+	for k, rs := range runs {
+		row.Results[k] = summarize(rs)
+	}
 	return row
 }
 
-// runOnce is one produce-then-consume pass on a fresh topic.
+// runOnce is one pass on a fresh topic.
 func runOnce(ctx context.Context, cfg Config, cell Cell, n int, payload []byte, t *target, run int) runResult {
 	topic := fmt.Sprintf("bench-%s-%d-r%d-%d", strings.NewReplacer("/", "-", "=", "", "+", "-").Replace(cell.Name()), n, run, time.Now().UnixNano())
-	r, err := produceConsume(ctx, cfg, cell, n, payload, t, topic)
+	r, err := onTopic(ctx, t, topic, cell.Partitions, func() (runResult, error) {
+		if cfg.ConsumeAfter {
+			return produceThenConsume(ctx, cfg, cell, n, payload, t, topic)
+		}
+		return produceWhileConsuming(ctx, cfg, cell, n, payload, t, topic)
+	})
 	if err != nil {
-		r.err = fmt.Errorf("%s %s run %d: %w", t.name, cell.Name(), run, err)
-		fmt.Fprintf(cfg.Progress, "%-22s %-6s run %d: ERROR %v\n", cell.Name(), t.name, run, err)
+		r.err = fmt.Errorf("%s %s run %d: %w", t.kind, cell.Name(), run, err)
+		fmt.Fprintf(cfg.Progress, "%-22s %-12s run %d: ERROR %v\n", cell.Name(), t.kind, run, err)
 		return r
 	}
-	fmt.Fprintf(cfg.Progress, "%-22s %-6s run %d: produce %s rec/s p50 %s p99 %s, consume %s rec/s\n",
-		cell.Name(), t.name, run, fmtRate(r.produceRate), fmtDur(r.p50), fmtDur(r.p99), fmtRate(r.consumeRate))
+	fmt.Fprintf(cfg.Progress, "%-22s %-12s run %d: produce %s rec/s p99 %s, consume %s rec/s, alone %s rec/s, broker CPU %s\n",
+		cell.Name(), t.kind, run, fmtRate(r.produceRate), fmtDur(r.p99), fmtRate(r.consumeRate), fmtRate(r.aloneRate), fmtCPU(r.cpuPerRecord))
 	return r
 }
 
-func produceConsume(ctx context.Context, cfg Config, cell Cell, n int, payload []byte, t *target, topic string) (runResult, error) {
-	if err := t.createTopic(ctx, topic, cell.Partitions); err != nil {
+// onTopic runs fn on a fresh topic of the target, deleted after.
+func onTopic(ctx context.Context, t *target, topic string, partitions int32, fn func() (runResult, error)) (runResult, error) {
+	if err := t.createTopic(ctx, topic, partitions); err != nil {
 		return runResult{}, fmt.Errorf("create topic: %w", err)
 	}
 	// Deleting is hygiene, not measurement: a failure only costs space.
 	defer t.deleteTopic(context.WithoutCancel(ctx), topic)
+	return fn()
+}
+
+// produceThenConsume produces every record, then reads them back: the
+// bench's first form (--consume-after).
+func produceThenConsume(ctx context.Context, cfg Config, cell Cell, n int, payload []byte, t *target, topic string) (runResult, error) {
 	pr, err := produce(ctx, t.addrs, topic, n, payload, cell, cfg.MaxBuffered)
 	if err != nil {
 		return runResult{}, fmt.Errorf("produce: %w", err)
 	}
 	cr, err := consume(ctx, t.addrs, topic, pr.records)
 	r := measure(pr, cr, cell.Size)
+	r.aloneRate = r.consumeRate
 	if err != nil {
 		return r, fmt.Errorf("consume: %w", err)
 	}

@@ -89,8 +89,10 @@ func cleanerRun(ctx context.Context, cfg Config, addrs []string, rep *CleanerRep
 		busy = cleanInBackground(ctx, b)
 	}
 	topic := fmt.Sprintf("bench-cleaner-%s-r%d-%d", mode, run, time.Now().UnixNano())
-	t := &target{name: "sluice", addrs: addrs}
-	r, err := produceConsume(ctx, cfg, rep.Cell, rep.Records, payload, t, topic)
+	t := &target{kind: KindSluice, addrs: addrs}
+	r, err := onTopic(ctx, t, topic, rep.Cell.Partitions, func() (runResult, error) {
+		return produceThenConsume(ctx, cfg, rep.Cell, rep.Records, payload, t, topic)
+	})
 	if err != nil {
 		r.err = err
 	}

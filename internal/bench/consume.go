@@ -24,30 +24,42 @@ const stallTimeout = 30 * time.Second
 // arrived. More than want is an error too: the topic is fresh, so any extra
 // record means the target duplicated something.
 func consume(ctx context.Context, addrs []string, topic string, want int) (consumeResult, error) {
-	cl, err := kgo.NewClient(
-		kgo.SeedBrokers(addrs...),
-		kgo.ConsumeTopics(topic),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-	)
+	cl, err := newConsumer(addrs, topic)
 	if err != nil {
 		return consumeResult{}, err
 	}
 	defer cl.Close()
-
-	got := 0
 	start := time.Now()
+	got, end, err := readN(ctx, cl, want)
+	return consumeResult{records: got, elapsed: end.Sub(start)}, err
+}
+
+// newConsumer reads every partition of topic from the start, without a
+// group.
+func newConsumer(addrs []string, topic string) (*kgo.Client, error) {
+	return kgo.NewClient(
+		kgo.SeedBrokers(addrs...),
+		kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+	)
+}
+
+// readN polls until want records have arrived and returns when the last
+// of them did.
+func readN(ctx context.Context, cl *kgo.Client, want int) (int, time.Time, error) {
+	got := 0
 	for got < want {
 		n, err := pollOnce(ctx, cl)
 		if err != nil {
-			return consumeResult{records: got}, fmt.Errorf("consumed %d of %d: %w", got, want, err)
+			return got, time.Time{}, fmt.Errorf("consumed %d of %d: %w", got, want, err)
 		}
 		got += n
 	}
-	elapsed := time.Since(start)
+	end := time.Now()
 	if got != want {
-		return consumeResult{records: got}, fmt.Errorf("consumed %d records, produced %d", got, want)
+		return got, end, fmt.Errorf("consumed %d records, produced %d", got, want)
 	}
-	return consumeResult{records: got, elapsed: elapsed}, nil
+	return got, end, nil
 }
 
 // pollOnce fetches one batch of records, bounded by stallTimeout, and

@@ -13,6 +13,7 @@ import (
 // produceResult is one produce pass over a topic.
 type produceResult struct {
 	records   int
+	start     time.Time // the first Produce call
 	elapsed   time.Duration
 	latencies []time.Duration // one per record, Produce() call to promise
 }
@@ -77,5 +78,5 @@ func produce(ctx context.Context, addrs []string, topic string, n int, payload [
 	if f := failed.Load(); f > 0 {
 		return produceResult{}, fmt.Errorf("%d of %d records failed, first: %v", f, n, firstErr.Load())
 	}
-	return produceResult{records: n, elapsed: elapsed, latencies: lat}, nil
+	return produceResult{records: n, start: start, elapsed: elapsed, latencies: lat}, nil
 }

@@ -12,7 +12,10 @@ type runResult struct {
 	produceRate        float64 // records/s
 	mbps               float64 // value bytes, 10^6 bytes/s
 	p50, p99           time.Duration
-	consumeRate        float64 // records/s
+	consumeRate        float64       // records/s; while producing, unless --consume-after
+	aloneRate          float64       // records/s of a consumer reading the whole topic alone
+	cpuPerRecord       time.Duration // the broker's CPU per record produced and consumed; 0 unmeasured
+	lag                time.Duration // last record consumed after the last acknowledged
 	err                error
 }
 
@@ -51,12 +54,15 @@ type Summary struct {
 	ProduceRate, MBps  float64
 	P50, P99           time.Duration
 	ConsumeRate        float64
+	AloneRate          float64       // consume alone
+	CPUPerRecord       time.Duration // 0: not measured
+	Lag                time.Duration
 	Errs               []error
 }
 
 func summarize(runs []runResult) Summary {
 	var s Summary
-	var prod, mb, p50, p99, cons []float64
+	var prod, mb, p50, p99, cons, alone, cpu, lag []float64
 	for _, r := range runs {
 		s.Produced += r.produced
 		s.Consumed += r.consumed
@@ -67,7 +73,12 @@ func summarize(runs []runResult) Summary {
 		s.Runs++
 		prod, mb, cons = append(prod, r.produceRate), append(mb, r.mbps), append(cons, r.consumeRate)
 		p50, p99 = append(p50, float64(r.p50)), append(p99, float64(r.p99))
+		alone, lag = append(alone, r.aloneRate), append(lag, float64(r.lag))
+		if r.cpuPerRecord > 0 {
+			cpu = append(cpu, float64(r.cpuPerRecord))
+		}
 	}
+	s.AloneRate, s.CPUPerRecord, s.Lag = median(alone), time.Duration(median(cpu)), time.Duration(median(lag))
 	s.ProduceRate, s.MBps, s.ConsumeRate = median(prod), median(mb), median(cons)
 	s.P50, s.P99 = time.Duration(median(p50)), time.Duration(median(p99))
 	return s

@@ -2,66 +2,87 @@ package bench
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // target is one system under test: something that speaks Kafka at addrs.
-// Both targets are driven through the same kgo/kadm code paths so that the
-// only difference between the two columns of the table is the broker.
+// Every target is driven through the same kgo/kadm code paths so that the
+// only difference between the columns of the table is the broker.
 type target struct {
-	name  string
+	kind  Kind
 	addrs []string
+	// cpu is the CPU time the broker has used; nil when it shares the
+	// bench's process or is not ours (--in-process, --brokers).
+	cpu func() (time.Duration, error)
+	// mark tells the broker a measured window begins or ends, for its
+	// profile; nil when it is not a child.
+	mark  func(string)
 	close func() error
 }
 
-// startSluice starts an in-process Sluice on 127.0.0.1:0 with a fresh data
-// dir under parent. The data dir lives on the real disk (not a vfs.MemFS)
-// because fsync cost is exactly what the bench is meant to show.
-func startSluice(cfg Config) (*target, error) {
-	b, dir, err := startBroker(cfg, nil)
+// startTarget starts a broker of kind k: as a child process of cfg.Binary
+// (the default, so that its CPU time can be told apart from the
+// clients'), or in this process with cfg.InProcess (for --cpuprofile).
+// With cfg.Brokers, Sluice is the broker found there.
+func startTarget(k Kind, cfg Config) (*target, error) {
+	if k == KindSluice && cfg.Brokers != "" {
+		return &target{kind: k, addrs: strings.Split(cfg.Brokers, ","), close: func() error { return nil }}, nil
+	}
+	if cfg.InProcess {
+		p, err := StartPeer(k, cfg)
+		if err != nil {
+			return nil, err
+		}
+		return &target{kind: k, addrs: []string{p.Addr}, close: p.Close}, nil
+	}
+	bin := cfg.Binary
+	if bin == "" {
+		var err error
+		if bin, err = os.Executable(); err != nil {
+			return nil, err
+		}
+	}
+	c, addr, err := startChild(bin, k, cfg)
 	if err != nil {
 		return nil, err
 	}
-	return &target{
-		name:  "sluice",
-		addrs: []string{b.Addr()},
-		close: func() error { return errors.Join(b.Close(), os.RemoveAll(dir)) },
-	}, nil
+	return &target{kind: k, addrs: []string{addr}, cpu: c.cpu, mark: c.mark, close: c.close}, nil
 }
 
-// externalSluice points the bench at an already-running Sluice. The bench
-// creates and deletes its own topics there but never stops the broker.
-func externalSluice(brokers string) *target {
-	return &target{
-		name:  "sluice",
-		addrs: strings.Split(brokers, ","),
-		close: func() error { return nil },
+// window marks a measured window's beginning ("begin") or end ("end").
+func (t *target) window(word string) {
+	if t.mark != nil {
+		t.mark(word)
 	}
 }
 
-// startKfake starts franz-go's in-memory fake cluster with one broker, the
-// same shape as a single Sluice node.
-func startKfake() (*target, error) {
-	c, err := kfake.NewCluster(kfake.NumBrokers(1))
-	if err != nil {
-		return nil, fmt.Errorf("start kfake: %w", err)
+// startTargets starts every kind of the run, in order.
+func startTargets(cfg Config) ([]*target, error) {
+	var out []*target
+	for _, k := range cfg.Kinds {
+		t, err := startTarget(k, cfg)
+		if err != nil {
+			closeTargets(out)
+			return nil, err
+		}
+		out = append(out, t)
 	}
-	return &target{
-		name:  "kfake",
-		addrs: c.ListenAddrs(),
-		close: func() error { c.Close(); return nil },
-	}, nil
+	return out, nil
 }
 
-// createTopic makes a fresh topic with replication factor 1 (both targets
-// are single-node) through kadm, identically on both targets.
+func closeTargets(ts []*target) {
+	for _, t := range ts {
+		t.close()
+	}
+}
+
+// createTopic makes a fresh topic with replication factor 1 (every target
+// is single-node) through kadm, identically on every target.
 func (t *target) createTopic(ctx context.Context, topic string, partitions int32) error {
 	return t.admin(func(adm *kadm.Client) error {
 		_, err := adm.CreateTopic(ctx, partitions, 1, nil, topic)
@@ -69,8 +90,8 @@ func (t *target) createTopic(ctx context.Context, topic string, partitions int32
 	})
 }
 
-// deleteTopic drops a finished topic so that disk (Sluice) and memory
-// (kfake) do not grow across the matrix and skew later cells.
+// deleteTopic drops a finished topic so that disk and memory do not grow
+// across the matrix and skew later cells.
 func (t *target) deleteTopic(ctx context.Context, topic string) error {
 	return t.admin(func(adm *kadm.Client) error {
 		_, err := adm.DeleteTopic(ctx, topic)

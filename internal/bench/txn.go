@@ -80,7 +80,7 @@ func RunTxn(ctx context.Context, cfg Config) (*TxnReport, error) {
 	}
 	defer os.RemoveAll(dir)
 	defer b.Close()
-	t := &target{name: "sluice", addrs: []string{b.Addr()}}
+	t := &target{kind: KindSluice, addrs: []string{b.Addr()}}
 	rep := &TxnReport{Records: max(1000, int(200_000*cfg.Scale)), Size: 100, Producers: cmp.Or(cfg.TxnProducers, defaultTxnProducers)}
 	payload := make([]byte, rep.Size)
 	rand.Read(payload)

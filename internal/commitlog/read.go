@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sort"
 
+	"sluice/internal/bufpool"
 	"sluice/internal/recordbatch"
 )
 
@@ -81,6 +82,11 @@ func (s *segment) readInto(offset, maxOffset, budget int64, first bool, dst, hdr
 	// Read everything that may qualify with one ReadAt straight into dst's
 	// spare capacity, then keep the whole batches that do.
 	start := len(dst)
+	if start == 0 && cap(dst) < int(want) {
+		// A fresh buffer from the pool: the caller may return it once the
+		// records are sent (bufpool.Put), and it needs no zeroing.
+		dst = bufpool.Get(int(want))[:0]
+	}
 	dst = slices.Grow(dst, int(want))[:start+int(want)]
 	buf := dst[start:]
 	if err := readFull(s.file, buf, pos); err != nil {

@@ -128,8 +128,11 @@ func (l *Log) recover() error {
 	l.next.Store(l.active.next.Load())
 	// What recovery read may have come from the page cache of a process
 	// that crashed before fsync: make it durable so SyncedOffset is honest.
-	if err := l.syncSegments([]syncTarget{l.pin(l.active)}, l.dirDirty.Swap(false)); err != nil {
-		return err
+	// After a clean shutdown it was synced before the marker was written.
+	if dirty := l.dirDirty.Swap(false); dirty || !l.cfg.Load().CleanShutdown {
+		if err := l.syncSegments([]syncTarget{l.pin(l.active)}, dirty); err != nil {
+			return err
+		}
 	}
 	l.synced.Store(l.next.Load())
 	return nil

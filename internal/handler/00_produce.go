@@ -88,10 +88,17 @@ func produce(h *Handler, ctx context.Context, r kmsg.Request) Result {
 		return ready(resp)
 	}
 	timeout := time.Duration(req.TimeoutMillis) * time.Millisecond
-	return Result{Wait: func() kmsg.Response {
-		h.awaitDurable(waits, timeout)
-		return resp
-	}}
+	return Result{
+		Wait: func() kmsg.Response {
+			h.awaitDurable(waits, timeout)
+			return resp
+		},
+		Abandon: func() {
+			for _, w := range waits {
+				w.p.Flush()
+			}
+		},
+	}
 }
 
 func anyError(resp *kmsg.ProduceResponse) bool {
@@ -125,7 +132,13 @@ func (h *Handler) producePartition(topic string, rp kmsg.ProduceRequestTopicPart
 		r.answer(sp, req.Version)
 		return nil, 0
 	}
-	res, err := p.Append(b)
+	// acks=all syncs in the request's own wait (awaitDurable); the others
+	// leave the sync to the partition's flusher.
+	append := p.Append
+	if req.Acks == -1 {
+		append = p.AppendAwaited
+	}
+	res, err := append(b)
 	if err != nil {
 		appendRefusal(err, topic, rp.Partition, int64(len(b)), p.MaxMessageBytes()).answer(sp, req.Version)
 		return nil, 0
@@ -207,20 +220,25 @@ func appendErrorCode(err error) int16 {
 	return kerr.KafkaStorageError.Code
 }
 
-// awaitDurable waits for every acks=all partition, marking the ones that
-// fail or time out.
+// awaitDurable makes every acks=all partition durable, in one flush cycle
+// (partition.MakeDurable), marking the ones that fail or time out.
 func (h *Handler) awaitDurable(waits []durableWait, timeout time.Duration) {
 	// Not h.env.Ctx: at shutdown the partitions still finish their syncs,
 	// and an acknowledged-as-durable answer must not turn into a timeout.
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	for _, w := range waits {
-		if err := w.p.WaitDurable(ctx, w.next); err != nil {
-			if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-				w.resp.ErrorCode = kerr.RequestTimedOut.Code
-			} else {
-				w.resp.ErrorCode = appendErrorCode(err)
-			}
+	ds := make([]partition.Durable, len(waits))
+	for i, w := range waits {
+		ds[i] = partition.Durable{P: w.p, Next: w.next}
+	}
+	partition.MakeDurable(ctx, ds)
+	for i, d := range ds {
+		switch {
+		case d.Err == nil:
+		case errors.Is(d.Err, context.DeadlineExceeded) || errors.Is(d.Err, context.Canceled):
+			waits[i].resp.ErrorCode = kerr.RequestTimedOut.Code
+		default:
+			waits[i].resp.ErrorCode = appendErrorCode(d.Err)
 		}
 	}
 }

@@ -32,6 +32,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"sluice/internal/bufpool"
 	"sluice/internal/metadata"
 	"sluice/internal/partition"
 	"sluice/internal/topics"
@@ -47,9 +48,26 @@ func fetch(h *Handler, _ context.Context, r kmsg.Request) Result {
 	}
 	resp, done := h.fetchPass(req, &f, req.MaxWaitMillis <= 0)
 	if done {
-		return ready(resp)
+		return Result{Resp: resp, Release: releaseRecords}
 	}
-	return Result{Wait: func() kmsg.Response { return h.longPoll(req, &f, resp) }}
+	return Result{Wait: func() kmsg.Response { return h.longPoll(req, &f, resp) }, Release: releaseRecords}
+}
+
+// releaseRecords returns the buffers a fetch response's records were read
+// into (each partition's its own, from bufpool by way of the log) once
+// the response is encoded.
+func releaseRecords(r kmsg.Response) {
+	resp, ok := r.(*kmsg.FetchResponse)
+	if !ok {
+		return
+	}
+	for i := range resp.Topics {
+		for j := range resp.Topics[i].Partitions {
+			sp := &resp.Topics[i].Partitions[j]
+			bufpool.Put(sp.RecordBatches)
+			sp.RecordBatches = nil
+		}
+	}
 }
 
 // fetchPass reads the fetch's partitions once and reports whether the

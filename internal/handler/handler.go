@@ -69,6 +69,13 @@ type Result struct {
 	// written: an acks=0 produce that failed has no other way to tell its
 	// client (it then refreshes metadata and reconnects, as with Kafka).
 	CloseConn bool
+	// Abandon, when set, must be called if Wait never will be (the
+	// connection failed first): an acks=all produce leaves the sync of
+	// its appends to its Wait, and hands it to the flushers instead.
+	Abandon func()
+	// Release, when set, is called once the response has been encoded
+	// for writing: a fetch then returns its record buffers to the pool.
+	Release func(kmsg.Response)
 }
 
 // ready wraps a response that needs no waiting.

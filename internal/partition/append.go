@@ -29,6 +29,25 @@ func (p *Partition) Append(b recordbatch.Batch) (AppendResult, error) {
 	return p.published(p.appendBatch(b))
 }
 
+// AppendAwaited is Append for a caller that will wait for the batch with
+// MakeDurable, which runs the sync itself: no flusher is woken. A caller
+// that ends up not waiting must call Flush.
+func (p *Partition) AppendAwaited(b recordbatch.Batch) (AppendResult, error) {
+	res, err := p.appendBatch(b)
+	if err == nil && p.fsync != FsyncAlways {
+		p.advanceHW(res.NextOffset)
+	}
+	return res, err
+}
+
+// Flush asks the flusher to make every append so far durable, for
+// appends whose waiter went away.
+func (p *Partition) Flush() {
+	if p.fsync == FsyncAlways {
+		p.requestFlush()
+	}
+}
+
 // AppendDeferred appends a batch that nobody waits for: under
 // fsync=always it becomes durable with the partition's next sync, started
 // by a later append or by Close, instead of costing a sync of its own. A
@@ -129,29 +148,13 @@ func (p *Partition) snapshotOnRollLocked() {
 }
 
 // WaitDurable blocks until the HW reaches next (the batch is durable under
-// the fsync policy), the partition fails, or ctx ends.
+// the fsync policy), the partition fails, or ctx ends; under
+// fsync=always it runs the sync itself when none covering the batch is
+// running (MakeDurable).
 func (p *Partition) WaitDurable(ctx context.Context, next int64) error {
-	ch := make(chan struct{}, 1)
-	p.Watch(ch)
-	defer p.Unwatch(ch)
-	for {
-		p.hwMu.Lock()
-		hw, err, closed := p.hw, p.err, p.closed
-		p.hwMu.Unlock()
-		switch {
-		case hw >= next:
-			return nil
-		case err != nil:
-			return err
-		case closed:
-			return ErrClosed
-		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
+	d := []Durable{{P: p, Next: next}}
+	MakeDurable(ctx, d)
+	return d[0].Err
 }
 
 // Watch registers ch (buffered, capacity >= 1) to be signalled, without
@@ -208,8 +211,9 @@ func (p *Partition) requestFlush() {
 	}
 }
 
-// flusher is the group-commit loop: one sync at a time, each covering every
-// append that finished before it started.
+// flusher syncs for the appends nobody waits for under fsync=always
+// (through the flush cycle, so it shares syncs with the waiters), and
+// every interval under fsync=interval.
 func (p *Partition) flusher() {
 	defer close(p.flushDone)
 	ticker := time.NewTicker(p.fsyncInterval)
@@ -219,15 +223,17 @@ func (p *Partition) flusher() {
 		case <-p.stop:
 			return
 		case <-p.flushReq:
+			p.WaitDurable(context.Background(), p.log.NextOffset())
 		case <-ticker.C:
-			if p.fsync != FsyncInterval {
-				continue
+			if p.fsync == FsyncInterval {
+				p.sync()
 			}
 		}
-		p.sync()
 	}
 }
 
+// sync syncs the log whatever the policy and moves the HW to what it
+// covered: fsync=interval's periodic sync (its HW moved already).
 func (p *Partition) sync() {
 	if p.Err() != nil {
 		return

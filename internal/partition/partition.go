@@ -9,12 +9,14 @@
 //     topics, the append time; then writes the batch to the active segment and
 //     releases p.mu. The log end offset (LEO) has moved; the high
 //     watermark (HW) has not.
-//  2. Under fsync=always, Append then asks the flusher for a sync. The
-//     flusher goroutine reads the LEO, calls log.Sync, and only then moves
-//     the HW to that LEO and wakes the waiters. Appends that arrive while a
-//     sync is running are covered by the next one: concurrent appends share
-//     one fsync (group commit).
-//  3. acks=all waits (WaitDurable) until HW >= the batch's next offset;
+//  2. Under fsync=always, a sync reads the LEO, calls log.Sync, and only
+//     then moves the HW to that LEO and wakes the waiters (sync.go). The
+//     sync is run by whoever waits for the batch (MakeDurable, WaitDurable;
+//     AppendAwaited leaves it to them), or, for appends nobody waits for,
+//     by the partition's flusher goroutine. One sync runs at a time;
+//     appends that arrive while it runs are covered by the next one:
+//     concurrent appends share one fsync (group commit).
+//  3. acks=all waits (MakeDurable) until HW >= the batch's next offset;
 //     acks=1 returns after step 1.
 //
 // Readers see only offsets below the HW, so under fsync=always a consumer
@@ -122,6 +124,7 @@ type Partition struct {
 	err       error // sticky storage error; guarded by hwMu
 	watchers  map[chan<- struct{}]struct{}
 	closed    bool
+	slot      syncSlot // the sync running under fsync=always (sync.go); guarded by hwMu
 
 	flushReq  chan struct{} // buffered 1: a sync is wanted
 	flushDone chan struct{} // closed when the flusher exits

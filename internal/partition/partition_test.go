@@ -2,6 +2,7 @@ package partition
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -19,11 +20,17 @@ func batch() recordbatch.Batch {
 
 func open(t *testing.T, fsys vfs.FS, policy FsyncPolicy) *Partition {
 	t.Helper()
-	log, err := commitlog.Open(fsys, "/data/t-0", commitlog.Config{})
+	return openAt(t, fsys, 0, policy)
+}
+
+// openAt opens partition index of topic t in /data/t-<index>.
+func openAt(t *testing.T, fsys vfs.FS, index int32, policy FsyncPolicy) *Partition {
+	t.Helper()
+	log, err := commitlog.Open(fsys, fmt.Sprintf("/data/t-%d", index), commitlog.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := Open(log, "t", 0, Config{Fsync: policy, MaxMessageBytes: 1 << 20}, time.Now)
+	p, err := Open(log, "t", index, Config{Fsync: policy, MaxMessageBytes: 1 << 20}, time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -60,64 +60,6 @@ func decompress(src []byte, c Codec) ([]byte, error) {
 	return out, nil
 }
 
-// checkRecords walks n records and requires them to fill recs exactly.
-func checkRecords(recs []byte, n int32) error {
-	for i := int32(0); i < n; i++ {
-		size, rest, err := varint(recs)
-		if err != nil || size <= 0 || size > int64(len(rest)) {
-			return fmt.Errorf("%w: record %d length", ErrRecords, i)
-		}
-		if err := checkRecord(rest[:size], i); err != nil {
-			return err
-		}
-		recs = rest[size:]
-	}
-	if len(recs) != 0 {
-		return fmt.Errorf("%w: %d bytes after the last record", ErrRecordCount, len(recs))
-	}
-	return nil
-}
-
-// checkRecord checks one record body: attributes, timestamp delta, offset
-// delta (must equal i), key, value and headers, consuming rec exactly.
-func checkRecord(rec []byte, i int32) error {
-	bad := func(what string) error { return fmt.Errorf("%w: record %d %s", ErrRecords, i, what) }
-	if len(rec) < 1 {
-		return bad("attributes")
-	}
-	rec = rec[1:]
-	var err error
-	if _, rec, err = varint(rec); err != nil {
-		return bad("timestamp delta")
-	}
-	var delta int64
-	if delta, rec, err = varint(rec); err != nil || delta != int64(i) {
-		return bad("offset delta")
-	}
-	if rec, err = skipBytes(rec, true); err != nil {
-		return bad("key")
-	}
-	if rec, err = skipBytes(rec, true); err != nil {
-		return bad("value")
-	}
-	var headers int64
-	if headers, rec, err = varint(rec); err != nil || headers < 0 || headers > int64(len(rec)) {
-		return bad("header count")
-	}
-	for h := int64(0); h < headers; h++ {
-		if rec, err = skipBytes(rec, false); err != nil {
-			return bad("header key")
-		}
-		if rec, err = skipBytes(rec, true); err != nil {
-			return bad("header value")
-		}
-	}
-	if len(rec) != 0 {
-		return bad("trailing bytes")
-	}
-	return nil
-}
-
 // skipBytes skips a varint-length-prefixed byte string; -1 is null.
 func skipBytes(b []byte, nullable bool) ([]byte, error) {
 	n, rest, err := varint(b)

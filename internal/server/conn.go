@@ -15,6 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"sluice/internal/bufpool"
 	"sluice/internal/handler"
 	"sluice/internal/wire"
 )
@@ -32,6 +33,20 @@ var errAcksZeroFailed = errors.New("acks=0 produce failed; closing so the client
 // the next response. Fetch responses of several MiB are routine; growing a
 // fresh buffer for each would copy every response several times over.
 const maxKeptWriteBuffer = 64 << 20
+
+// maxKeptFrame is the largest request buffer a connection keeps for its
+// next request; larger frames are read into pooled buffers (bufpool), so
+// that an idle connection holds no more than this.
+const maxKeptFrame = 1 << 20
+
+// frameBuffer is the buffer for a request frame of n bytes that does not
+// fit the connection's own.
+func frameBuffer(n int) []byte {
+	if n <= maxKeptFrame {
+		return make([]byte, n)
+	}
+	return bufpool.Get(n)
+}
 
 // pending is a handled request whose response is yet to be written.
 type pending struct {
@@ -76,7 +91,7 @@ func (c *conn) readLoop(ctx context.Context) (err error) {
 	br := bufio.NewReaderSize(c.nc, 64<<10)
 	var buf []byte
 	for {
-		frame, err := wire.ReadFrame(br, buf, c.srv.cfg.MaxFrameBytes)
+		frame, err := wire.ReadFrameAlloc(br, buf, c.srv.cfg.MaxFrameBytes, frameBuffer)
 		if err != nil {
 			return err
 		}
@@ -84,15 +99,19 @@ func (c *conn) readLoop(ctx context.Context) (err error) {
 		if err != nil {
 			return err
 		}
+		// Handlers keep no request bytes once they return: the connection
+		// keeps a small buffer for its next request and returns a large
+		// one to the pool, for whichever connection needs one next.
+		if cap(frame) <= maxKeptFrame {
+			buf = frame[:0]
+		} else {
+			bufpool.Put(frame)
+		}
 		select {
 		case c.out <- p:
 		case <-c.closed:
+			abandon(p.result)
 			return nil
-		}
-		if cap(frame) <= 1<<20 {
-			buf = frame[:0] // reuse small buffers; handlers keep no request bytes
-		} else {
-			buf = nil
 		}
 	}
 }
@@ -157,7 +176,8 @@ func (c *conn) writeLoop(done chan<- struct{}) {
 	failed := false
 	for p := range c.out {
 		if failed {
-			continue // drain so the read loop never blocks
+			abandon(p.result) // drain so the read loop never blocks
+			continue
 		}
 		resp, err := c.await(p.result)
 		if err != nil {
@@ -174,6 +194,9 @@ func (c *conn) writeLoop(done chan<- struct{}) {
 			continue
 		}
 		buf = wire.AppendResponse(buf[:0], p.correlationID, resp)
+		if p.result.Release != nil {
+			p.result.Release(resp)
+		}
 		if _, err := bw.Write(buf); err != nil {
 			failed = c.writeFailed(err)
 			continue
@@ -193,6 +216,13 @@ func (c *conn) writeLoop(done chan<- struct{}) {
 func (c *conn) answered(p pending) {
 	if o := c.srv.cfg.Requests; o != nil {
 		o.Request(p.key, time.Since(p.start))
+	}
+}
+
+// abandon tells a result whose Wait will not run (handler.Result.Abandon).
+func abandon(r handler.Result) {
+	if r.Abandon != nil {
+		r.Abandon()
 	}
 }
 

@@ -29,6 +29,12 @@ const minRequestFrame = 2 + 2 + 4 + 2
 // needed) and returns the frame body. It allocates only when buf is too
 // small for a frame within the limit.
 func ReadFrame(r io.Reader, buf []byte, maxBytes int32) ([]byte, error) {
+	return ReadFrameAlloc(r, buf, maxBytes, func(n int) []byte { return make([]byte, n) })
+}
+
+// ReadFrameAlloc is ReadFrame taking the buffer for a frame larger than
+// buf from alloc, which must return n bytes.
+func ReadFrameAlloc(r io.Reader, buf []byte, maxBytes int32, alloc func(n int) []byte) ([]byte, error) {
 	var lenBuf [4]byte
 	if _, err := io.ReadFull(r, lenBuf[:]); err != nil {
 		return nil, err
@@ -41,7 +47,7 @@ func ReadFrame(r io.Reader, buf []byte, maxBytes int32) ([]byte, error) {
 		return nil, fmt.Errorf("%w: %d > %d", ErrFrameTooLarge, n, maxBytes)
 	}
 	if cap(buf) < int(n) {
-		buf = make([]byte, n)
+		buf = alloc(int(n))
 	}
 	buf = buf[:n]
 	if _, err := io.ReadFull(r, buf); err != nil {

@@ -1,0 +1,40 @@
+package cli
+
+// `sluice bench broker` (hidden): one broker of a `sluice bench` run, in
+// a child process of its own so that the bench can read its CPU time
+// apart from the clients'. It speaks to the bench over stdin and stdout
+// (bench.ServeChild) and stops when stdin closes.
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"sluice/internal/bench"
+	"sluice/internal/partition"
+)
+
+func runBenchBroker(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("bench broker", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cfg bench.Config
+	kind := fs.String("kind", "sluice", "sluice, null, kfake or kfake-fsync")
+	fs.StringVar(&cfg.DataDir, "data-dir", "", "parent of the broker's temp data dir")
+	fsync := fs.String("fsync", "always", "Sluice's fsync policy")
+	fs.StringVar(&cfg.ProfileDir, "profile-dir", "", "profile the broker into this directory (see bench.ServeChild)")
+	if err := fs.Parse(args); err != nil {
+		return parseExit(err)
+	}
+	policy, err := partition.ParseFsyncPolicy(*fsync)
+	if err != nil {
+		fmt.Fprintln(stderr, "sluice bench broker:", err)
+		return 2
+	}
+	cfg.Fsync = policy
+	if err := bench.ServeChild(bench.Kind(*kind), cfg, os.Stdin, stdout); err != nil {
+		fmt.Fprintln(stderr, "sluice bench broker:", err)
+		return 1
+	}
+	return 0
+}
