@@ -60,8 +60,10 @@ type Metrics struct {
 	txnEnds    *prometheus.CounterVec // committed, aborted
 	txnTimeout prometheus.Counter
 
-	topicsMu sync.RWMutex
-	topics   map[string]*topicCounters // grows with the topics produced to or fetched from
+	// topics maps a topic's name to its *topicCounters; it grows with the
+	// topics produced to or fetched from. A sync.Map, so that the produce
+	// and fetch paths of every partition read it without a shared lock.
+	topics sync.Map
 
 	ready atomic.Bool
 }
@@ -81,7 +83,7 @@ func New(cfg Config) *Metrics {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	m := &Metrics{cfg: cfg, reg: prometheus.NewRegistry(), topics: map[string]*topicCounters{}}
+	m := &Metrics{cfg: cfg, reg: prometheus.NewRegistry()}
 	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.registerRequests()
 	m.fsync = prometheus.NewHistogram(prometheus.HistogramOpts{
@@ -165,21 +167,13 @@ func (m *Metrics) Fetched(topic string, bytes int) {
 }
 
 // topic returns a topic's counters; after the first call for a topic it is
-// a read-locked map lookup, which allocates nothing.
+// a lock-free lookup, which allocates nothing.
 func (m *Metrics) topic(name string) *topicCounters {
-	m.topicsMu.RLock()
-	c := m.topics[name]
-	m.topicsMu.RUnlock()
-	if c != nil {
-		return c
+	if c, ok := m.topics.Load(name); ok {
+		return c.(*topicCounters)
 	}
-	m.topicsMu.Lock()
-	defer m.topicsMu.Unlock()
-	if c = m.topics[name]; c == nil {
-		c = &topicCounters{}
-		m.topics[name] = c
-	}
-	return c
+	c, _ := m.topics.LoadOrStore(name, &topicCounters{})
+	return c.(*topicCounters)
 }
 
 // Decided counts a transaction whose commit or abort is durable.

@@ -22,11 +22,11 @@ func (c topicCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c topicCollector) Collect(ch chan<- prometheus.Metric) {
-	c.m.topicsMu.RLock()
-	defer c.m.topicsMu.RUnlock()
-	for name, t := range c.m.topics {
+	c.m.topics.Range(func(k, v any) bool {
+		name, t := k.(string), v.(*topicCounters)
 		ch <- prometheus.MustNewConstMetric(descBytesIn, prometheus.CounterValue, float64(t.bytesIn.Load()), name)
 		ch <- prometheus.MustNewConstMetric(descBytesOut, prometheus.CounterValue, float64(t.bytesOut.Load()), name)
 		ch <- prometheus.MustNewConstMetric(descMessagesIn, prometheus.CounterValue, float64(t.messagesIn.Load()), name)
-	}
+		return true
+	})
 }
