@@ -199,13 +199,6 @@ func cellRate(s Summary, v float64) string {
 	return fmtRate(v)
 }
 
-func cellMB(s Summary) string {
-	if s.Runs == 0 {
-		return "ERR"
-	}
-	return strconv.FormatFloat(s.MBps, 'f', 1, 64)
-}
-
 func cellDur(s Summary, d time.Duration) string {
 	if s.Runs == 0 {
 		return "ERR"

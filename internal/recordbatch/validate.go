@@ -60,21 +60,6 @@ func decompress(src []byte, c Codec) ([]byte, error) {
 	return out, nil
 }
 
-// skipBytes skips a varint-length-prefixed byte string; -1 is null.
-func skipBytes(b []byte, nullable bool) ([]byte, error) {
-	n, rest, err := varint(b)
-	if err != nil {
-		return nil, err
-	}
-	if n == -1 && nullable {
-		return rest, nil
-	}
-	if n < 0 || n > int64(len(rest)) {
-		return nil, ErrRecords
-	}
-	return rest[n:], nil
-}
-
 // varint reads a zig-zag varint of at most 10 bytes.
 func varint(b []byte) (int64, []byte, error) {
 	v, n := binary.Varint(b)
