@@ -134,6 +134,32 @@ func TestTransactionalZombieIsFenced(t *testing.T) {
 	}
 }
 
+// An application restarted with its transactional id runs on: the new
+// client starts before it knows of transactions v2 (its first EndTxn is
+// v4, whose answer carries no epoch) while the id's last transaction was
+// v2. The broker must not bump an epoch the client cannot see, or the
+// client's switch to v2 (an InitProducerId with the epoch it knows) is
+// fenced.
+func TestRestartedTransactionalProducerRunsOn(t *testing.T) {
+	b := brokertest.Start(t)
+	topic := topicName(t, "restarted")
+	createTopic(t, newAdmin(t, b.Addr()), topic, 3, nil)
+	opts := []kgo.Opt{kgo.TransactionalID("restarted-" + topic), kgo.RecordPartitioner(kgo.ManualPartitioner()),
+		kgo.TransactionTimeout(30 * time.Second)}
+	first := newClient(t, b.Addr(), opts...)
+	for i := range 3 {
+		produceTxn(t, first, topic, 3, i*10, 10, true)
+	}
+	first.Close()
+	second := newClient(t, b.Addr(), opts...)
+	for i := range 3 {
+		produceTxn(t, second, topic, 3, 100+i*10, 10, true)
+	}
+	if got := len(consumeN(t, b.Addr(), topic, 180, kgo.FetchIsolationLevel(kgo.ReadCommitted()))); got != 180 {
+		t.Fatalf("read_committed saw %d records, want 180", got)
+	}
+}
+
 // transaction.timeout.ms: a producer that stops in the middle of a
 // transaction is aborted by the coordinator; read_committed readers move
 // past its records to what was committed after them, and its next request

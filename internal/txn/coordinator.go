@@ -319,7 +319,10 @@ func (c *Coordinator) EndTxn(now int64, r EndRequest) Outcome {
 		if r.Commit {
 			to = PrepareCommit
 		}
-		return c.prepare(now, e, to, r.V2 || t.ClientVersion == 2, false)
+		// The request's version decides, not the id's last client: an
+		// EndTxn v4 answer carries no epoch, so a bump the client
+		// cannot see would fence it at its next InitProducerId.
+		return c.prepare(now, e, to, r.V2, false)
 	case t.State == CompleteCommit && r.Commit, t.State == CompleteAbort && !r.Commit:
 		return Outcome{ProducerID: t.ProducerID, Epoch: t.Epoch} // a retry: already done
 	case t.State == PrepareCommit && r.Commit, t.State == PrepareAbort && !r.Commit:
@@ -371,8 +374,11 @@ func (c *Coordinator) prepare(now int64, e *entry, to State, bump, fence bool) O
 	t := e.cur
 	next := t
 	next.State, next.UpdateMs = to, now
-	if bump && !fence {
-		next.ClientVersion = 2
+	if !fence {
+		next.ClientVersion = 0
+		if bump {
+			next.ClientVersion = 2
+		}
 	}
 	if bump && !t.exhausted() {
 		next.Epoch = t.Epoch + 1
