@@ -29,8 +29,30 @@ func openTxns(cfg Config, tm *topics.Manager, groups *group.Service, ids *produc
 	s, err := txn.NewService(txn.ServiceConfig{
 		Coordinator: txn.Config{MaxTimeoutMs: int32(cfg.TxnMaxTimeout.Milliseconds()), IDExpirationMs: cfg.TxnIDExpiration.Milliseconds()},
 		Logger:      cfg.Logger, Clock: cfg.Clock, Observer: cfg.metrics,
+		OpenTxns: openTxnsIn(tm),
 	}, t.Partitions, ids, markers)
 	return s, markers, err
+}
+
+// openTxnsIn lists the transactions the user topics' partitions hold open,
+// for the coordinator to reconcile at start (txn.ServiceConfig.OpenTxns).
+// The internal topics' transactions are added before they are written.
+func openTxnsIn(tm *topics.Manager) []txn.OpenTxn {
+	var open []txn.OpenTxn
+	for name, t := range tm.All() {
+		if topics.IsInternal(name) {
+			continue
+		}
+		for i, p := range t.Partitions {
+			for _, pr := range p.Producers() {
+				if pr.CurrentTxnStartOffset >= 0 {
+					open = append(open, txn.OpenTxn{TP: txn.TopicPartition{Topic: name, Partition: int32(i)},
+						ProducerID: pr.ProducerID, Epoch: pr.Epoch, FirstOffset: pr.CurrentTxnStartOffset})
+				}
+			}
+		}
+	}
+	return open
 }
 
 // markerRouter writes a transaction marker where it belongs: into a

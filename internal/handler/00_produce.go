@@ -59,8 +59,9 @@ func produce(h *Handler, ctx context.Context, r kmsg.Request) Result {
 	resp := req.ResponseKind().(*kmsg.ProduceResponse)
 	acksOK := req.Acks == -1 || req.Acks == 0 || req.Acks == 1
 	var waits []durableWait
+	joins := &txnJoins{deferred: req.Acks == -1}
 	if acksOK {
-		h.addTxnPartitions(req)
+		h.addTxnPartitions(req, joins)
 	}
 	resp.Topics = make([]kmsg.ProduceResponseTopic, len(req.Topics))
 	for i, rt := range req.Topics {
@@ -76,7 +77,7 @@ func produce(h *Handler, ctx context.Context, r kmsg.Request) Result {
 				refused(kerr.InvalidRequiredAcks.Code, "acks must be -1 (all), 0 or 1, not %d", req.Acks).answer(sp, req.Version)
 				continue
 			}
-			if p, next := h.producePartition(rt.Topic, rp, req, sp); p != nil && req.Acks == -1 {
+			if p, next := h.producePartition(rt.Topic, rp, req, sp, joins); p != nil && req.Acks == -1 {
 				waits = append(waits, durableWait{p, next, sp})
 			}
 		}
@@ -84,19 +85,21 @@ func produce(h *Handler, ctx context.Context, r kmsg.Request) Result {
 	if req.Acks == 0 && acksOK {
 		return Result{NoResponse: true, CloseConn: anyError(resp)}
 	}
-	if len(waits) == 0 {
+	if len(waits) == 0 && len(joins.adds) == 0 {
 		return ready(resp)
 	}
 	timeout := time.Duration(req.TimeoutMillis) * time.Millisecond
 	return Result{
 		Wait: func() kmsg.Response {
-			h.awaitDurable(waits, timeout)
+			h.awaitDurable(waits, joins.durables(), timeout)
+			joins.finish(resp, req.Version)
 			return resp
 		},
 		Abandon: func() {
 			for _, w := range waits {
 				w.p.Flush()
 			}
+			joins.abandon()
 		},
 	}
 }
@@ -114,7 +117,7 @@ func anyError(resp *kmsg.ProduceResponse) bool {
 
 // producePartition validates and appends one partition's batch, filling sp.
 // It returns the partition and the offset a durable wait needs, or nil.
-func (h *Handler) producePartition(topic string, rp kmsg.ProduceRequestTopicPartition, req *kmsg.ProduceRequest, sp *kmsg.ProduceResponseTopicPartition) (*partition.Partition, int64) {
+func (h *Handler) producePartition(topic string, rp kmsg.ProduceRequestTopicPartition, req *kmsg.ProduceRequest, sp *kmsg.ProduceResponseTopicPartition, joins *txnJoins) (*partition.Partition, int64) {
 	t := h.env.Topics.Get(topic)
 	if t == nil || rp.Partition < 0 || int(rp.Partition) >= len(t.Partitions) {
 		refused(kerr.UnknownTopicOrPartition.Code, "this broker has no partition %s-%d", topic, rp.Partition).answer(sp, req.Version)
@@ -127,7 +130,7 @@ func (h *Handler) producePartition(topic string, rp kmsg.ProduceRequestTopicPart
 	}
 	p := t.Partitions[rp.Partition]
 	sp.LogStartOffset = p.StartOffset()
-	b, r := h.admit(t, p, pl, rp, req)
+	b, r := h.admit(t, p, pl, rp, req, joins)
 	if r != nil {
 		r.answer(sp, req.Version)
 		return nil, 0
@@ -150,7 +153,7 @@ func (h *Handler) producePartition(topic string, rp kmsg.ProduceRequestTopicPart
 
 // admit runs the checks a batch passes before it is appended and returns
 // the validated batch, or why it is refused.
-func (h *Handler) admit(t *topics.Topic, p *partition.Partition, pl cluster.Placement, rp kmsg.ProduceRequestTopicPartition, req *kmsg.ProduceRequest) (recordbatch.Batch, *refusal) {
+func (h *Handler) admit(t *topics.Topic, p *partition.Partition, pl cluster.Placement, rp kmsg.ProduceRequestTopicPartition, req *kmsg.ProduceRequest, joins *txnJoins) (recordbatch.Batch, *refusal) {
 	topic, part := t.Name, rp.Partition
 	if topics.IsInternal(topic) {
 		return nil, refused(kerr.InvalidTopicException.Code, "%s is an internal topic: only the broker writes it", topic)
@@ -174,7 +177,7 @@ func (h *Handler) admit(t *topics.Topic, p *partition.Partition, pl cluster.Plac
 	if r := h.checkTimestamps(b, t.Config, topic, part); r != nil {
 		return nil, r
 	}
-	if r := h.checkTxnBatch(b, req, topic, part); r != nil {
+	if r := h.checkTxnBatch(b, req, topic, part, joins); r != nil {
 		return nil, r
 	}
 	if req.Acks == -1 && int(t.Config.MinInsyncReplicas) > len(pl.ISR) {
@@ -220,18 +223,20 @@ func appendErrorCode(err error) int16 {
 	return kerr.KafkaStorageError.Code
 }
 
-// awaitDurable makes every acks=all partition durable, in one flush cycle
-// (partition.MakeDurable), marking the ones that fail or time out.
-func (h *Handler) awaitDurable(waits []durableWait, timeout time.Duration) {
+// awaitDurable makes every acks=all partition durable, with the
+// transaction-log records of the request's adds (extra), in one flush
+// cycle (partition.MakeDurable), marking the partitions that fail or time
+// out; an add's failure is its own wait's to report.
+func (h *Handler) awaitDurable(waits []durableWait, extra []partition.Durable, timeout time.Duration) {
 	// Not h.env.Ctx: at shutdown the partitions still finish their syncs,
 	// and an acknowledged-as-durable answer must not turn into a timeout.
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	ds := make([]partition.Durable, len(waits))
+	ds := make([]partition.Durable, len(waits), len(waits)+len(extra))
 	for i, w := range waits {
 		ds[i] = partition.Durable{P: w.p, Next: w.next}
 	}
-	partition.MakeDurable(ctx, ds)
+	partition.MakeDurable(ctx, append(ds, extra...))
 	for i, d := range ds {
 		switch {
 		case d.Err == nil:

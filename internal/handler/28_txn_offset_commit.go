@@ -72,7 +72,7 @@ func txnOffsetCommit(h *Handler, _ context.Context, r kmsg.Request) Result {
 		return ready(setAll(kerr.CoordinatorNotAvailable.Code))
 	}
 	tp := txn.TopicPartition{Topic: topics.OffsetsTopic, Partition: h.env.Groups.PartitionFor(req.Group)}
-	if err := h.joinTxn(req.TransactionalID, req.ProducerID, req.ProducerEpoch, []txn.TopicPartition{tp}, req.Version >= 5); err != nil {
+	if err := h.joinTxn(req.TransactionalID, req.ProducerID, req.ProducerEpoch, []txn.TopicPartition{tp}, req.Version >= 5).Wait(); err != nil {
 		return ready(setAll(verifyErrorCode(err, req.Version, abortableTxnOffsetCommitVersion)))
 	}
 	wait := h.env.Groups.TxnCommit(cr)

@@ -2,11 +2,13 @@ package handler
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"sluice/internal/partition"
 	"sluice/internal/recordbatch"
 	"sluice/internal/txn"
 )
@@ -26,7 +28,7 @@ import (
 // answers a verification it could not complete. From v12 (transactions
 // v2) the partition joins the transaction on its first batch instead
 // (KIP-890 part 2).
-func (h *Handler) checkTxnBatch(b recordbatch.Batch, req *kmsg.ProduceRequest, topic string, part int32) *refusal {
+func (h *Handler) checkTxnBatch(b recordbatch.Batch, req *kmsg.ProduceRequest, topic string, part int32, joins *txnJoins) *refusal {
 	switch {
 	case b.IsControl():
 		code := kerr.InvalidRecord.Code
@@ -40,7 +42,15 @@ func (h *Handler) checkTxnBatch(b recordbatch.Batch, req *kmsg.ProduceRequest, t
 		return refused(kerr.InvalidTxnState.Code, "a transactional batch needs the request's transactional id")
 	}
 	id, pid, epoch := *req.TransactionID, b.ProducerID(), b.ProducerEpoch()
-	err := h.joinTxn(id, pid, epoch, []txn.TopicPartition{{Topic: topic, Partition: part}}, req.Version >= 12)
+	tp := txn.TopicPartition{Topic: topic, Partition: part}
+	if joins.covers(tp, pid, epoch) {
+		return nil // the request's add of several partitions has it; its wait reports its fate
+	}
+	started := h.joinTxn(id, pid, epoch, []txn.TopicPartition{tp}, req.Version >= 12)
+	err := started.Err
+	if err == nil && !joins.keep(started, id, pid, epoch, []txn.TopicPartition{tp}) {
+		err = started.Wait()
+	}
 	switch {
 	case err == nil:
 		return nil
@@ -48,7 +58,12 @@ func (h *Handler) checkTxnBatch(b recordbatch.Batch, req *kmsg.ProduceRequest, t
 		return refused(kerr.NotEnoughReplicas.Code, "could not check that %s-%d is in the transaction of %q: it is being committed or aborted (CONCURRENT_TRANSACTIONS); retry",
 			topic, part, id)
 	}
-	return refused(verifyErrorCode(err, req.Version, abortableProduceVersion), "%s", txnRefusalReason(err, id, pid, epoch, topic, part))
+	return txnRefusal(err, req.Version, id, pid, epoch, topic, part)
+}
+
+// txnRefusal answers a transactional batch the coordinator would not take.
+func txnRefusal(err *kerr.Error, version int16, id string, pid int64, epoch int16, topic string, part int32) *refusal {
+	return refused(verifyErrorCode(err, version, abortableProduceVersion), "%s", txnRefusalReason(err, id, pid, epoch, topic, part))
 }
 
 // txnRefusalReason says in words why a transactional batch was refused.
@@ -65,15 +80,17 @@ func txnRefusalReason(err *kerr.Error, id string, pid int64, epoch int16, topic 
 	return fmt.Sprintf("the transaction coordinator refused the write: %s", err.Message)
 }
 
-// joinTxn checks that tp is in the producer's ongoing transaction, or,
-// with add (the transactions v2 request versions), adds it durably first,
-// starting the transaction if none is ongoing.
-func (h *Handler) joinTxn(id string, pid int64, epoch int16, tps []txn.TopicPartition, add bool) *kerr.Error {
+// joinTxn checks that tps are in the producer's ongoing transaction, or,
+// with add (the transactions v2 request versions), starts adding them,
+// starting the transaction if none is ongoing. The add is appended but
+// not yet durable: the caller waits for it, or syncs it with its own
+// writes (txnJoins).
+func (h *Handler) joinTxn(id string, pid int64, epoch int16, tps []txn.TopicPartition, add bool) txn.AddStarted {
 	if !add {
-		return h.env.Txns.Verify(id, pid, epoch, tps)
+		return txn.AddStarted{Err: h.env.Txns.Verify(id, pid, epoch, tps)}
 	}
 	if h.env.Txns.Verify(id, pid, epoch, tps) == nil {
-		return nil // already in: nothing to write
+		return txn.AddStarted{} // already in: nothing to write
 	}
 	// A v2 client starts its next transaction as soon as EndTxn answers,
 	// while the markers of the last one may still be being written. Wait
@@ -83,16 +100,16 @@ func (h *Handler) joinTxn(id string, pid int64, epoch int16, tps []txn.TopicPart
 	defer deadline.Stop()
 	for {
 		changed := h.env.Txns.Changed(id)
-		err := h.env.Txns.AddPartitions(id, pid, epoch, tps)().Err
-		if err != kerr.ConcurrentTransactions {
-			return err
+		started := h.env.Txns.StartAddPartitions(id, pid, epoch, tps)
+		if started.Err != kerr.ConcurrentTransactions {
+			return started
 		}
 		select {
 		case <-changed:
 		case <-deadline.C:
-			return err
+			return started
 		case <-h.env.Ctx.Done():
-			return err
+			return started
 		}
 	}
 }
@@ -101,12 +118,13 @@ func (h *Handler) joinTxn(id string, pid int64, epoch int16, tps []txn.TopicPart
 // previous transaction of its producer to complete.
 const joinTxnWait = 5 * time.Second
 
-// addTxnPartitions adds, in one durable write, every partition of a
+// addTxnPartitions adds, in one write, every partition of a
 // transactions-v2 Produce request that carries a transactional batch, so
 // that a request to several partitions costs the transaction log one
-// record, not one each; the per-batch checks then find them added. An
-// error is left for those checks to report per partition.
-func (h *Handler) addTxnPartitions(req *kmsg.ProduceRequest) {
+// record, not one each; the per-batch checks then find them added, or
+// covered by this add while it is pending. An error is left for those
+// checks to report per partition.
+func (h *Handler) addTxnPartitions(req *kmsg.ProduceRequest, joins *txnJoins) {
 	if req.Version < 12 || req.TransactionID == nil || h.env.Txns == nil {
 		return
 	}
@@ -125,7 +143,96 @@ func (h *Handler) addTxnPartitions(req *kmsg.ProduceRequest) {
 			tps = append(tps, txn.TopicPartition{Topic: rt.Topic, Partition: rp.Partition})
 		}
 	}
-	if len(tps) > 1 {
-		h.joinTxn(*req.TransactionID, pid, epoch, tps, true)
+	if len(tps) < 2 {
+		return
+	}
+	started := h.joinTxn(*req.TransactionID, pid, epoch, tps, true)
+	if started.Err == nil && !joins.keep(started, *req.TransactionID, pid, epoch, tps) {
+		started.Wait()
+	}
+}
+
+// txnJoins is a produce request's adds to a transaction (transactions
+// v2) that are appended to the transaction log but not yet durable. With
+// acks=all the request appends its data at once and its wait syncs the
+// adds in the same flush cycle as the data, then applies them: the add
+// costs the producer no fsync in sequence before its data's. Other acks
+// wait for each add before appending. The add is still durable before
+// the producer hears of its write; a crash between the two syncs may
+// keep the data without its add, which the broker's start reconciles
+// (txn.Service.Reconcile).
+type txnJoins struct {
+	deferred bool // acks=all
+	adds     []txnJoin
+}
+
+// txnJoin is one started add and what it covers.
+type txnJoin struct {
+	started txn.AddStarted
+	id      string
+	pid     int64
+	epoch   int16
+	tps     []txn.TopicPartition
+}
+
+// keep takes a started add whose record was written, if the request
+// defers its adds; false: the caller waits for it now.
+func (j *txnJoins) keep(started txn.AddStarted, id string, pid int64, epoch int16, tps []txn.TopicPartition) bool {
+	if started.Durable == nil {
+		return true // nothing written: nothing to wait for
+	}
+	if !j.deferred {
+		return false
+	}
+	j.adds = append(j.adds, txnJoin{started: started, id: id, pid: pid, epoch: epoch, tps: tps})
+	return true
+}
+
+// covers reports whether a kept add covers tp for the same producer.
+func (j *txnJoins) covers(tp txn.TopicPartition, pid int64, epoch int16) bool {
+	for _, a := range j.adds {
+		if a.pid == pid && a.epoch == epoch && slices.Contains(a.tps, tp) {
+			return true
+		}
+	}
+	return false
+}
+
+// durables is where each kept add must be synced to.
+func (j *txnJoins) durables() []partition.Durable {
+	ds := make([]partition.Durable, 0, len(j.adds))
+	for _, a := range j.adds {
+		ds = append(ds, *a.started.Durable)
+	}
+	return ds
+}
+
+// finish applies every kept add (each already durable if the flush cycle
+// succeeded) and refuses the partitions of those that failed, although
+// their data was appended: the producer retries, and the retry finds the
+// partition not in the transaction.
+func (j *txnJoins) finish(resp *kmsg.ProduceResponse, version int16) {
+	for _, a := range j.adds {
+		err := a.started.Wait()
+		if err == nil {
+			continue
+		}
+		for i := range resp.Topics {
+			rt := &resp.Topics[i]
+			for k := range rt.Partitions {
+				sp := &rt.Partitions[k]
+				if tp := (txn.TopicPartition{Topic: rt.Topic, Partition: sp.Partition}); slices.Contains(a.tps, tp) && sp.ErrorCode == 0 {
+					txnRefusal(err, version, a.id, a.pid, a.epoch, tp.Topic, tp.Partition).answer(sp, version)
+				}
+			}
+		}
+	}
+}
+
+// abandon applies every kept add in the background when the request's
+// wait will not run: until applied, the id's other requests wait.
+func (j *txnJoins) abandon() {
+	for _, a := range j.adds {
+		go a.started.Wait()
 	}
 }

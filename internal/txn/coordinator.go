@@ -494,6 +494,41 @@ func (c *Coordinator) Recover() []*Markers {
 	return out
 }
 
+// Reconcile decides what to do with a transaction a partition holds open
+// for producer pid at epoch when the coordinator may not know of it: a
+// transactional produce's data and its add are synced together, so after
+// a crash the data may be on disk and the add not. If the producer's
+// current transaction, at that epoch, already has the partition, nothing
+// changes. If it is ongoing without it, or at rest, the partition is
+// added (starting the transaction), so that the producer's commit or
+// abort, or its timeout, writes the partition's marker; the producer,
+// never told its write succeeded, may go on or give up. Any other case
+// (no id holds the producer, another epoch, a transaction being decided
+// without the partition) is no lost add, and is refused with the error
+// that says why: the transaction hangs until an operator aborts it, as
+// Sluice never decides a transaction on a guess.
+func (c *Coordinator) Reconcile(now int64, tp TopicPartition, pid int64, epoch int16) (id string, o Outcome) {
+	for _, candidate := range c.sortedIDs() {
+		if e := c.txns[candidate]; e.loaded && e.cur.ProducerID == pid {
+			id = candidate
+			break
+		}
+	}
+	if id == "" {
+		return "", fail(kerr.InvalidProducerIDMapping)
+	}
+	t := c.txns[id].cur
+	switch {
+	case t.has(tp):
+		return id, Outcome{ProducerID: t.ProducerID, Epoch: t.Epoch}
+	case t.Epoch != epoch:
+		return id, fail(kerr.ProducerFenced)
+	case t.State == PrepareCommit || t.State == PrepareAbort:
+		return id, fail(kerr.InvalidTxnState)
+	}
+	return id, c.AddPartitions(now, id, pid, epoch, []TopicPartition{tp})
+}
+
 // Tick aborts every transaction open longer than its timeout (fencing its
 // producer, which learns it at its next request) and forgets ids idle
 // longer than the expiration. It returns one outcome per transition.

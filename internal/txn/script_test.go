@@ -29,6 +29,8 @@ import (
 //	fail id=                               the held write of id failed
 //	load id= pid= epoch= state= timeout= [parts=] [start=] [update=] [next=] [tv=]
 //	                                       installs a state as read from the log
+//	reconcile parts=t-0 pid= epoch= now=   Reconcile: a partition's open transaction
+//	                                       found at start
 //	restart                                every id's state through its record into a
 //	                                       new coordinator; prints Recover()
 //	state                                  every id
@@ -165,6 +167,9 @@ func (r *runner) run(where, line string) []string {
 			State: stateByName(r.t, where, a.kv["state"]), Partitions: a.parts(), StartMs: a.intOr("start", -1), UpdateMs: a.intOr("update", 0),
 			PrevProducerID: a.intOr("prev", -1), NextProducerID: a.intOr("next", -1), ClientVersion: int16(a.intOr("tv", 0))})
 		return nil
+	case "reconcile":
+		id, o := r.c.Reconcile(a.int("now"), a.parts()[0], a.int("pid"), int16(a.int("epoch")))
+		return append([]string{"id=" + id}, r.outcome(a, o)...)
 	case "restart":
 		return r.restart()
 	case "state":

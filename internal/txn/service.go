@@ -25,6 +25,18 @@ type ServiceConfig struct {
 	// Observer is told how transactions end (the broker's metrics); nil:
 	// nobody.
 	Observer Observer
+	// OpenTxns are the transactions the partitions hold open at start,
+	// for NewService to reconcile with the log (see Reconcile).
+	OpenTxns []OpenTxn
+}
+
+// OpenTxn is a transaction a partition holds open: its producer's data
+// from FirstOffset on awaits a marker.
+type OpenTxn struct {
+	TP          TopicPartition
+	ProducerID  int64
+	Epoch       int16
+	FirstOffset int64
 }
 
 // Observer is told how transactions end.
@@ -110,6 +122,11 @@ func NewService(cfg ServiceConfig, parts []*partition.Partition, ids IDSource, m
 		}
 		s.shards = append(s.shards, sh)
 	}
+	// Before any marker is written: a transaction completed meanwhile
+	// would look like one whose add was lost.
+	for _, o := range cfg.OpenTxns {
+		s.reconcile(o)
+	}
 	for _, sh := range s.shards {
 		for _, m := range sh.coord.Recover() {
 			s.cfg.Logger.Info("txn: completing a transaction found prepared", "transactionalId", m.TxnID, "commit", m.Commit, "partitions", len(m.Partitions))
@@ -193,9 +210,16 @@ func (s *Service) runLocked(sh *shard, id string, o Outcome) (wait func() Outcom
 	if completes(*o.Write) {
 		return s.completeLocked(sh, id, o)
 	}
+	_, wait = s.startLocked(sh, id, o)
+	return wait
+}
+
+// startLocked appends a decided, non-Complete transition and returns the
+// offset its record is durable at, and run's wait. Requires sh.mu.
+func (s *Service) startLocked(sh *shard, id string, o Outcome) (durableAt int64, wait func() Outcome) {
 	p := sh.part
 	next, err := sh.appendLocked(*o.Write, s.cfg.Clock().UnixMilli(), p.Append)
-	return func() Outcome {
+	return next, func() Outcome {
 		// The durable wait is not bound to the request: once appended,
 		// the record may be replayed at the next start, so the
 		// coordinator must learn its fate, not forget it because a
@@ -404,6 +428,84 @@ func (s *Service) InitProducerID(r InitRequest) func() Outcome {
 // group's offsets partition.
 func (s *Service) AddPartitions(id string, pid int64, epoch int16, tps []TopicPartition) func() Outcome {
 	return s.run(id, func(c *Coordinator, now int64) Outcome { return c.AddPartitions(now, id, pid, epoch, tps) })
+}
+
+// AddStarted is an AddPartitions decided and appended to the transaction
+// log but not yet durable: a transactional produce (acks=all) appends its
+// data meanwhile and syncs both in one flush cycle, so the add costs the
+// producer no fsync of its own in sequence. A crash can then leave data
+// whose add was lost; Reconcile finds it at the next start.
+type AddStarted struct {
+	// Err is the decision's error; nothing was appended.
+	Err *kerr.Error
+	// Durable is the transaction-log position the add must be synced
+	// to; nil when the partitions were already in the transaction.
+	Durable *partition.Durable
+	wait    func() Outcome
+}
+
+// Wait makes the add durable (at once if a flush cycle already synced
+// Durable), applies it and returns its outcome's error. It must be
+// called once the add was started, also when the request that started it
+// is abandoned: until then the id's other requests wait.
+func (a AddStarted) Wait() *kerr.Error {
+	if a.Err != nil || a.wait == nil {
+		return a.Err
+	}
+	return a.wait().Err
+}
+
+// StartAddPartitions decides an AddPartitions and appends its record,
+// without waiting for it to be durable (see AddStarted).
+func (s *Service) StartAddPartitions(id string, pid int64, epoch int16, tps []TopicPartition) AddStarted {
+	sh := s.shardFor(id)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	o := sh.coord.AddPartitions(s.cfg.Clock().UnixMilli(), id, pid, epoch, tps)
+	switch {
+	case o.Err != nil:
+		return AddStarted{Err: o.Err}
+	case o.Write == nil:
+		return AddStarted{}
+	}
+	next, wait := s.startLocked(sh, id, o)
+	return AddStarted{Durable: &partition.Durable{P: sh.part, Next: next}, wait: wait}
+}
+
+// reconcile makes the coordinator hold a transaction a partition holds
+// open, if a crash took its add and left its data: a transactional
+// produce syncs both together (AddStarted), so the data may have reached
+// the disk and the add not (Coordinator.Reconcile decides). A
+// transaction nothing explains is left as it is, and named, for an
+// operator to abort.
+func (s *Service) reconcile(open OpenTxn) {
+	for _, sh := range s.shards {
+		sh.mu.Lock()
+		id, o := sh.coord.Reconcile(s.cfg.Clock().UnixMilli(), open.TP, open.ProducerID, open.Epoch)
+		if id == "" {
+			sh.mu.Unlock()
+			continue
+		}
+		wait := func() Outcome { return o }
+		if o.Err == nil {
+			wait = s.runLocked(sh, id, o)
+		}
+		sh.mu.Unlock()
+		if o = wait(); o.Err != nil {
+			s.hanging(open, id, o.Err)
+		} else if o.Write != nil {
+			s.cfg.Logger.Info("txn: added a partition whose transactional data outlived its add in a crash",
+				"transactionalId", id, "partition", open.TP.String(), "producerId", open.ProducerID, "epoch", open.Epoch)
+		}
+		return
+	}
+	s.hanging(open, "", kerr.InvalidProducerIDMapping)
+}
+
+func (s *Service) hanging(open OpenTxn, id string, why *kerr.Error) {
+	s.cfg.Logger.Warn("txn: a partition holds open a transaction the coordinator does not hold; it holds back read_committed readers until aborted (sluice txn abort)",
+		"partition", open.TP.String(), "producerId", open.ProducerID, "epoch", open.Epoch, "firstOffset", open.FirstOffset,
+		"transactionalId", id, "reason", why.Message)
 }
 
 // Verify checks that partitions are in the producer's ongoing transaction.
