@@ -193,7 +193,8 @@ func startBroker(cfg Config, mutate func(*broker.Config)) (*broker.Broker, strin
 	if err != nil {
 		return nil, "", fmt.Errorf("sluice data dir: %w", err)
 	}
-	bc := broker.Config{Listen: "127.0.0.1:0", DataDir: dir, Fsync: cfg.Fsync, Logger: slog.New(slog.DiscardHandler)}
+	bc := broker.Config{Listen: "127.0.0.1:0", DataDir: dir, Fsync: cfg.Fsync, Logger: slog.New(slog.DiscardHandler),
+		TxnStatePartitions: cfg.TxnStatePartitions}
 	if mutate != nil {
 		mutate(&bc)
 	}

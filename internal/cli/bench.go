@@ -46,9 +46,9 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	restartParts := fs.Int("restart-partitions", 1000, "with --restart: partitions holding data")
 	fs.IntVar(&cfg.Restart.Records, "restart-records", 100, "with --restart: records of 1 KiB per partition")
 	withCleaner := fs.Bool("with-cleaner", false, "instead of the matrix: produce alone vs produce while the log cleaner compacts another topic (in-process Sluice)")
-	transactions := fs.Bool("transactions", false, "instead of the matrix: plain acks=all vs transactional produce (100 and 1,000 records per transaction), and read_committed consume with 10% aborted (in-process Sluice)")
+	transactions := fs.Bool("transactions", false, "instead of the matrix: plain acks=all vs transactional produce (100 and 1,000 records per transaction) with a read_committed consumer reading, and read_committed consume with 10% aborted, on Sluice and the --peers that run transactions (kfake, kfake-fsync)")
 	fs.IntVar(&cfg.TxnProducers, "txn-producers", 8, "with --transactions: producers at once in each produce mode")
-	txnParts := fs.Int("transaction-state-partitions", 0, "with --transactions: the in-process Sluice's __transaction_state partitions (default: the broker's, 16)")
+	txnParts := fs.Int("transaction-state-partitions", 0, "with --transactions: Sluice's __transaction_state partitions (default: the broker's)")
 	fetchSessions := fs.Bool("fetch-sessions", false, "instead of the matrix: consume 100 and 1,000 partitions with and without fetch sessions (KIP-227) while a producer writes (in-process Sluice)")
 	cleanerIO := fs.Int64("log-cleaner-io-max-bytes-per-second", 0, "with --with-cleaner: the cleaner's I/O limit (default: the broker's, 50000000; -1 unlimited)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the bench process to this file (with --in-process, the brokers' too)")
@@ -123,14 +123,7 @@ func benchCleaner(cfg bench.Config, cleanerIO int64, stdout, stderr io.Writer) i
 func benchTxn(cfg bench.Config, stdout, stderr io.Writer) int {
 	return benchMode(stdout, stderr,
 		func(ctx context.Context) (*bench.TxnReport, error) { return bench.RunTxn(ctx, cfg) },
-		func(rep *bench.TxnReport) error {
-			for _, row := range rep.Rows {
-				if row.Err != nil {
-					return row.Err
-				}
-			}
-			return nil
-		})
+		(*bench.TxnReport).Err)
 }
 
 // benchSessions runs the fetch sessions bench and prints its table.

@@ -23,6 +23,7 @@ func runBenchBroker(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&cfg.DataDir, "data-dir", "", "parent of the broker's temp data dir")
 	fsync := fs.String("fsync", "always", "Sluice's fsync policy")
 	fs.StringVar(&cfg.ProfileDir, "profile-dir", "", "profile the broker into this directory (see bench.ServeChild)")
+	txnParts := fs.Int("transaction-state-partitions", 0, "Sluice's __transaction_state partitions (default: the broker's)")
 	if err := fs.Parse(args); err != nil {
 		return parseExit(err)
 	}
@@ -31,7 +32,7 @@ func runBenchBroker(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "sluice bench broker:", err)
 		return 2
 	}
-	cfg.Fsync = policy
+	cfg.Fsync, cfg.TxnStatePartitions = policy, int32(min(max(*txnParts, 0), 1000))
 	if err := bench.ServeChild(bench.Kind(*kind), cfg, os.Stdin, stdout); err != nil {
 		fmt.Fprintln(stderr, "sluice bench broker:", err)
 		return 1
