@@ -343,7 +343,11 @@ func (c *Coordinator) retriedEnd(r EndRequest) (Outcome, bool) {
 	t := e.cur
 	samePID := t.ProducerID == r.ProducerID && t.Epoch == r.Epoch+1
 	rotated := t.PrevProducerID == r.ProducerID && t.Epoch == 0
-	if !samePID && !rotated {
+	// Only a bump a v2 EndTxn made can be retried: not one an older
+	// client's EndTxn left unbumped, nor a fence (a new producer's
+	// InitProducerId or a timeout), whose old epoch is the one fenced.
+	byEnd := t.ClientVersion == 2 && (t.lastEpoch < 0 || r.Epoch != t.lastEpoch)
+	if (!samePID && !rotated) || !byEnd {
 		return Outcome{}, false
 	}
 	switch {
