@@ -43,6 +43,7 @@ type Config struct {
 	RecoverCatalog bool
 
 	AutoCreateTopics       bool
+	DefaultPartitions      int32             // num.partitions: of a topic created without a count; default 1
 	MaxFrameBytes          int32             // socket.request.max.bytes; default 100 MiB
 	RetentionCheckInterval time.Duration     // default 5 minutes
 	TopicDefaults          map[string]string // broker-wide topic config defaults
@@ -151,7 +152,7 @@ func Start(cfg Config) (_ *Broker, err error) {
 	defer func() { bm.failed(err) }()
 	tm, err := topics.Open(cfg.FS, topics.Config{
 		DataDir: cfg.DataDir, Fsync: cfg.Fsync, FsyncInterval: cfg.FsyncInterval,
-		Defaults: cfg.TopicDefaults, Logger: cfg.Logger, Clock: cfg.Clock,
+		Defaults: cfg.TopicDefaults, DefaultPartitions: cfg.DefaultPartitions, Logger: cfg.Logger, Clock: cfg.Clock,
 		RecoverCatalog: cfg.RecoverCatalog,
 	})
 	if err != nil {

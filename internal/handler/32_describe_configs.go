@@ -71,7 +71,7 @@ func (h *Handler) describeBrokerConfigs(rr kmsg.DescribeConfigsRequestResource, 
 		{"auto.create.topics.enable", strconv.FormatBool(h.env.AutoCreateTopics)},
 		{"broker.id", self},
 		{"default.replication.factor", "1"},
-		{"num.partitions", "1"},
+		{"num.partitions", strconv.Itoa(int(h.env.Topics.DefaultPartitions()))},
 	}
 	for _, s := range settings {
 		if rr.ConfigNames != nil && !slices.Contains(rr.ConfigNames, s[0]) {
