@@ -178,6 +178,34 @@ log.segment.bytes=2000000
 	if len(want) > 0 {
 		t.Errorf("not described: %v", want)
 	}
+
+	brs, err := newAdmin(t, addr).DescribeBrokerConfigs(testCtx(t, 10*time.Second), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	br, err := brs.On("0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = map[string]string{
+		"num.partitions":        "3 STATIC_BROKER_CONFIG",
+		"log.retention.ms":      "3600000 STATIC_BROKER_CONFIG",
+		"log.retention.minutes": " DEFAULT_CONFIG", // not set: a null value
+		"log.retention.bytes":   "-1 DEFAULT_CONFIG",
+		"listen":                "127.0.0.1:0 STATIC_BROKER_CONFIG",
+		"broker.id":             "0 STATIC_BROKER_CONFIG",
+	}
+	for _, c := range br.Configs {
+		if w, ok := want[c.Key]; ok {
+			if got := c.MaybeValue() + " " + c.Source.String(); got != w {
+				t.Errorf("broker %s: %s, want %s", c.Key, got, w)
+			}
+			delete(want, c.Key)
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("broker configs not described: %v", want)
+	}
 }
 
 // --print-config writes the effective settings with their sources, in the

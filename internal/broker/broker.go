@@ -74,6 +74,10 @@ type Config struct {
 	MetricsListen string
 	SlowFsync     time.Duration // an fsync this long is logged; default 1s, negative never
 
+	// Settings are what DescribeConfigs lists for the broker resource
+	// (sluice serve gives every setting); nil: the few the handler knows.
+	Settings []handler.BrokerConfig
+
 	FS     vfs.FS // default: the OS file system
 	Logger *slog.Logger
 	Clock  func() time.Time
@@ -191,7 +195,7 @@ func Start(cfg Config) (_ *Broker, err error) {
 		Topics: tm, Cluster: cluster.NewLocal(cluster.Node{ID: cfg.NodeID, Host: host, Port: port}, tm),
 		Groups: groups, Txns: txns, Markers: markers, ProducerIDs: ids,
 		FetchSessions:    sessions,
-		AutoCreateTopics: cfg.AutoCreateTopics, DataDir: cfg.DataDir,
+		AutoCreateTopics: cfg.AutoCreateTopics, DataDir: cfg.DataDir, BrokerConfigs: cfg.Settings,
 		Logger: cfg.Logger, Clock: cfg.Clock, Ctx: ctx, Records: bm.m,
 	})
 	b := &Broker{cfg: cfg, topics: tm, groups: groups, txns: txns, sessions: sessions, cancel: cancel, metrics: bm}

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"sluice/internal/broker"
+	"sluice/internal/handler"
 )
 
 // Broker returns the broker.Config the settings make. Logger is left for
@@ -17,6 +18,13 @@ func (c *Config) Broker() broker.Config {
 		}
 	}
 	bc.TopicDefaults = c.topicDefaults()
+	for _, v := range c.Values() {
+		bs := handler.BrokerConfig{Name: v.Setting.Name, Default: v.Source.Origin == FromDefault}
+		if v.Value != "" {
+			bs.Value = &v.Value
+		}
+		bc.Settings = append(bc.Settings, bs)
+	}
 	return bc
 }
 

@@ -28,7 +28,12 @@ func TestBrokerDefaults(t *testing.T) {
 		GroupMinSessionTimeout: 6 * time.Second, GroupMaxSessionTimeout: 30 * time.Minute, GroupInitialRebalanceDelay: 3 * time.Second,
 		FetchSessionCacheSlots: 1000, TxnStatePartitions: 16, TxnMaxTimeout: 15 * time.Minute, TxnIDExpiration: 7 * 24 * time.Hour,
 	}
-	if got := c.Broker(); !reflect.DeepEqual(got, want) {
+	got := c.Broker()
+	if len(got.Settings) != len(settings) || got.Settings[0].Name != "advertise" || got.Settings[0].Value != nil || !got.Settings[0].Default {
+		t.Fatalf("settings for DescribeConfigs: %+v", got.Settings)
+	}
+	got.Settings = nil
+	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("got  %+v\nwant %+v", got, want)
 	}
 	if c.LogLevel() != slog.LevelInfo {
@@ -97,7 +102,14 @@ log.cleaner.min.cleanable.ratio=0.25
 			"delete.retention.ms": "3000", "min.compaction.lag.ms": "4000", "max.compaction.lag.ms": "5000", "min.cleanable.dirty.ratio": "0.25",
 		},
 	}
-	if got := c.Broker(); !reflect.DeepEqual(got, want) {
+	got := c.Broker()
+	for _, bs := range got.Settings {
+		if v := c.Get(bs.Name); v.Source.Origin != FromDefault && (bs.Value == nil || *bs.Value != v.Value || bs.Default) {
+			t.Errorf("DescribeConfigs would say %s=%v (default %v), want %s", bs.Name, bs.Value, bs.Default, v.Value)
+		}
+	}
+	got.Settings = nil
+	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("got  %+v\nwant %+v", got, want)
 	}
 	if c.LogLevel() != slog.LevelDebug {
