@@ -273,8 +273,12 @@ func TestServeRefusesBadSetting(t *testing.T) {
 		t.Fatalf("a refused start made the data directory: %v", err)
 	}
 
-	_, stderr, code = runServe(t, dir, nil, "--config", "missing.properties")
+	_, stderr, code = runServe(t, dir, nil, "--config", "missing.properties", "--check-config")
 	if code != 2 || stderr != "sluice serve: config file: open missing.properties: no such file or directory\n" {
 		t.Fatalf("a missing file: exit %d, stderr %q", code, stderr)
+	}
+	_, stderr, code = runServe(t, dir, nil, "--config", "sluice.properties", "log.retention.ms=1")
+	if code != 2 || stderr != "sluice serve: unexpected argument \"log.retention.ms=1\"\n" {
+		t.Fatalf("an argument: exit %d, stderr %q", code, stderr)
 	}
 }

@@ -36,7 +36,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cfg, errs := config.Load(config.Inputs{File: *file, Environ: os.Environ(), Flags: flags})
-	if *checkConfig && !names(errs, "log.dirs") {
+	if *checkConfig && dataDirKnown(errs) {
 		if err := cfg.CheckDataDir(); err != nil {
 			errs = append(errs, err)
 		}
@@ -69,15 +69,17 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	return serve(bc)
 }
 
-// names reports whether one of errs is a bad value of the setting name.
-func names(errs []error, name string) bool {
+// dataDirKnown: none of errs leaves the data directory in doubt (a bad
+// log.dirs, or a file that could not be read and may have set it), so
+// checking it says something.
+func dataDirKnown(errs []error) bool {
 	for _, err := range errs {
 		var e *config.Error
-		if errors.As(err, &e) && e.Name == name {
-			return true
+		if !errors.As(err, &e) || e.Name == "log.dirs" {
+			return false
 		}
 	}
-	return false
+	return true
 }
 
 func serve(cfg broker.Config) int {
