@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"net"
@@ -35,9 +36,9 @@ type integer struct {
 }
 
 func (k integer) check(v string) (string, error) {
-	n, err := strconv.ParseInt(v, 10, 64)
+	n, err := parseNum(v, k.what)
 	if err != nil {
-		return "", fmt.Errorf("not %s", k.what)
+		return "", err
 	}
 	return strconv.FormatInt(n, 10), inRange(n, k.lo, k.hi, k.also, k.note)
 }
@@ -45,6 +46,18 @@ func (k integer) check(v string) (string, error) {
 func (k integer) fromFlag(v string) (string, error) { return v, nil }
 func (k integer) flagDefault(def string) string     { return def }
 func (k integer) isBool() bool                      { return false }
+
+// parseNum reads a decimal integer; what names the quantity for the error.
+func parseNum(v, what string) (int64, error) {
+	n, err := strconv.ParseInt(v, 10, 64)
+	if errors.Is(err, strconv.ErrRange) {
+		return 0, fmt.Errorf("too large for a 64-bit integer")
+	}
+	if err != nil {
+		return 0, fmt.Errorf("not %s", what)
+	}
+	return n, nil
+}
 
 // inRange says why n is outside [lo, hi] and not one of also.
 func inRange(n, lo, hi int64, also []int64, note string) error {
@@ -102,9 +115,9 @@ func (k duration) word() string {
 }
 
 func (k duration) check(v string) (string, error) {
-	n, err := strconv.ParseInt(v, 10, 64)
+	n, err := parseNum(v, "a number of "+k.word())
 	if err != nil {
-		return "", fmt.Errorf("not a number of %s", k.word())
+		return "", err
 	}
 	return strconv.FormatInt(n, 10), inRange(n, k.lo, k.hi, k.also, "")
 }

@@ -102,6 +102,9 @@ func TestErrors(t *testing.T) {
 			"log.segment.bytes=1GB (env SLUICE_LOG_SEGMENT_BYTES): not a number of bytes",
 			"node.id=x (env SLUICE_NODE_ID): not an integer",
 		}},
+		{"too large", sources{file: "log.retention.bytes=9223372036854775808\n"}, []string{
+			"log.retention.bytes=9223372036854775808 (sluice.properties:1): too large for a 64-bit integer",
+		}},
 		{"ranges", sources{file: "num.partitions=0\ntransaction.state.log.num.partitions=1001\nlog.segment.bytes=13\n" +
 			"default.replication.factor=3\nlog.cleaner.io.max.bytes.per.second=0\nlog.retention.ms=-2\nnode.id=2147483648\n"}, []string{
 			"num.partitions=0 (sluice.properties:1): must be at least 1",
