@@ -74,3 +74,74 @@ func TestAutoCreateTopics(t *testing.T) {
 		t.Fatalf("after delete: code %d, %d partitions; want %d and none", got.ErrorCode, len(got.Partitions), kerr.LeaderNotAvailable.Code)
 	}
 }
+
+// num.partitions and the broker-wide topic config defaults: a topic
+// created without a count, by a Metadata request or by CreateTopics with
+// -1, gets the broker's partition count; a topic that does not set a
+// config the broker has a default for reports the broker's value as
+// STATIC_BROKER_CONFIG, the others as DEFAULT_CONFIG; the broker resource
+// reports num.partitions.
+func TestBrokerTopicDefaults(t *testing.T) {
+	b := brokertest.Start(t, func(c *broker.Config) {
+		c.AutoCreateTopics, c.DefaultPartitions = true, 3
+		c.TopicDefaults = map[string]string{"retention.ms": "3600000"}
+	})
+	auto := topicName(t, "auto")
+	metadataFor(t, b.Addr(), 12, auto, true)
+	if got := metadataFor(t, b.Addr(), 12, auto, true); got.ErrorCode != 0 || len(got.Partitions) != 3 {
+		t.Fatalf("auto-created topic: code %d, %d partitions; want 3", got.ErrorCode, len(got.Partitions))
+	}
+
+	adm := newAdmin(t, b.Addr())
+	ctx := testCtx(t, 10*time.Second)
+	created := topicName(t, "created")
+	resp, err := adm.CreateTopic(ctx, -1, -1, nil, created)
+	if err != nil || resp.Err != nil || resp.NumPartitions != 3 {
+		t.Fatalf("create with -1 partitions: %v %v, %d partitions in the answer; want 3", err, resp.Err, resp.NumPartitions)
+	}
+	if got := metadataFor(t, b.Addr(), 12, created, false); len(got.Partitions) != 3 {
+		t.Fatalf("created topic has %d partitions, want 3", len(got.Partitions))
+	}
+
+	rcs, err := adm.DescribeTopicConfigs(ctx, created)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err := rcs.On(created, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"retention.ms": "3600000 STATIC_BROKER_CONFIG", "retention.bytes": "-1 DEFAULT_CONFIG"}
+	for _, c := range rc.Configs {
+		if w, ok := want[c.Key]; ok {
+			if got := c.MaybeValue() + " " + c.Source.String(); got != w {
+				t.Errorf("%s: %s, want %s", c.Key, got, w)
+			}
+			delete(want, c.Key)
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("not described: %v", want)
+	}
+
+	brs, err := adm.DescribeBrokerConfigs(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	br, err := brs.On("0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, c := range br.Configs {
+		if c.Key == "num.partitions" {
+			found = true
+			if c.MaybeValue() != "3" {
+				t.Errorf("broker num.partitions = %s, want 3", c.MaybeValue())
+			}
+		}
+	}
+	if !found {
+		t.Error("broker configs lack num.partitions")
+	}
+}

@@ -43,6 +43,7 @@ type Config struct {
 	RecoverCatalog bool
 
 	AutoCreateTopics       bool
+	DefaultPartitions      int32             // num.partitions: of a topic created without a count; default 1
 	MaxFrameBytes          int32             // socket.request.max.bytes; default 100 MiB
 	RetentionCheckInterval time.Duration     // default 5 minutes
 	TopicDefaults          map[string]string // broker-wide topic config defaults
@@ -72,6 +73,10 @@ type Config struct {
 	// /healthz, /readyz); empty: no endpoint (metrics are still kept).
 	MetricsListen string
 	SlowFsync     time.Duration // an fsync this long is logged; default 1s, negative never
+
+	// Settings are what DescribeConfigs lists for the broker resource
+	// (sluice serve gives every setting); nil: the few the handler knows.
+	Settings []handler.BrokerConfig
 
 	FS     vfs.FS // default: the OS file system
 	Logger *slog.Logger
@@ -151,7 +156,7 @@ func Start(cfg Config) (_ *Broker, err error) {
 	defer func() { bm.failed(err) }()
 	tm, err := topics.Open(cfg.FS, topics.Config{
 		DataDir: cfg.DataDir, Fsync: cfg.Fsync, FsyncInterval: cfg.FsyncInterval,
-		Defaults: cfg.TopicDefaults, Logger: cfg.Logger, Clock: cfg.Clock,
+		Defaults: cfg.TopicDefaults, DefaultPartitions: cfg.DefaultPartitions, Logger: cfg.Logger, Clock: cfg.Clock,
 		RecoverCatalog: cfg.RecoverCatalog,
 	})
 	if err != nil {
@@ -190,7 +195,7 @@ func Start(cfg Config) (_ *Broker, err error) {
 		Topics: tm, Cluster: cluster.NewLocal(cluster.Node{ID: cfg.NodeID, Host: host, Port: port}, tm),
 		Groups: groups, Txns: txns, Markers: markers, ProducerIDs: ids,
 		FetchSessions:    sessions,
-		AutoCreateTopics: cfg.AutoCreateTopics, DataDir: cfg.DataDir,
+		AutoCreateTopics: cfg.AutoCreateTopics, DataDir: cfg.DataDir, BrokerConfigs: cfg.Settings,
 		Logger: cfg.Logger, Clock: cfg.Clock, Ctx: ctx, Records: bm.m,
 	})
 	b := &Broker{cfg: cfg, topics: tm, groups: groups, txns: txns, sessions: sessions, cancel: cancel, metrics: bm}

@@ -11,62 +11,75 @@ import (
 	"syscall"
 
 	"sluice/internal/broker"
+	"sluice/internal/config"
 	"sluice/internal/metadata"
-	"sluice/internal/partition"
-	"sluice/internal/wire"
 )
 
 func runServe(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var cfg broker.Config
-	fs.StringVar(&cfg.Listen, "listen", "127.0.0.1:9092", "address to listen on")
-	fs.StringVar(&cfg.Advertise, "advertise", "", "host:port given to clients in Metadata (default: the listen address)")
-	fs.StringVar(&cfg.DataDir, "data-dir", "./sluice-data", "directory holding the catalog and the partition logs")
-	nodeID := fs.Int("node-id", 0, "this broker's node id")
-	fsync := fs.String("fsync", "always", "when to fsync: always (acks=all answered after fsync), interval, never; see docs/durability.md")
-	fs.DurationVar(&cfg.FsyncInterval, "fsync-interval", partition.DefaultFsyncInterval, "sync period for --fsync=interval")
-	fs.BoolVar(&cfg.RecoverCatalog, "recover-catalog", false, "start on a damaged catalog: keep the records before the damage (the damaged file is saved beside it) and register again the topics found on disk; see docs/durability.md")
-	fs.BoolVar(&cfg.AutoCreateTopics, "auto-create-topics", false, "create unknown topics asked for in Metadata requests")
-	maxFrame := fs.Int("socket-request-max-bytes", wire.DefaultMaxFrameBytes, "largest request frame accepted; larger ones close the connection")
-	fs.DurationVar(&cfg.RetentionCheckInterval, "retention-check-interval", 0, "how often retention runs (default 5m)")
-	fs.DurationVar(&cfg.OffsetsRetention, "offsets-retention", 0, "how long committed offsets of an empty group are kept (offsets.retention.minutes; default 168h)")
-	fs.DurationVar(&cfg.GroupMinSessionTimeout, "group-min-session-timeout", 0, "smallest session timeout a group member may ask for (default 6s)")
-	fs.DurationVar(&cfg.GroupMaxSessionTimeout, "group-max-session-timeout", 0, "largest session timeout a group member may ask for (default 30m)")
-	fs.DurationVar(&cfg.GroupInitialRebalanceDelay, "group-initial-rebalance-delay", 0, "how long the first rebalance of an empty group waits for more members (default 3s; negative: none)")
-	fs.DurationVar(&cfg.TxnMaxTimeout, "transaction-max-timeout", 0, "largest transaction.timeout.ms a producer may ask for (transaction.max.timeout.ms; default 15m)")
-	txnParts := fs.Int("transaction-state-partitions", 0, "partitions of the internal __transaction_state topic (transaction.state.log.num.partitions; default 16); fixed once the topic exists")
-	fs.DurationVar(&cfg.TxnIDExpiration, "transactional-id-expiration", 0, "how long an idle transactional id is remembered (transactional.id.expiration.ms; default 168h)")
-	fs.DurationVar(&cfg.CleanerBackoff, "log-cleaner-backoff", 0, "how long the log cleaner sleeps when no compacted partition needs cleaning (default 15s)")
-	fs.Int64Var(&cfg.CleanerIOMaxBytesPerSecond, "log-cleaner-io-max-bytes-per-second", 0, "bytes per second the log cleaner may read and write (default 50000000; -1 unlimited)")
-	slots := fs.Int("max-incremental-fetch-session-cache-slots", 1000, "incremental fetch sessions held at once (KIP-227); 0: none, every fetch is sessionless")
-	fs.StringVar(&cfg.MetricsListen, "metrics-listen", "", "address of the Prometheus endpoint: /metrics, /healthz, /readyz (ready once recovery finished); empty: none")
-	level := fs.String("log-level", "info", "debug, info, warn or error")
+	file := fs.String("config", "", "a settings file in the properties format of Kafka's server.properties (docs/operations.md#settings)")
+	printConfig := fs.Bool("print-config", false, "print the effective settings in the file's format, each after a comment naming its source, and exit")
+	checkConfig := fs.Bool("check-config", false, "check every setting and that the data directory is usable, without changing anything, and exit: 0 if all is well, else 2 with every problem")
+	flags := config.RegisterFlags(fs)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "Usage: sluice serve [--config FILE] [flags]\n\n"+
+			"Each setting comes from its flag, else its SLUICE_ environment variable, else\n"+
+			"the --config file, else its default; the setting's name is in parentheses.\n\n")
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
 		return parseExit(err)
 	}
-	if *txnParts < 0 || *txnParts > 1000 {
-		fmt.Fprintln(stderr, "sluice serve: --transaction-state-partitions must be between 1 and 1000")
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "sluice serve: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
-	cfg.TxnStatePartitions = int32(*txnParts)
-	policy, err := partition.ParseFsyncPolicy(*fsync)
-	if err != nil {
-		fmt.Fprintln(stderr, "sluice serve:", err)
+	cfg, errs := config.Load(config.Inputs{File: *file, Environ: os.Environ(), Flags: flags})
+	if *checkConfig && dataDirKnown(errs) {
+		if err := cfg.CheckDataDir(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		for _, err := range errs {
+			fmt.Fprintln(stderr, "sluice serve:", err)
+		}
 		return 2
 	}
-	var lvl slog.Level
-	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
-		fmt.Fprintln(stderr, "sluice serve: --log-level:", err)
-		return 2
+	if *printConfig {
+		if err := cfg.Print(stdout); err != nil {
+			fmt.Fprintln(stderr, "sluice serve:", err)
+			return 1
+		}
 	}
-	cfg.Fsync, cfg.NodeID, cfg.MaxFrameBytes = policy, int32(*nodeID), int32(*maxFrame)
-	cfg.FetchSessionCacheSlots = *slots
-	if *slots <= 0 {
-		cfg.FetchSessionCacheSlots = -1 // Kafka's 0: no sessions (the broker's 0 is the default)
+	if *checkConfig {
+		fmt.Fprintln(stdout, "sluice serve: the settings are valid and the data directory is usable")
 	}
-	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl}))
-	return serve(cfg)
+	if *printConfig || *checkConfig {
+		return 0
+	}
+	bc := cfg.Broker()
+	bc.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel()}))
+	for _, v := range cfg.Values() {
+		if v.Source.Origin != config.FromDefault {
+			bc.Logger.Info("sluice: setting", "name", v.Setting.Name, "value", v.Value, "source", v.Source.String())
+		}
+	}
+	return serve(bc)
+}
+
+// dataDirKnown: none of errs leaves the data directory in doubt (a bad
+// log.dirs, or a file that could not be read and may have set it), so
+// checking it says something.
+func dataDirKnown(errs []error) bool {
+	for _, err := range errs {
+		var e *config.Error
+		if !errors.As(err, &e) || e.Name == "log.dirs" {
+			return false
+		}
+	}
+	return true
 }
 
 func serve(cfg broker.Config) int {

@@ -75,7 +75,7 @@ func (h *Handler) createTopic(req *kmsg.CreateTopicsRequest, rt kmsg.CreateTopic
 	}
 	st.NumPartitions, st.ReplicationFactor = cr.Partitions, 1
 	if st.NumPartitions == -1 {
-		st.NumPartitions = topics.DefaultPartitions
+		st.NumPartitions = h.env.Topics.DefaultPartitions()
 	}
 	if t == nil { // validate only
 		return

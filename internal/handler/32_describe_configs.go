@@ -5,13 +5,16 @@ package handler
 // Topic resources list every topic config Sluice knows with its effective
 // value and source (topic override, broker setting or default); a null
 // name list means all keys. Broker resources (by this broker's id, or an
-// empty name) list the broker's own read-only settings. v1 adds sources and
+// empty name) list the broker's own read-only settings: those it was
+// started with (DEFAULT_CONFIG where nobody set one, else
+// STATIC_BROKER_CONFIG), and broker.id. v1 adds sources and
 // synonyms; v3 config types and documentation (none given).
 
 import (
 	"context"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -67,19 +70,37 @@ func (h *Handler) describeBrokerConfigs(rr kmsg.DescribeConfigsRequestResource, 
 		sr.ErrorCode = kerr.InvalidRequest.Code
 		return
 	}
-	settings := [][2]string{
-		{"auto.create.topics.enable", strconv.FormatBool(h.env.AutoCreateTopics)},
-		{"broker.id", self},
-		{"default.replication.factor", "1"},
-		{"num.partitions", "1"},
-	}
-	for _, s := range settings {
-		if rr.ConfigNames != nil && !slices.Contains(rr.ConfigNames, s[0]) {
+	for _, s := range h.brokerConfigs(self) {
+		if rr.ConfigNames != nil && !slices.Contains(rr.ConfigNames, s.Name) {
 			continue
 		}
 		c := kmsg.NewDescribeConfigsResponseResourceConfig()
-		v := s[1]
-		c.Name, c.Value, c.ReadOnly, c.Source = s[0], &v, true, kmsg.ConfigSourceStaticBrokerConfig
+		c.Name, c.Value, c.ReadOnly, c.Source = s.Name, s.Value, true, kmsg.ConfigSourceStaticBrokerConfig
+		if s.Default {
+			c.Source, c.IsDefault = kmsg.ConfigSourceDefaultConfig, true
+		}
 		sr.Configs = append(sr.Configs, c)
 	}
+}
+
+// brokerConfigs are the settings the broker was given, sorted by name,
+// with broker.id (Kafka's older name of node.id), which tools ask for.
+func (h *Handler) brokerConfigs(self string) []BrokerConfig {
+	known := []BrokerConfig{
+		{Name: "auto.create.topics.enable", Value: kmsg.StringPtr(strconv.FormatBool(h.env.AutoCreateTopics))},
+		{Name: "broker.id", Value: kmsg.StringPtr(self)},
+		{Name: "default.replication.factor", Value: kmsg.StringPtr("1")},
+		{Name: "num.partitions", Value: kmsg.StringPtr(strconv.Itoa(int(h.env.Topics.DefaultPartitions())))},
+	}
+	if h.env.BrokerConfigs == nil {
+		return known
+	}
+	out := slices.Clone(h.env.BrokerConfigs)
+	for _, k := range known {
+		if !slices.ContainsFunc(out, func(c BrokerConfig) bool { return c.Name == k.Name }) {
+			out = append(out, k)
+		}
+	}
+	slices.SortFunc(out, func(a, b BrokerConfig) int { return strings.Compare(a.Name, b.Name) })
+	return out
 }

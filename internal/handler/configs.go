@@ -19,6 +19,15 @@ func configSource(s topics.ConfigSource) int8 {
 	return 5
 }
 
+// BrokerConfig is one of the broker's settings as DescribeConfigs lists it.
+type BrokerConfig struct {
+	Name  string
+	Value *string // nil: not set
+	// Default: nobody set it (DEFAULT_CONFIG); else a file, variable or
+	// flag did (STATIC_BROKER_CONFIG).
+	Default bool
+}
+
 // alterableTopic resolves the resource of a config change: only topics'
 // configs change over the wire; broker settings are read-only.
 func (h *Handler) alterableTopic(resourceType kmsg.ConfigResourceType, name string) (*topics.Topic, *codedError) {

@@ -33,8 +33,11 @@ type Env struct {
 	ProducerIDs      *producerid.Allocator
 	AutoCreateTopics bool
 	DataDir          string // reported by DescribeLogDirs
-	Logger           *slog.Logger
-	Clock            func() time.Time
+	// BrokerConfigs are the broker's settings that DescribeConfigs lists
+	// for the broker resource; nil: the few the handler knows itself.
+	BrokerConfigs []BrokerConfig
+	Logger        *slog.Logger
+	Clock         func() time.Time
 	// Ctx ends when the broker shuts down, ending long polls and durable
 	// waits early.
 	Ctx context.Context

@@ -97,6 +97,19 @@ func Spec(name string) (ConfigSpec, bool) {
 
 // ValidateConfig checks one key and value; the error names both.
 func ValidateConfig(name, value string) error {
+	if _, ok := Spec(name); !ok {
+		return fmt.Errorf("unknown topic config %q", name)
+	}
+	if err := CheckValue(name, value); err != nil {
+		return fmt.Errorf("invalid value %q for %s: %v", value, name, err)
+	}
+	return nil
+}
+
+// CheckValue says why a value is bad for a known key ("not an integer",
+// "out of range [...]"), without naming either: for callers that name
+// them their own way (the broker's settings that default a topic config).
+func CheckValue(name, value string) error {
 	s, ok := Spec(name)
 	if !ok {
 		return fmt.Errorf("unknown topic config %q", name)
@@ -104,10 +117,7 @@ func ValidateConfig(name, value string) error {
 	if s.validate == nil {
 		return nil
 	}
-	if err := s.validate(value); err != nil {
-		return fmt.Errorf("invalid value %q for %s: %v", value, name, err)
-	}
-	return nil
+	return s.validate(value)
 }
 
 // Resolve returns the effective config of a topic with the given keys.

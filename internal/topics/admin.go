@@ -95,8 +95,9 @@ type CreateRequest struct {
 	ValidateOnly      bool
 }
 
-// DefaultPartitions is num.partitions when a request leaves it to the broker.
-const DefaultPartitions = 1
+// DefaultPartitions is num.partitions: the partitions of a topic created
+// without a count.
+func (m *Manager) DefaultPartitions() int32 { return m.cfg.DefaultPartitions }
 
 // Create validates and (unless ValidateOnly) creates a topic. It returns the
 // created topic (nil when only validating).
@@ -105,7 +106,7 @@ func (m *Manager) Create(r CreateRequest) (*Topic, error) {
 		return nil, err
 	}
 	if r.Partitions == -1 {
-		r.Partitions = DefaultPartitions
+		r.Partitions = m.cfg.DefaultPartitions
 	}
 	if r.Partitions <= 0 {
 		return nil, fmt.Errorf("%w: %d", ErrInvalidPartitions, r.Partitions)

@@ -41,8 +41,11 @@ type Config struct {
 	Fsync         partition.FsyncPolicy
 	FsyncInterval time.Duration
 	Defaults      map[string]string // broker-level topic config defaults (e.g. from flags)
-	Logger        *slog.Logger
-	Clock         func() time.Time
+	// DefaultPartitions is num.partitions: the partitions of a topic
+	// created without a count; 0 means 1.
+	DefaultPartitions int32
+	Logger            *slog.Logger
+	Clock             func() time.Time
 	// RecoverCatalog opens a damaged catalog with the records before the
 	// damage (saving the damaged file) and registers again the topics
 	// whose partition directories it no longer names.
@@ -81,6 +84,9 @@ func Open(fsys vfs.FS, cfg Config) (*Manager, error) {
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
+	}
+	if cfg.DefaultPartitions <= 0 {
+		cfg.DefaultPartitions = 1
 	}
 	store, err := metadata.OpenStore(fsys, path.Join(cfg.DataDir, catalogDir),
 		metadata.Options{Recover: cfg.RecoverCatalog, Logger: cfg.Logger, Clock: cfg.Clock})

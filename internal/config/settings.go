@@ -1,0 +1,194 @@
+// Package config is the settings of `sluice serve`: the table of every
+// setting (its name, flag, default and type), the sources they are read
+// from (a properties file, SLUICE_ environment variables and flags, in
+// rising precedence), their validation, and the broker.Config they make.
+//
+// A setting has Kafka's broker setting name where Kafka has one with the
+// same meaning and units, and a Sluice name in the same dotted style
+// otherwise. docs/operations.md#settings lists them all.
+package config
+
+import (
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"sluice/internal/broker"
+	"sluice/internal/metadata"
+	"sluice/internal/partition"
+)
+
+// Setting is one broker setting.
+type Setting struct {
+	Name     string // Kafka's name where Kafka has the setting, else Sluice's
+	Flag     string // the serve flag that sets it (without --), "" for none
+	Default  string // in the file's form
+	Optional bool   // may be unset: an empty value is "not set"
+	Usage    string // what it does, for -h and the docs
+	kind     kind
+	// topic names the topic config this setting is the broker-wide
+	// default of; the topic's value is this one times scale (log.roll.hours
+	// defaults segment.ms).
+	topic string
+	scale int64
+	apply func(c *broker.Config, v string) // v is checked and canonical
+}
+
+// Env is the environment variable that sets s: SLUICE_ and the name in
+// upper case with dots as underscores, as Kafka's container images do
+// with KAFKA_.
+func (s *Setting) Env() string {
+	return envPrefix + strings.ToUpper(strings.ReplaceAll(s.Name, ".", "_"))
+}
+
+const envPrefix = "SLUICE_"
+
+// Largest values that still fit a time.Duration in nanoseconds.
+const (
+	maxMs    = math.MaxInt64 / int64(time.Millisecond)
+	maxMin   = math.MaxInt64 / int64(time.Minute)
+	maxHours = math.MaxInt64 / int64(time.Hour)
+)
+
+var ms = duration{unit: time.Millisecond, lo: 1, hi: maxMs}
+
+// settings is every setting, grouped as the docs group them; Settings
+// returns them sorted by name.
+var settings = []*Setting{
+	// Where the broker listens and keeps its data.
+	{Name: "listen", Flag: "listen", Default: "127.0.0.1:9092", Usage: "address to listen on (Kafka-style listeners are not built yet)",
+		kind: address{listening: true}, apply: func(c *broker.Config, v string) { c.Listen = v }},
+	{Name: "advertise", Flag: "advertise", Optional: true, Usage: "host:port given to clients in Metadata (not set: the listen address)",
+		kind: address{}, apply: func(c *broker.Config, v string) { c.Advertise = v }},
+	{Name: "log.dirs", Flag: "data-dir", Default: "./sluice-data", Usage: "directory holding the catalog and the partition logs (one directory)",
+		kind: directory{}, apply: func(c *broker.Config, v string) { c.DataDir = v }},
+	{Name: "node.id", Flag: "node-id", Default: "0", Usage: "this broker's node id",
+		kind: integer{what: "an integer", lo: 0, hi: math.MaxInt32}, apply: func(c *broker.Config, v string) { c.NodeID = int32(num(v)) }},
+	{Name: "socket.request.max.bytes", Flag: "socket-request-max-bytes", Default: "104857600", Usage: "largest request frame accepted; larger ones close the connection",
+		kind: integer{what: "a number of bytes", lo: 1, hi: math.MaxInt32}, apply: func(c *broker.Config, v string) { c.MaxFrameBytes = int32(num(v)) }},
+	{Name: "metrics.listen", Flag: "metrics-listen", Optional: true, Usage: "address of the Prometheus endpoint: /metrics, /healthz, /readyz (ready once recovery finished); not set: none",
+		kind: address{listening: true}, apply: func(c *broker.Config, v string) { c.MetricsListen = v }},
+	{Name: "log.level", Flag: "log-level", Default: "info", Usage: "the broker's own log on stderr: debug, info, warn or error",
+		kind: enum{"debug", "info", "warn", "error"}}, // read by the command, not the broker
+
+	// Durability.
+	{Name: "fsync", Flag: "fsync", Default: "always", Usage: "when to fsync: always (acks=all answered after fsync), interval, never; see docs/durability.md",
+		kind: enum{"always", "interval", "never"}, apply: func(c *broker.Config, v string) { c.Fsync, _ = partition.ParseFsyncPolicy(v) }},
+	{Name: "log.flush.interval.ms", Flag: "fsync-interval", Default: "1000", Usage: "sync period for fsync=interval",
+		kind: ms, apply: func(c *broker.Config, v string) { c.FsyncInterval = millis(v) }},
+	{Name: "recover.catalog", Flag: "recover-catalog", Default: "false", Usage: "start on a damaged catalog: keep the records before the damage (the damaged file is saved beside it) and register again the topics found on disk; see docs/durability.md",
+		kind: boolean{}, apply: func(c *broker.Config, v string) { c.RecoverCatalog = v == "true" }},
+
+	// Topics.
+	{Name: "auto.create.topics.enable", Flag: "auto-create-topics", Default: "false", Usage: "create unknown topics asked for in Metadata requests",
+		kind: boolean{}, apply: func(c *broker.Config, v string) { c.AutoCreateTopics = v == "true" }},
+	{Name: "num.partitions", Default: "1", Usage: "partitions of a topic created without a count (auto-created, or CreateTopics with -1)",
+		kind: integer{what: "an integer", lo: 1, hi: math.MaxInt32}, apply: func(c *broker.Config, v string) { c.DefaultPartitions = int32(num(v)) }},
+	{Name: "default.replication.factor", Default: "1", Usage: "replication factor of a topic created without one; Sluice runs as one broker, so 1",
+		kind: integer{what: "an integer", lo: 1, hi: 1, note: "Sluice runs as one broker"}},
+	{Name: "log.retention.check.interval.ms", Flag: "retention-check-interval", Default: "300000", Usage: "how often retention.ms and retention.bytes are applied",
+		kind: ms, apply: func(c *broker.Config, v string) { c.RetentionCheckInterval = millis(v) }},
+
+	// Defaults of topic configs, for topics that do not set them.
+	{Name: "log.retention.ms", Optional: true, Usage: "retention.ms of topics that do not set it; -1: unlimited; wins over log.retention.minutes and .hours",
+		kind: duration{unit: time.Millisecond, lo: -1, hi: maxMs}, topic: metadata.CfgRetentionMs, scale: 1},
+	{Name: "log.retention.minutes", Optional: true, Usage: "as log.retention.ms, in minutes; wins over log.retention.hours",
+		kind: duration{unit: time.Minute, lo: -1, hi: maxMin}, topic: metadata.CfgRetentionMs, scale: 60_000},
+	{Name: "log.retention.hours", Default: "168", Usage: "as log.retention.ms, in hours",
+		kind: duration{unit: time.Hour, lo: -1, hi: maxHours}, topic: metadata.CfgRetentionMs, scale: 3_600_000},
+	{Name: "log.retention.bytes", Default: "-1", Usage: "retention.bytes of topics that do not set it; -1: unlimited",
+		kind: integer{what: "a number of bytes", lo: -1, hi: math.MaxInt64}, topic: metadata.CfgRetentionBytes, scale: 1},
+	{Name: "log.segment.bytes", Default: "1073741824", Usage: "segment.bytes of topics that do not set it",
+		kind: integer{what: "a number of bytes", lo: 14, hi: math.MaxInt32}, topic: metadata.CfgSegmentBytes, scale: 1},
+	{Name: "log.roll.ms", Optional: true, Usage: "segment.ms of topics that do not set it; wins over log.roll.hours",
+		kind: duration{unit: time.Millisecond, lo: 1, hi: maxMs}, topic: metadata.CfgSegmentMs, scale: 1},
+	{Name: "log.roll.hours", Default: "168", Usage: "as log.roll.ms, in hours",
+		kind: duration{unit: time.Hour, lo: 1, hi: maxHours}, topic: metadata.CfgSegmentMs, scale: 3_600_000},
+	{Name: "log.cleanup.policy", Default: "delete", Usage: "cleanup.policy of topics that do not set it: delete, compact or both",
+		kind: topicValue(metadata.CfgCleanupPolicy), topic: metadata.CfgCleanupPolicy, scale: 1},
+	{Name: "message.max.bytes", Default: "1048588", Usage: "max.message.bytes of topics that do not set it: the largest record batch",
+		kind: integer{what: "a number of bytes", lo: 0, hi: math.MaxInt32}, topic: metadata.CfgMaxMessageBytes, scale: 1},
+	{Name: "min.insync.replicas", Default: "1", Usage: "min.insync.replicas of topics that do not set it",
+		kind: integer{what: "an integer", lo: 1, hi: math.MaxInt32}, topic: metadata.CfgMinInsyncReplicas, scale: 1},
+	{Name: "log.message.timestamp.type", Default: "CreateTime", Usage: "message.timestamp.type of topics that do not set it: CreateTime or LogAppendTime",
+		kind: topicValue(metadata.CfgTimestampType), topic: metadata.CfgTimestampType, scale: 1},
+	{Name: "log.message.timestamp.before.max.ms", Default: "9223372036854775807", Usage: "message.timestamp.before.max.ms of topics that do not set it",
+		kind: duration{unit: time.Millisecond, lo: 0, hi: math.MaxInt64}, topic: metadata.CfgTimestampBefore, scale: 1},
+	{Name: "log.message.timestamp.after.max.ms", Default: "9223372036854775807", Usage: "message.timestamp.after.max.ms of topics that do not set it",
+		kind: duration{unit: time.Millisecond, lo: 0, hi: math.MaxInt64}, topic: metadata.CfgTimestampAfter, scale: 1},
+	{Name: "log.cleaner.delete.retention.ms", Default: "86400000", Usage: "delete.retention.ms of topics that do not set it",
+		kind: duration{unit: time.Millisecond, lo: 0, hi: math.MaxInt64}, topic: metadata.CfgDeleteRetentionMs, scale: 1},
+	{Name: "log.cleaner.min.compaction.lag.ms", Default: "0", Usage: "min.compaction.lag.ms of topics that do not set it",
+		kind: duration{unit: time.Millisecond, lo: 0, hi: math.MaxInt64}, topic: metadata.CfgMinCompactionLagMs, scale: 1},
+	{Name: "log.cleaner.max.compaction.lag.ms", Default: "9223372036854775807", Usage: "max.compaction.lag.ms of topics that do not set it",
+		kind: duration{unit: time.Millisecond, lo: 1, hi: math.MaxInt64}, topic: metadata.CfgMaxCompactionLagMs, scale: 1},
+	{Name: "log.cleaner.min.cleanable.ratio", Default: "0.5", Usage: "min.cleanable.dirty.ratio of topics that do not set it",
+		kind: topicValue(metadata.CfgMinCleanableDirtyRatio), topic: metadata.CfgMinCleanableDirtyRatio, scale: 1},
+
+	// The log cleaner.
+	{Name: "log.cleaner.backoff.ms", Flag: "log-cleaner-backoff", Default: "15000", Usage: "how long the log cleaner sleeps when no compacted partition needs cleaning",
+		kind: ms, apply: func(c *broker.Config, v string) { c.CleanerBackoff = millis(v) }},
+	{Name: "log.cleaner.io.max.bytes.per.second", Flag: "log-cleaner-io-max-bytes-per-second", Default: "50000000", Usage: "bytes per second the log cleaner may read and write; -1: unlimited",
+		kind: integer{what: "a number of bytes", lo: 1, hi: math.MaxInt64, also: []int64{-1}}, apply: func(c *broker.Config, v string) { c.CleanerIOMaxBytesPerSecond = num(v) }},
+
+	// Consumer groups.
+	{Name: "offsets.retention.minutes", Flag: "offsets-retention", Default: "10080", Usage: "how long committed offsets of an empty group are kept",
+		kind: duration{unit: time.Minute, lo: 1, hi: maxMin}, apply: func(c *broker.Config, v string) { c.OffsetsRetention = time.Duration(num(v)) * time.Minute }},
+	{Name: "offsets.topic.num.partitions", Default: "16", Usage: "partitions of the internal __consumer_offsets topic; fixed once the topic exists",
+		kind: integer{what: "an integer", lo: 1, hi: 1000}, apply: func(c *broker.Config, v string) { c.OffsetsPartitions = int32(num(v)) }},
+	{Name: "group.min.session.timeout.ms", Flag: "group-min-session-timeout", Default: "6000", Usage: "smallest session timeout a group member may ask for",
+		kind: ms, apply: func(c *broker.Config, v string) { c.GroupMinSessionTimeout = millis(v) }},
+	{Name: "group.max.session.timeout.ms", Flag: "group-max-session-timeout", Default: "1800000", Usage: "largest session timeout a group member may ask for",
+		kind: ms, apply: func(c *broker.Config, v string) { c.GroupMaxSessionTimeout = millis(v) }},
+	{Name: "group.initial.rebalance.delay.ms", Flag: "group-initial-rebalance-delay", Default: "3000", Usage: "how long the first rebalance of an empty group waits for more members; 0: none (a negative flag: none)",
+		kind: duration{unit: time.Millisecond, lo: 0, hi: maxMs, negativeFlag: "0"}, apply: func(c *broker.Config, v string) {
+			c.GroupInitialRebalanceDelay = millis(v)
+			if c.GroupInitialRebalanceDelay == 0 {
+				c.GroupInitialRebalanceDelay = -1 // the broker's 0 is its default
+			}
+		}},
+
+	// Fetch sessions.
+	{Name: "max.incremental.fetch.session.cache.slots", Flag: "max-incremental-fetch-session-cache-slots", Default: "1000", Usage: "incremental fetch sessions held at once (KIP-227); 0: none, every fetch is sessionless",
+		kind: integer{what: "an integer", lo: 0, hi: math.MaxInt32}, apply: func(c *broker.Config, v string) {
+			c.FetchSessionCacheSlots = int(num(v))
+			if c.FetchSessionCacheSlots == 0 {
+				c.FetchSessionCacheSlots = -1 // the broker's 0 is its default
+			}
+		}},
+
+	// Transactions.
+	{Name: "transaction.max.timeout.ms", Flag: "transaction-max-timeout", Default: "900000", Usage: "largest transaction.timeout.ms a producer may ask for",
+		kind: duration{unit: time.Millisecond, lo: 1, hi: math.MaxInt32}, apply: func(c *broker.Config, v string) { c.TxnMaxTimeout = millis(v) }},
+	{Name: "transaction.state.log.num.partitions", Flag: "transaction-state-partitions", Default: "16", Usage: "partitions of the internal __transaction_state topic; fixed once the topic exists",
+		kind: integer{what: "an integer", lo: 1, hi: 1000}, apply: func(c *broker.Config, v string) { c.TxnStatePartitions = int32(num(v)) }},
+	{Name: "transactional.id.expiration.ms", Flag: "transactional-id-expiration", Default: "604800000", Usage: "how long an idle transactional id is remembered",
+		kind: duration{unit: time.Millisecond, lo: 1, hi: math.MaxInt32}, apply: func(c *broker.Config, v string) { c.TxnIDExpiration = millis(v) }},
+}
+
+// Settings returns every setting, sorted by name.
+func Settings() []*Setting {
+	out := slices.Clone(settings)
+	slices.SortFunc(out, func(a, b *Setting) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+// lookup returns the setting of a name, or nil.
+func lookup(name string) *Setting {
+	for _, s := range settings {
+		if s.Name == name {
+			return s
+		}
+	}
+	return nil
+}
+
+// num and millis read values that check has already accepted.
+func num(v string) int64 {
+	n, _ := strconv.ParseInt(v, 10, 64)
+	return n
+}
+
+func millis(v string) time.Duration { return time.Duration(num(v)) * time.Millisecond }
