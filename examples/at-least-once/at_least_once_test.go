@@ -34,10 +34,10 @@ func testAtLeastOnce(t *testing.T, cmd []string) {
 	extest.KillMidPoll(t, run1, 150, 10)
 	committed1 := extest.Committed(t, b.Addr(), group, topic)
 	run2 := extest.Start(t, "run 2", cmd, args...)
-	extest.RunToEnd(t, run2, ends)
+	extest.RunToEnd(t, run2, committed1, ends)
 
-	done1 := checkProcessed(t, "run 1", run1.Seen, values)
-	done2 := checkProcessed(t, "run 2", run2.Seen, values)
+	done1 := extest.ProcessedBy(t, run1, values)
+	done2 := extest.ProcessedBy(t, run2, values)
 	repeats := 0
 	for pl := range values {
 		behind := pl.Offset < committed1[pl.Partition]
@@ -60,26 +60,4 @@ func testAtLeastOnce(t *testing.T, cmd []string) {
 	}
 	t.Logf("run 1 processed %d and got %v committed before SIGKILL; run 2 processed %d; %d records processed, %d of them twice",
 		len(done1), committed1, len(done2), len(values), repeats)
-}
-
-// checkProcessed returns the records a run processed, checking that each
-// line names a record of the input with its value and that no record is
-// processed twice in one run.
-func checkProcessed(t *testing.T, run string, lines []string, values map[extest.Place]string) map[extest.Place]bool {
-	t.Helper()
-	done := map[extest.Place]bool{}
-	for _, l := range lines {
-		pl, v, ok := extest.Processed(l)
-		if !ok {
-			continue
-		}
-		if want, in := values[pl]; !in || v != want {
-			t.Fatalf("%s: %q: the input holds %q there", run, l, want)
-		}
-		if done[pl] {
-			t.Fatalf("%s processed %v twice", run, pl)
-		}
-		done[pl] = true
-	}
-	return done
 }

@@ -105,13 +105,17 @@ func KillMidPoll(t *testing.T, p *Program, min, left int) {
 	}
 }
 
-// RunToEnd reads p's output until a "committed" line shows the group at
-// ends in every partition, then stops p with SIGTERM (the example finishes
+// RunToEnd reads p's output until its "committed" lines, over the group's
+// committed offsets when p started (from), have brought the group to ends
+// in every partition; then it stops p with SIGTERM (the example finishes
 // the poll in hand) and checks it exits 0.
-func RunToEnd(t *testing.T, p *Program, ends Offsets) {
+func RunToEnd(t *testing.T, p *Program, from, ends Offsets) {
 	t.Helper()
 	deadline := time.After(90 * time.Second)
 	at := Offsets{}
+	for part, o := range from {
+		at[part] = o
+	}
 	for !at.Reached(ends) {
 		if c, ok := CommittedLine(p.Next(t, deadline)); ok {
 			for part, o := range c {
@@ -122,13 +126,24 @@ func RunToEnd(t *testing.T, p *Program, ends Offsets) {
 	p.Stop(t, 30*time.Second)
 }
 
-// ProcessedIn returns the records a run processed, in order.
-func ProcessedIn(lines []string) []Place {
-	var out []Place
-	for _, l := range lines {
-		if pl, _, ok := Processed(l); ok {
-			out = append(out, pl)
+// ProcessedBy returns the records a run processed, from its "processed"
+// lines, checking that each names a record of the input (values, by
+// place) with its value and that no record is processed twice in one run.
+func ProcessedBy(t *testing.T, run *Program, values map[Place]string) map[Place]bool {
+	t.Helper()
+	done := map[Place]bool{}
+	for _, l := range run.Seen {
+		pl, v, ok := Processed(l)
+		if !ok {
+			continue
 		}
+		if want, in := values[pl]; !in || v != want {
+			t.Fatalf("%s: %q: the input holds %q there", run.Name, l, want)
+		}
+		if done[pl] {
+			t.Fatalf("%s processed %v twice", run.Name, pl)
+		}
+		done[pl] = true
 	}
-	return out
+	return done
 }
