@@ -81,10 +81,10 @@ func CommittedLine(line string) (Offsets, bool) {
 }
 
 // Handled reports whether line says a record was handled: "processed",
-// or, in the idempotent consumers, "applied" or "skipped".
+// or, in the idempotent consumers, "applied", "skipped" or "dropped".
 func Handled(line string) bool {
 	w, _, _ := strings.Cut(line, " ")
-	return w == "processed" || w == "applied" || w == "skipped"
+	return w == "processed" || w == "applied" || w == "skipped" || w == "dropped"
 }
 
 // KillMidPoll reads p's output until it has handled at least min records
