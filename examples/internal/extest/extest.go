@@ -31,6 +31,24 @@ func Broker(t *testing.T) *brokertest.Broker {
 	}))
 }
 
+// BrokerProcess starts Sluice as a child process (the sluice binary, built
+// with the race detector) on 127.0.0.1 over a fresh data directory, so that
+// the test can kill it with SIGKILL; new groups rebalance at once, as with
+// Broker.
+func BrokerProcess(t *testing.T) *brokertest.Process {
+	t.Helper()
+	return brokertest.StartProcess(t, t.TempDir(), "--group-initial-rebalance-delay=-1ms")
+}
+
+// CrashAndRestart kills p with SIGKILL and starts Sluice again over the
+// same data directory, listening on the same address, so that clients
+// find it where they left it.
+func CrashAndRestart(t *testing.T, p *brokertest.Process) *brokertest.Process {
+	t.Helper()
+	p.Kill()
+	return brokertest.StartProcess(t, p.DataDir, append(p.Args, "--listen", p.Addr)...)
+}
+
 // Context returns a context that ends after d or with the test.
 func Context(t *testing.T, d time.Duration) context.Context {
 	return brokertest.Context(t, d)
