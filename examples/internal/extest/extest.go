@@ -46,7 +46,7 @@ func BrokerProcess(t *testing.T) *brokertest.Process {
 func CrashAndRestart(t *testing.T, p *brokertest.Process) *brokertest.Process {
 	t.Helper()
 	p.Kill()
-	return brokertest.StartProcess(t, p.DataDir, append(p.Args, "--listen", p.Addr)...)
+	return brokertest.StartProcess(t, p.DataDir, slices.Concat(p.Args, []string{"--listen", p.Addr})...)
 }
 
 // Context returns a context that ends after d or with the test.
