@@ -30,11 +30,12 @@
 // payment is applied exactly when its line is in the journal. A line is
 // written with one write, and the journal is fsynced before the offsets
 // are committed, so every committed record's line survives a crash, even
-// of the machine. A crash during the write (a power loss can leave part of
-// a line, or garbage) can only damage the last line: at start, the journal
-// is read up to the first line that is incomplete or whose checksum fails,
-// and cut there. That record's offset was not committed (the fsync comes
-// first), so it is read again and applied then.
+// of the machine. A crash can damage only what was written since the last
+// fsync (a kill in the middle of a write leaves part of a line; a power
+// loss, part of a line or garbage), and none of those records is
+// committed yet: at start, the journal is read up to the first line that
+// is incomplete or whose checksum fails, and cut there. The records of the
+// lines cut are read again and applied then.
 //
 // The flag -separate-store keeps the keys in a second file, written after
 // the effect, and -crash-after makes the program kill itself between the
