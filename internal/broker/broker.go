@@ -174,6 +174,12 @@ func Start(cfg Config) (_ *Broker, err error) {
 		tm.Close()
 		return nil, fmt.Errorf("load transactions: %w", err)
 	}
+	if err := keepProducerIDsFresh(cfg, tm, txns); err != nil {
+		txns.Close()
+		groups.Close()
+		tm.Close()
+		return nil, err
+	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		txns.Close()

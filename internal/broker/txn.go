@@ -2,6 +2,7 @@ package broker
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -76,4 +77,35 @@ func (r markerRouter) WriteMarker(ctx context.Context, tp txn.TopicPartition, m 
 		return err
 	}
 	return p.WaitDurable(ctx, res.NextOffset)
+}
+
+// keepProducerIDsFresh raises the catalog's producer-id high mark above
+// every producer id the partitions and the transaction log hold. The
+// catalog records each block of ids before handing it out, so normally
+// this changes nothing; but a catalog restored from an older copy, or one
+// recovered past lost records (--recover-catalog), would hand those ids
+// out again, and a partition would take the new producer's first batches
+// for duplicates of the old one's: acknowledged, and not stored.
+func keepProducerIDsFresh(cfg Config, tm *topics.Manager, txns *txn.Service) error {
+	highest := int64(-1)
+	for _, t := range tm.All() {
+		for _, p := range t.Partitions {
+			for _, pr := range p.Producers() {
+				highest = max(highest, pr.ProducerID)
+			}
+		}
+	}
+	for _, t := range txns.All() {
+		highest = max(highest, t.ProducerID, t.PrevProducerID, t.NextProducerID)
+	}
+	mark := tm.ProducerIDHighMark()
+	raised, err := tm.RaiseProducerIDs(highest + 1)
+	if err != nil {
+		return fmt.Errorf("raise the producer-id mark above %d: %w", highest, err)
+	}
+	if raised {
+		cfg.Logger.Warn("the catalog's producer-id mark was below ids the data holds (a catalog restored from an older copy, or recovered past lost records); raised, so that no id is handed out twice",
+			"mark", mark, "highestInData", highest)
+	}
+	return nil
 }

@@ -247,6 +247,21 @@ func (s *Store) AllocateProducerIDs(n int64) (first int64, err error) {
 	return next, nil
 }
 
+// RaiseProducerIDs moves the producer-id high mark up to atLeast, durably,
+// if it is below: for ids the data holds that the catalog does not know
+// it handed out (a catalog restored from an older copy, or one recovered
+// past lost records). It reports whether it moved.
+func (s *Store) RaiseProducerIDs(atLeast int64) (bool, error) {
+	s.allocMu.Lock()
+	defer s.allocMu.Unlock()
+	var next int64
+	s.Read(func(st *State) { next = st.NextProducerID })
+	if atLeast <= next {
+		return false, nil
+	}
+	return true, s.Commit(Record{Type: RecProducerIDs, NextProducerID: atLeast})
+}
+
 // Close closes the catalog file.
 func (s *Store) Close() error { return s.file.Close() }
 

@@ -126,6 +126,10 @@ func (m *Manager) ensureClusterID() error {
 // AllocateProducerIDs hands out a durable block of n producer ids.
 func (m *Manager) AllocateProducerIDs(n int64) (int64, error) { return m.store.AllocateProducerIDs(n) }
 
+// RaiseProducerIDs makes sure no id below atLeast is handed out again
+// (metadata.Store.RaiseProducerIDs).
+func (m *Manager) RaiseProducerIDs(atLeast int64) (bool, error) { return m.store.RaiseProducerIDs(atLeast) }
+
 // ProducerIDHighMark is the first producer id never handed out: every id
 // below it was given to some producer.
 func (m *Manager) ProducerIDHighMark() int64 {
