@@ -128,7 +128,9 @@ func (m *Manager) AllocateProducerIDs(n int64) (int64, error) { return m.store.A
 
 // RaiseProducerIDs makes sure no id below atLeast is handed out again
 // (metadata.Store.RaiseProducerIDs).
-func (m *Manager) RaiseProducerIDs(atLeast int64) (bool, error) { return m.store.RaiseProducerIDs(atLeast) }
+func (m *Manager) RaiseProducerIDs(atLeast int64) (bool, error) {
+	return m.store.RaiseProducerIDs(atLeast)
+}
 
 // ProducerIDHighMark is the first producer id never handed out: every id
 // below it was given to some producer.
