@@ -312,3 +312,20 @@ func TestDeletionOnlyByExplicitIntent(t *testing.T) {
 		t.Fatalf("re-created topic serves %q", got[0].Value)
 	}
 }
+
+// A second broker started on a data dir another one has open refuses to
+// start, naming the dir, instead of writing the same logs and catalog at
+// once; once the first stops, it starts.
+func TestDataDirServesOneBrokerAtATime(t *testing.T) {
+	b := brokertest.Start(t)
+	cfg := b.Cfg
+	cfg.Logger = nil
+	if second, err := broker.Start(cfg); err == nil {
+		second.Close()
+		t.Fatal("a second broker started on a data dir in use")
+	} else if !strings.Contains(err.Error(), "in use by another running broker") || !strings.Contains(err.Error(), cfg.DataDir) {
+		t.Fatalf("second broker: %v", err)
+	}
+	b.Close()
+	brokertest.StartConfig(t, cfg)
+}

@@ -139,6 +139,7 @@ type Broker struct {
 	sessions *fetchsession.Cache
 	srv      *server.Server
 	metrics  *brokerMetrics
+	unlock   func() error // the data dir's lock
 	cancel   context.CancelFunc
 	bg       sync.WaitGroup
 	once     sync.Once
@@ -149,11 +150,23 @@ type Broker struct {
 func Start(cfg Config) (_ *Broker, err error) {
 	cfg.setDefaults()
 	start := cfg.Clock()
+	onOS := cfg.FS == vfs.OS() // before the metrics wrap it
 	bm, err := startMetrics(&cfg) // before recovery: /healthz answers, /readyz says not yet
 	if err != nil {
 		return nil, err
 	}
 	defer func() { bm.failed(err) }()
+	unlock := func() error { return nil }
+	if onOS {
+		if unlock, err = topics.LockDataDir(cfg.DataDir); err != nil {
+			return nil, err
+		}
+	}
+	defer func() {
+		if err != nil {
+			unlock()
+		}
+	}()
 	tm, err := topics.Open(cfg.FS, topics.Config{
 		DataDir: cfg.DataDir, Fsync: cfg.Fsync, FsyncInterval: cfg.FsyncInterval,
 		Defaults: cfg.TopicDefaults, DefaultPartitions: cfg.DefaultPartitions, Logger: cfg.Logger, Clock: cfg.Clock,
@@ -204,7 +217,7 @@ func Start(cfg Config) (_ *Broker, err error) {
 		AutoCreateTopics: cfg.AutoCreateTopics, DataDir: cfg.DataDir, BrokerConfigs: cfg.Settings,
 		Logger: cfg.Logger, Clock: cfg.Clock, Ctx: ctx, Records: bm.m,
 	})
-	b := &Broker{cfg: cfg, topics: tm, groups: groups, txns: txns, sessions: sessions, cancel: cancel, metrics: bm}
+	b := &Broker{cfg: cfg, topics: tm, groups: groups, txns: txns, sessions: sessions, cancel: cancel, metrics: bm, unlock: unlock}
 	b.srv = server.New(ln, h, server.Config{MaxFrameBytes: cfg.MaxFrameBytes, Logger: cfg.Logger, Requests: bm.m})
 	b.cleaner = tm.NewCleaner(topics.CleanerConfig{Backoff: cfg.CleanerBackoff, IOMaxBytesPerSecond: cfg.CleanerIOMaxBytesPerSecond})
 	b.bg.Add(3)
@@ -300,7 +313,7 @@ func (b *Broker) Close() error {
 		b.bg.Wait()
 		b.txns.Close()
 		b.groups.Close()
-		b.err = errors.Join(srvErr, b.topics.Close(), b.metrics.close())
+		b.err = errors.Join(srvErr, b.topics.Close(), b.metrics.close(), b.unlock())
 		b.cfg.Logger.Info("sluice: stopped", "err", b.err)
 	})
 	return b.err
