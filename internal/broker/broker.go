@@ -150,7 +150,7 @@ type Broker struct {
 func Start(cfg Config) (_ *Broker, err error) {
 	cfg.setDefaults()
 	start := cfg.Clock()
-	onOS := cfg.FS == vfs.OS() // before the metrics wrap it
+	onOS := cfg.FS == vfs.OS()    // before the metrics wrap it
 	bm, err := startMetrics(&cfg) // before recovery: /healthz answers, /readyz says not yet
 	if err != nil {
 		return nil, err
