@@ -14,6 +14,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
@@ -316,6 +317,20 @@ func TestMetricsGroupsLagAndTransactions(t *testing.T) {
 	hw := metricValue(t, m, "sluice_partition_high_watermark", "topic", "lagged", "partition", "0")
 	if got := metricValue(t, m, "kafka_consumergroup_lag", "consumergroup", "g1", "topic", "lagged", "partition", "0"); got != hw-5 || got < 3 {
 		t.Errorf("g1's lag = %v, want the high watermark %v minus 5", got, hw)
+	}
+	// The open transaction holds the last stable offset at its first record.
+	described, err := newAdmin(t, addr).DescribeProducers(ctx, kadm.TopicsSet{"lagged": {0: {}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	open := int64(-1)
+	described.EachProducer(func(p kadm.DescribedProducer) {
+		if p.CurrentTxnStartOffset >= 0 {
+			open = p.CurrentTxnStartOffset
+		}
+	})
+	if got := metricValue(t, m, "sluice_partition_last_stable_offset", "topic", "lagged", "partition", "0"); open < 8 || got != float64(open) || got >= hw {
+		t.Errorf("last stable offset = %v, want the open transaction's first offset %d, below the high watermark %v", got, open, hw)
 	}
 	// This workload leaves a series in every family the dashboard uses.
 	checkDashboard(t, m)

@@ -36,6 +36,8 @@ var (
 		"The partition's log start offset: the first offset a consumer can read.", tpLabels, nil)
 	descHW = prometheus.NewDesc("sluice_partition_high_watermark",
 		"The partition's high watermark: below it records are durable (under --fsync=always) and readable.", tpLabels, nil)
+	descLSO = prometheus.NewDesc("sluice_partition_last_stable_offset",
+		"The partition's last stable offset: read_committed consumers read below it; a transaction left open holds it back.", tpLabels, nil)
 	descProducers = prometheus.NewDesc("kafka_server_replicamanager_produceridcount",
 		"Producer ids whose state the broker keeps, summed over partitions (idempotent and transactional producers seen within producer.id.expiration.ms).", nil, nil)
 	descConns = prometheus.NewDesc("kafka_server_socket_server_metrics_connection_count",
@@ -46,7 +48,7 @@ var (
 type stateCollector struct{ src Sources }
 
 func (c stateCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descLogSize, descSegments, descLogEnd, descLogStart, descHW, descProducers, descConns,
+	for _, d := range []*prometheus.Desc{descLogSize, descSegments, descLogEnd, descLogStart, descHW, descLSO, descProducers, descConns,
 		descGroups, descMembers, descGroupOffset, descLag, descTxnsOpen} {
 		ch <- d
 	}
@@ -77,6 +79,7 @@ func (c stateCollector) collectPartitions(ch chan<- prometheus.Metric) {
 			ch <- gauge(descLogEnd, float64(p.LogEndOffset()), name, part)
 			ch <- gauge(descLogStart, float64(p.StartOffset()), name, part)
 			ch <- gauge(descHW, float64(p.HighWatermark()), name, part)
+			ch <- gauge(descLSO, float64(p.LastStableOffset()), name, part)
 			producers += len(p.Producers())
 		}
 	}
