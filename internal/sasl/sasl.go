@@ -18,7 +18,9 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"hash"
+	"os"
 	"slices"
 	"strings"
 
@@ -236,4 +238,34 @@ func ScramKeys(mechanism string, saltedPassword []byte) (storedKey, serverKey []
 // IsScram reports whether mechanism is one of the SCRAM mechanisms.
 func IsScram(mechanism string) bool {
 	return slices.Contains([]string{ScramSHA256, ScramSHA512}, mechanism)
+}
+
+// ReadPlainUsers reads PLAIN's users from a file of lines "name=password":
+// the first '=' ends the name, spaces around name and password are
+// dropped, and blank lines and lines starting with '#' are skipped.
+func ReadPlainUsers(path string) (map[string]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	users := map[string]string{}
+	for i, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		name, pass, ok := strings.Cut(line, "=")
+		name, pass = strings.TrimSpace(name), strings.TrimSpace(pass)
+		switch {
+		case !ok || name == "":
+			return nil, fmt.Errorf("%s line %d: not name=password", path, i+1)
+		case pass == "":
+			return nil, fmt.Errorf("%s line %d: user %q has an empty password", path, i+1, name)
+		}
+		if _, dup := users[name]; dup {
+			return nil, fmt.Errorf("%s line %d: user %q is listed twice", path, i+1, name)
+		}
+		users[name] = pass
+	}
+	return users, nil
 }
