@@ -7,12 +7,12 @@ package handler
 // a malformed token), is answered SASL_AUTHENTICATION_FAILED with one
 // message per mechanism, then the connection closes. From v1 a success
 // carries the session lifetime, connections.max.reauth.ms (0: none).
-// Outside an exchange: ILLEGAL_SASL_STATE, and on a SASL listener the
-// connection closes.
+// On an authenticated connection, or a listener without SASL, it is
+// answered ILLEGAL_SASL_STATE and the connection stays; before a
+// handshake the connection is closed unanswered (Session.Admit).
 
 import (
 	"context"
-	"errors"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -31,8 +31,8 @@ func saslAuthenticate(h *Handler, ctx context.Context, r kmsg.Request) Result {
 	}
 	if s.state != authExchange {
 		resp.ErrorCode = errIllegalSaslState
-		resp.ErrorMessage = kmsg.StringPtr("SaslAuthenticate without a SaslHandshake")
-		return Result{Resp: resp, CloseAfter: errors.New("SaslAuthenticate outside a SASL exchange")}
+		resp.ErrorMessage = kmsg.StringPtr("SaslAuthenticate after a successful authentication")
+		return ready(resp)
 	}
 	mech := s.mechanism
 	out, err := s.step(req.SASLAuthBytes)
