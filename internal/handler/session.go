@@ -133,7 +133,7 @@ func (s *Session) handshake(mechanism string, raw bool) (errCode int16, closeErr
 func (s *Session) step(in []byte) ([]byte, error) {
 	out, done, err := s.exchange.Step(in)
 	if err != nil {
-		return nil, fmt.Errorf("SASL %s authentication failed", s.mechanism)
+		return nil, fmt.Errorf("SASL %s authentication failed: %w", s.mechanism, err)
 	}
 	if !done {
 		return out, nil

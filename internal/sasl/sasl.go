@@ -38,7 +38,8 @@ const (
 var Known = []string{Plain, ScramSHA256, ScramSHA512}
 
 // ErrFailed is every failed authentication: bad credentials, an unknown
-// user, a malformed message.
+// user, a malformed message. An error may wrap it with the cause, for the
+// broker's log only: clients are told one message whatever the cause.
 var ErrFailed = errors.New("authentication failed")
 
 // Credential is a user's SCRAM credential for one mechanism.
@@ -76,7 +77,7 @@ func New(cfg Config) *Authenticator {
 type Exchange interface {
 	// Step takes the client's next token and returns the server's answer.
 	// done says the exchange ended and authenticated User; an error is
-	// always ErrFailed and ends the exchange.
+	// always ErrFailed (errors.Is) and ends the exchange.
 	Step(in []byte) (out []byte, done bool, err error)
 	// User is the authenticated user once Step said done.
 	User() string
@@ -176,7 +177,10 @@ func (e *scramExchange) Step(in []byte) ([]byte, bool, error) {
 		return nil, false, ErrFailed
 	}
 	out, err := e.conv.Step(string(in))
-	if err != nil || (e.conv.Done() && !e.conv.Valid()) {
+	if err != nil {
+		return nil, false, fmt.Errorf("%w: %v", ErrFailed, err)
+	}
+	if e.conv.Done() && !e.conv.Valid() {
 		return nil, false, ErrFailed
 	}
 	if !e.conv.Done() {
