@@ -1,7 +1,9 @@
 package tests
 
 import (
+	"encoding/binary"
 	"errors"
+	"io"
 	"strings"
 	"sync"
 	"testing"
@@ -330,4 +332,33 @@ func TestSASLScramCredentialsSurviveRestart(t *testing.T) {
 	if err != nil || d["dave"].Err != nil || len(d["dave"].CredInfos) != 1 || d["dave"].CredInfos[0].Iterations != 4096 {
 		t.Fatalf("describe after restart: %v %+v", err, d)
 	}
+}
+
+// After a v0 SaslHandshake the tokens travel as raw frames (clients from
+// before KIP-152): a good PLAIN token is answered with an empty frame and
+// opens the connection; a bad one closes it unanswered.
+func TestSASLRawTokensAfterV0Handshake(t *testing.T) {
+	b := saslBroker(t)
+	handshakeV0 := func(c *rawConn) {
+		hs := kmsg.NewPtrSASLHandshakeRequest()
+		hs.Version, hs.Mechanism = 0, "PLAIN"
+		c.request(hs, 1)
+		hsr := kmsg.NewPtrSASLHandshakeResponse()
+		if err := hsr.ReadFrom(c.response(1, false)); err != nil || hsr.ErrorCode != 0 {
+			t.Fatalf("v0 handshake: %v, code %d", err, hsr.ErrorCode)
+		}
+	}
+	c := dialRaw(t, b.Addr())
+	handshakeV0(c)
+	c.write([]byte("\x00" + plainUser + "\x00" + plainPass))
+	var l [4]byte
+	if _, err := io.ReadFull(c.nc, l[:]); err != nil || binary.BigEndian.Uint32(l[:]) != 0 {
+		t.Fatalf("raw answer: %v, length %d", err, binary.BigEndian.Uint32(l[:]))
+	}
+	metadataRaw(t, c, 2)
+
+	c = dialRaw(t, b.Addr())
+	handshakeV0(c)
+	c.write([]byte("\x00" + plainUser + "\x00wrong"))
+	c.expectClosed()
 }
