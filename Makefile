@@ -16,6 +16,7 @@ FUZZ_TARGETS := \
 	./internal/producerstate:FuzzRestore \
 	./internal/producerstate:FuzzCheckApply \
 	./internal/metadata:FuzzCatalog \
+	./internal/sasl:FuzzExchange \
 	./internal/txn:FuzzDecodeRecord \
 	./internal/group:FuzzDecodeOffset
 

@@ -21,6 +21,7 @@ import (
 	"sluice/internal/metrics"
 	"sluice/internal/partition"
 	"sluice/internal/producerid"
+	"sluice/internal/sasl"
 	"sluice/internal/server"
 	"sluice/internal/topics"
 	"sluice/internal/txn"
@@ -68,6 +69,14 @@ type Config struct {
 	TxnStatePartitions int32         // transaction.state.log.num.partitions; default 16, fixed once the topic exists
 	TxnMaxTimeout      time.Duration // transaction.max.timeout.ms; default 15 minutes
 	TxnIDExpiration    time.Duration // transactional.id.expiration.ms; default 7 days
+
+	// SecurityProtocol is the listener's: "PLAINTEXT" (default) or
+	// "SASL_PLAINTEXT", which makes every connection authenticate with
+	// one of SASLMechanisms first.
+	SecurityProtocol string
+	SASLMechanisms   []string          // sasl.enabled.mechanisms; default SCRAM-SHA-256, SCRAM-SHA-512
+	SASLPlainUsers   map[string]string // PLAIN's users and passwords
+	ReauthAfter      time.Duration     // connections.max.reauth.ms; 0: no re-authentication asked
 
 	// MetricsListen is the address of the Prometheus endpoint (/metrics,
 	// /healthz, /readyz); empty: no endpoint (metrics are still kept).
@@ -216,6 +225,7 @@ func Start(cfg Config) (_ *Broker, err error) {
 		FetchSessions:    sessions,
 		AutoCreateTopics: cfg.AutoCreateTopics, DataDir: cfg.DataDir, BrokerConfigs: cfg.Settings,
 		Logger: cfg.Logger, Clock: cfg.Clock, Ctx: ctx, Records: bm.m,
+		SASL: saslConfig(cfg, tm),
 	})
 	b := &Broker{cfg: cfg, topics: tm, groups: groups, txns: txns, sessions: sessions, cancel: cancel, metrics: bm, unlock: unlock}
 	b.srv = server.New(ln, h, server.Config{MaxFrameBytes: cfg.MaxFrameBytes, Logger: cfg.Logger, Requests: bm.m})
@@ -226,8 +236,34 @@ func Start(cfg Config) (_ *Broker, err error) {
 	go func() { defer b.bg.Done(); b.cleaner.Run(ctx) }()
 	bm.serving(b)
 	cfg.Logger.Info("sluice: serving", "listen", ln.Addr().String(), "advertise", net.JoinHostPort(host, strconv.Itoa(int(port))),
-		"dataDir", cfg.DataDir, "fsync", cfg.Fsync.String(), "topics", len(tm.All()), "startup", cfg.Clock().Sub(start).String())
+		"security", securityProtocol(cfg), "dataDir", cfg.DataDir, "fsync", cfg.Fsync.String(), "topics", len(tm.All()), "startup", cfg.Clock().Sub(start).String())
 	return b, nil
+}
+
+// saslConfig is the handler's SASL settings; nil on a PLAINTEXT listener.
+// SCRAM credentials are looked up in the catalog at each authentication,
+// so a change through AlterUserScramCredentials applies to the next one.
+func saslConfig(cfg Config, tm *topics.Manager) *handler.SASLConfig {
+	if cfg.SecurityProtocol != "SASL_PLAINTEXT" {
+		return nil
+	}
+	mechs := cfg.SASLMechanisms
+	if len(mechs) == 0 {
+		mechs = []string{sasl.ScramSHA256, sasl.ScramSHA512}
+	}
+	auth := sasl.New(sasl.Config{
+		PlainUsers: cfg.SASLPlainUsers,
+		Scram: func(user, mechanism string) (c sasl.Credential, ok bool) {
+			tm.ReadCatalog(func(st *metadata.State) {
+				var sc metadata.ScramCredential
+				if sc, ok = st.Scram(user, mechanism); ok {
+					c = sasl.Credential{Salt: sc.Salt, Iterations: int(sc.Iterations), StoredKey: sc.StoredKey, ServerKey: sc.ServerKey}
+				}
+			})
+			return c, ok
+		},
+	})
+	return &handler.SASLConfig{Mechanisms: mechs, Auth: auth, ReauthAfter: cfg.ReauthAfter}
 }
 
 // openGroups opens (creating on first start) the internal offsets topic and
@@ -317,4 +353,11 @@ func (b *Broker) Close() error {
 		b.cfg.Logger.Info("sluice: stopped", "err", b.err)
 	})
 	return b.err
+}
+
+func securityProtocol(cfg Config) string {
+	if cfg.SecurityProtocol == "" {
+		return "PLAINTEXT"
+	}
+	return cfg.SecurityProtocol
 }

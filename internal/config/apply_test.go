@@ -3,6 +3,8 @@ package config
 import (
 	"log/slog"
 	"maps"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strconv"
 	"testing"
@@ -27,6 +29,7 @@ func TestBrokerDefaults(t *testing.T) {
 		OffsetsPartitions: 16, OffsetsRetention: 7 * 24 * time.Hour,
 		GroupMinSessionTimeout: 6 * time.Second, GroupMaxSessionTimeout: 30 * time.Minute, GroupInitialRebalanceDelay: 3 * time.Second,
 		FetchSessionCacheSlots: 1000, TxnStatePartitions: 16, TxnMaxTimeout: 15 * time.Minute, TxnIDExpiration: 7 * 24 * time.Hour,
+		SecurityProtocol: "PLAINTEXT", SASLMechanisms: []string{"SCRAM-SHA-256", "SCRAM-SHA-512"},
 	}
 	got := c.Broker()
 	if len(got.Settings) != len(settings) || got.Settings[0].Name != "advertise" || got.Settings[0].Value != nil || !got.Settings[0].Default {
@@ -44,7 +47,15 @@ func TestBrokerDefaults(t *testing.T) {
 // Every setting reaches its field: each is set to something other than
 // its default, and the whole broker.Config is compared.
 func TestBrokerEverySetting(t *testing.T) {
-	c, errs := load(t, sources{file: `listen=0.0.0.0:9093
+	users := filepath.Join(t.TempDir(), "users")
+	if err := os.WriteFile(users, []byte("# PLAIN users\nalice = secret=1\n\nbob=builder\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, errs := load(t, sources{file: `listener.security.protocol=SASL_PLAINTEXT
+sasl.enabled.mechanisms=plain, SCRAM-SHA-512
+sasl.plain.users.file=` + users + `
+connections.max.reauth.ms=60000
+listen=0.0.0.0:9093
 advertise=broker.example:9093
 log.dirs=/var/lib/sluice
 node.id=7
@@ -95,6 +106,8 @@ log.cleaner.min.cleanable.ratio=0.25
 		OffsetsRetention: time.Hour, OffsetsPartitions: 3,
 		GroupMinSessionTimeout: 100 * time.Millisecond, GroupMaxSessionTimeout: 200 * time.Millisecond, GroupInitialRebalanceDelay: -1,
 		FetchSessionCacheSlots: -1, TxnMaxTimeout: time.Minute, TxnStatePartitions: 4, TxnIDExpiration: time.Hour,
+		SecurityProtocol: "SASL_PLAINTEXT", SASLMechanisms: []string{"PLAIN", "SCRAM-SHA-512"},
+		SASLPlainUsers: map[string]string{"alice": "secret=1", "bob": "builder"}, ReauthAfter: time.Minute,
 		TopicDefaults: map[string]string{
 			"retention.ms": "86400000", "retention.bytes": "1000000", "segment.bytes": "100000", "segment.ms": "60000",
 			"cleanup.policy": "compact,delete", "max.message.bytes": "2000", "min.insync.replicas": "2",

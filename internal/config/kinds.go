@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"math"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"sluice/internal/metadata"
+	"sluice/internal/sasl"
 )
 
 // kind is the type of a setting's value: how a value in the file's form
@@ -201,6 +203,44 @@ func (k enum) check(v string) (string, error) {
 func (k enum) fromFlag(v string) (string, error) { return v, nil }
 func (k enum) flagDefault(def string) string     { return def }
 func (k enum) isBool() bool                      { return false }
+
+// mechanisms is a comma-separated list of SASL mechanisms Sluice knows,
+// each once.
+type mechanisms struct{}
+
+func (mechanisms) check(v string) (string, error) {
+	var out []string
+	for _, m := range strings.Split(v, ",") {
+		m = strings.ToUpper(strings.TrimSpace(m))
+		if !slices.Contains(sasl.Known, m) {
+			return "", fmt.Errorf("%q is not a SASL mechanism Sluice has: %s", m, strings.Join(sasl.Known, ", "))
+		}
+		if slices.Contains(out, m) {
+			return "", fmt.Errorf("%s is listed twice", m)
+		}
+		out = append(out, m)
+	}
+	return strings.Join(out, ","), nil
+}
+
+func (mechanisms) fromFlag(v string) (string, error) { return v, nil }
+func (mechanisms) flagDefault(def string) string     { return def }
+func (mechanisms) isBool() bool                      { return false }
+
+// usersFile is a file of PLAIN users, read when the setting is checked so
+// that --check-config finds a bad one.
+type usersFile struct{}
+
+func (usersFile) check(v string) (string, error) {
+	if _, err := sasl.ReadPlainUsers(v); err != nil {
+		return "", err
+	}
+	return v, nil
+}
+
+func (usersFile) fromFlag(v string) (string, error) { return v, nil }
+func (usersFile) flagDefault(def string) string     { return def }
+func (usersFile) isBool() bool                      { return false }
 
 // address is host:port. A listening address may leave the host out (every
 // interface) and take port 0 (any free port); an advertised one may not.

@@ -147,6 +147,12 @@ func (c *Config) set(s *Setting, raw string, src Source) *Error {
 
 // crossCheck finds settings that are each good but do not go together.
 func (c *Config) crossCheck() []error {
+	mechs, users := c.values["sasl.enabled.mechanisms"], c.values["sasl.plain.users.file"]
+	if c.values["listener.security.protocol"].Value == "SASL_PLAINTEXT" && users.Value == "" &&
+		slices.Contains(strings.Split(mechs.Value, ","), "PLAIN") {
+		return []error{&Error{Name: mechs.Setting.Name, Value: mechs.Value, Source: mechs.Source,
+			Why: "PLAIN is enabled but sasl.plain.users.file names no users"}}
+	}
 	lo, hi := c.values["group.min.session.timeout.ms"], c.values["group.max.session.timeout.ms"]
 	if num(lo.Value) > num(hi.Value) {
 		return []error{&Error{Name: lo.Setting.Name, Value: lo.Value, Source: lo.Source,

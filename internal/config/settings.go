@@ -18,6 +18,7 @@ import (
 	"sluice/internal/broker"
 	"sluice/internal/metadata"
 	"sluice/internal/partition"
+	"sluice/internal/sasl"
 )
 
 // Setting is one broker setting.
@@ -72,6 +73,20 @@ var settings = []*Setting{
 		kind: address{listening: true}, apply: func(c *broker.Config, v string) { c.MetricsListen = v }},
 	{Name: "log.level", Flag: "log-level", Default: "info", Usage: "the broker's own log on stderr: debug, info, warn or error",
 		kind: enum{"debug", "info", "warn", "error"}}, // read by the command, not the broker
+
+	// Authentication.
+	{Name: "listener.security.protocol", Flag: "security-protocol", Default: "PLAINTEXT", Usage: "the listener's security protocol: PLAINTEXT, or SASL_PLAINTEXT to make every connection authenticate first (stands in for Kafka's listeners until that is built)",
+		kind: enum{"PLAINTEXT", "SASL_PLAINTEXT"}, apply: func(c *broker.Config, v string) { c.SecurityProtocol = v }},
+	{Name: "sasl.enabled.mechanisms", Flag: "sasl-enabled-mechanisms", Default: "SCRAM-SHA-256,SCRAM-SHA-512", Usage: "SASL mechanisms a SASL_PLAINTEXT listener accepts, comma-separated: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512",
+		kind: mechanisms{}, apply: func(c *broker.Config, v string) { c.SASLMechanisms = strings.Split(v, ",") }},
+	{Name: "sasl.plain.users.file", Flag: "sasl-plain-users-file", Optional: true, Usage: "file of PLAIN's users, one name=password a line (# comments); needed when PLAIN is enabled",
+		kind: usersFile{}, apply: func(c *broker.Config, v string) {
+			if v != "" {
+				c.SASLPlainUsers, _ = sasl.ReadPlainUsers(v) // read once by check already
+			}
+		}},
+	{Name: "connections.max.reauth.ms", Flag: "connections-max-reauth", Default: "0", Usage: "SASL session lifetime (KIP-368): a client must authenticate again within it, else its connection is closed at its next request; 0: no limit",
+		kind: duration{unit: time.Millisecond, lo: 0, hi: maxMs}, apply: func(c *broker.Config, v string) { c.ReauthAfter = millis(v) }},
 
 	// Durability.
 	{Name: "fsync", Flag: "fsync", Default: "always", Usage: "when to fsync: always (acks=all answered after fsync), interval, never; see docs/durability.md",

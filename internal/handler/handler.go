@@ -44,6 +44,9 @@ type Env struct {
 	// Records is told what produce appends and fetch returns (the
 	// broker's metrics); nil: nobody.
 	Records RecordObserver
+	// SASL, when set, makes every connection authenticate first; nil:
+	// connections are User:ANONYMOUS (PLAINTEXT).
+	SASL *SASLConfig
 }
 
 // RecordObserver is told of the records the produce and fetch paths move.
@@ -72,6 +75,10 @@ type Result struct {
 	// written: an acks=0 produce that failed has no other way to tell its
 	// client (it then refreshes metadata and reconnects, as with Kafka).
 	CloseConn bool
+	// CloseAfter, when set, closes the connection once this response is
+	// written, and is logged as the reason: a failed authentication is
+	// answered, then the connection ends. Nothing after it is read.
+	CloseAfter error
 	// Abandon, when set, must be called if Wait never will be (the
 	// connection failed first): an acks=all produce leaves the sync of
 	// its appends to its Wait, and hands it to the flushers instead.

@@ -1,10 +1,15 @@
 package metadata
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
 )
+
+// errRecordVersion is a record written at a version before its type
+// existed.
+var errRecordVersion = errors.New("metadata: record older than its type")
 
 // Topic is one topic's entry in the catalog.
 type Topic struct {
@@ -24,11 +29,14 @@ type State struct {
 	// deleted holds the id and name of every deleted topic: a partition
 	// directory may be removed only when it belongs to one of them.
 	deleted map[TopicID]string
+	// scram holds each user's SCRAM credentials by mechanism. A credential
+	// is never changed in place, only replaced, so copies may share it.
+	scram map[string]map[string]ScramCredential
 }
 
 // NewState returns an empty catalog.
 func NewState() *State {
-	return &State{topics: map[string]*Topic{}, byID: map[TopicID]string{}, deleted: map[TopicID]string{}}
+	return &State{topics: map[string]*Topic{}, byID: map[TopicID]string{}, deleted: map[TopicID]string{}, scram: map[string]map[string]ScramCredential{}}
 }
 
 // Apply changes the state by one record. It fails, changing nothing, for a
@@ -36,6 +44,9 @@ func NewState() *State {
 func (s *State) Apply(r Record) error {
 	if r.Version > recordVersion {
 		return fmt.Errorf("metadata: record version %d is newer than this binary's %d", r.Version, recordVersion)
+	}
+	if r.Version < versionOf(r.Type) {
+		return fmt.Errorf("%w: a %s record at version %d", errRecordVersion, r.Type, r.Version)
 	}
 	switch r.Type {
 	case RecClusterID:
@@ -47,6 +58,8 @@ func (s *State) Apply(r Record) error {
 		s.NextProducerID = r.NextProducerID
 	case RecCreateTopic:
 		return s.applyCreate(r)
+	case RecScram:
+		return s.applyScram(r)
 	case RecDeleteTopic:
 		t, ok := s.topics[r.Topic]
 		if !ok {

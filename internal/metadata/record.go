@@ -19,11 +19,24 @@ const (
 	RecAlterConfigs     RecordType = "alter_configs"
 	RecClusterID        RecordType = "cluster_id"
 	RecProducerIDs      RecordType = "producer_ids" // a block of producer ids was handed out
+	RecScram            RecordType = "scram"        // a user's SCRAM credentials were set or deleted
 )
 
-// recordVersion is written into every record; Apply refuses records of a
-// later version so an old binary never misreads a newer catalog.
-const recordVersion = 1
+// recordVersion is the newest record version this binary reads; Apply
+// refuses records of a later version so an old binary never misreads a
+// newer catalog. Each record is written at the lowest version that has its
+// type (versionOf), so a catalog that holds no credentials still opens in a
+// binary that predates them, and one that does is refused by such a binary
+// with the version message rather than an unknown type.
+const recordVersion = 2
+
+// versionOf is the record version that introduced t.
+func versionOf(t RecordType) int {
+	if t == RecScram {
+		return 2
+	}
+	return 1
+}
 
 // Record is one change to the catalog. Fields unused by a type are empty.
 type Record struct {
@@ -37,6 +50,10 @@ type Record struct {
 	// NextProducerID is, for RecProducerIDs, the first id not yet handed
 	// out: ids below it were given to a broker and are never reused.
 	NextProducerID int64 `json:"next_producer_id,omitempty"`
+	// User and Scram are, for RecScram, the user and the credentials to
+	// set, by mechanism; a nil credential deletes that mechanism's.
+	User  string                      `json:"user,omitempty"`
+	Scram map[string]*ScramCredential `json:"scram,omitempty"`
 }
 
 // TopicID is a topic's 16-byte UUID.

@@ -199,7 +199,7 @@ func (s *Store) Commit(r Record) error {
 	if s.werr != nil {
 		return s.werr
 	}
-	r.Version = recordVersion
+	r.Version = versionOf(r.Type)
 	if err := s.state.Clone().Apply(r); err != nil {
 		return err
 	}
@@ -279,5 +279,8 @@ func (st *State) Clone() *State {
 		c.byID[t.ID] = name
 	}
 	maps.Copy(c.deleted, st.deleted)
+	for user, creds := range st.scram {
+		c.scram[user] = maps.Clone(creds)
+	}
 	return c
 }

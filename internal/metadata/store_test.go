@@ -134,7 +134,7 @@ func TestUnreadableRecordsAreRefused(t *testing.T) {
 		payload string
 		reason  string
 	}{
-		{"newer version", `{"v":2,"type":"create_topic","topic":"d"}`, "newer than this binary"},
+		{"newer version", `{"v":3,"type":"create_topic","topic":"d"}`, "newer than this binary"},
 		{"unknown field", `{"v":1,"type":"create_topic","topic":"d","shiny":true}`, "does not decode"},
 		{"unknown type", `{"v":1,"type":"rename_topic","topic":"a"}`, "unknown record type"},
 		{"not JSON", `{"v":1,`, "does not decode"},
@@ -330,6 +330,10 @@ func FuzzCatalog(f *testing.F) {
 	f.Add(one)
 	f.Add(append(bytes.Clone(one), "garbage after"...))
 	f.Add(one[:len(one)-2])
+	scram, _ := appendFrame(bytes.Clone(one), Record{Version: 2, Type: RecScram, User: "u",
+		Scram: map[string]*ScramCredential{ScramSHA256: {Salt: []byte("s"), Iterations: 4096, StoredKey: []byte("k"), ServerKey: []byte("v")}}})
+	f.Add(scram)
+	f.Add(append(bytes.Clone(scram), scram[len(one):]...)) // the same credential twice: it replaces itself
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var recs []Record
 		st := NewState()

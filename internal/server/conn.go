@@ -3,6 +3,7 @@ package server
 import (
 	"bufio"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -54,6 +55,10 @@ type pending struct {
 	key           int16
 	start         time.Time // when the request was read
 	result        handler.Result
+	// raw, when rawToken is set, is a SASL token answered in a plain
+	// length-prefixed frame (the exchange after a v0 SaslHandshake).
+	raw      []byte
+	rawToken bool
 }
 
 // conn serves one client connection: a read loop that decodes and handles
@@ -68,6 +73,9 @@ type conn struct {
 	log    *slog.Logger
 	out    chan pending
 	closed chan struct{}
+	// sess is the connection's authentication; only the read loop
+	// touches it.
+	sess *handler.Session
 }
 
 func (c *conn) serve(ctx context.Context) {
@@ -95,7 +103,12 @@ func (c *conn) readLoop(ctx context.Context) (err error) {
 		if err != nil {
 			return err
 		}
-		p, err := c.decodeAndHandle(ctx, frame)
+		var p pending
+		if c.sess.WantsRawToken() {
+			p, err = c.rawToken(frame)
+		} else {
+			p, err = c.decodeAndHandle(ctx, frame)
+		}
 		if err != nil {
 			return err
 		}
@@ -113,7 +126,25 @@ func (c *conn) readLoop(ctx context.Context) (err error) {
 			abandon(p.result)
 			return nil
 		}
+		if p.result.CloseAfter != nil {
+			return p.result.CloseAfter // the write loop answers it first
+		}
 	}
+}
+
+// saslAuthenticateKey is what a raw token is counted as: the request that
+// carries tokens since KIP-152.
+const saslAuthenticateKey = 36
+
+// rawToken answers a raw SASL token. A failure closes the connection
+// without an answer: the raw exchange has no way to say why.
+func (c *conn) rawToken(frame []byte) (pending, error) {
+	out, err := c.sess.RawToken(frame)
+	if err != nil {
+		return pending{}, err
+	}
+	// The token is answered after the frame buffer is reused: keep a copy.
+	return pending{key: saslAuthenticateKey, start: time.Now(), raw: append([]byte(nil), out...), rawToken: true}, nil
 }
 
 // decodeAndHandle decodes one request and runs its handler. An error
@@ -124,6 +155,9 @@ func (c *conn) decodeAndHandle(ctx context.Context, frame []byte) (pending, erro
 		return pending{}, err
 	}
 	p := pending{correlationID: hdr.CorrelationID, key: hdr.Key, start: time.Now()}
+	if err := c.sess.Admit(hdr.Key); err != nil {
+		return p, err
+	}
 	if !handler.Supports(hdr.Key, hdr.Version) {
 		return c.unsupported(p, hdr)
 	}
@@ -138,7 +172,7 @@ func (c *conn) decodeAndHandle(ctx context.Context, frame []byte) (pending, erro
 	if c.log.Enabled(ctx, slog.LevelDebug) {
 		c.log.Debug("server: request", "api", kmsg.NameForKey(hdr.Key), "version", hdr.Version, "correlation", hdr.CorrelationID)
 	}
-	p.result = c.srv.handler.Handle(handler.WithClient(ctx, hdr.ClientID, c.host), req)
+	p.result = c.srv.handler.Handle(handler.WithClient(ctx, hdr.ClientID, c.host, c.sess), req)
 	return p, nil
 }
 
@@ -190,10 +224,15 @@ func (c *conn) writeLoop(done chan<- struct{}) {
 			failed = c.writeFailed(errAcksZeroFailed)
 			continue
 		}
-		if p.result.NoResponse || resp == nil {
+		if p.result.NoResponse || (resp == nil && !p.rawToken) {
 			continue
 		}
-		buf = wire.AppendResponse(buf[:0], p.correlationID, resp)
+		if p.rawToken {
+			buf = binary.BigEndian.AppendUint32(buf[:0], uint32(len(p.raw)))
+			buf = append(buf, p.raw...)
+		} else {
+			buf = wire.AppendResponse(buf[:0], p.correlationID, resp)
+		}
 		if p.result.Release != nil {
 			p.result.Release(resp)
 		}

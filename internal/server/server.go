@@ -91,6 +91,7 @@ func (s *Server) start(ctx context.Context, nc net.Conn) {
 		log:    s.cfg.Logger.With("remote", nc.RemoteAddr().String()),
 		out:    make(chan pending, maxPipelined),
 		closed: make(chan struct{}),
+		sess:   s.handler.NewSession(),
 	}
 	s.mu.Lock()
 	s.conns[c] = struct{}{}
