@@ -127,7 +127,10 @@ func EndOffsets(t *testing.T, addr, topic string) Offsets {
 // with no commit is absent).
 func Committed(t *testing.T, addr, group, topic string) Offsets {
 	t.Helper()
-	fetched, err := brokertest.Admin(t, addr).FetchOffsets(Context(t, 10*time.Second), group)
+	// require_stable (KIP-447): a transaction's offsets become visible
+	// once its markers are written, which follows EndTxn's answer; a
+	// plain fetch right after the commit could read the offsets before.
+	fetched, err := brokertest.Admin(t, addr).FetchOffsets(kadm.RequireStable(Context(t, 10*time.Second)), group)
 	if err != nil {
 		t.Fatalf("fetch offsets of %s: %v", group, err)
 	}
