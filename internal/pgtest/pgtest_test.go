@@ -1,0 +1,32 @@
+package pgtest
+
+import (
+	"testing"
+	"time"
+
+	"sluice/internal/brokertest"
+)
+
+// A server starts with the default durability settings, runs a schema of
+// several statements, keeps what was committed, and is gone after the
+// test.
+func TestStart(t *testing.T) {
+	s := Start(t)
+	var fsync, syncCommit string
+	conn := s.Connect(t)
+	ctx := brokertest.Context(t, 30*time.Second)
+	if err := conn.QueryRow(ctx, "SHOW fsync").Scan(&fsync); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.QueryRow(ctx, "SHOW synchronous_commit").Scan(&syncCommit); err != nil {
+		t.Fatal(err)
+	}
+	if fsync != "on" || syncCommit != "on" {
+		t.Fatalf("fsync=%s synchronous_commit=%s, want the defaults (on, on)", fsync, syncCommit)
+	}
+	s.Exec(t, `CREATE TABLE t (id integer PRIMARY KEY); INSERT INTO t VALUES (1), (2);`)
+	var n int
+	if err := s.Connect(t).QueryRow(ctx, "SELECT count(*) FROM t").Scan(&n); err != nil || n != 2 {
+		t.Fatalf("count %d, %v; want 2", n, err)
+	}
+}
