@@ -44,8 +44,10 @@ type Server struct {
 	exited chan struct{}
 }
 
-// Start runs a fresh PostgreSQL server until the test ends.
-func Start(t testing.TB) *Server {
+// Start runs a fresh PostgreSQL server until the test ends, with the
+// default configuration changed by settings, each "name=value" (postgres
+// -c name=value).
+func Start(t testing.TB, settings ...string) *Server {
 	t.Helper()
 	bin := binDir(t)
 	// Not t.TempDir: its parent is private to the test's user, and as root
@@ -66,7 +68,11 @@ func Start(t testing.TB) *Server {
 
 	// The port only names the socket file (dir/.s.PGSQL.5432): with no TCP
 	// listener it cannot clash with anything.
-	s.cmd = s.command(bin, cred, "postgres", "-D", data, "-k", dir, "-c", "listen_addresses=", "-p", "5432")
+	args := []string{"-D", data, "-k", dir, "-c", "listen_addresses=", "-p", "5432"}
+	for _, kv := range settings {
+		args = append(args, "-c", kv)
+	}
+	s.cmd = s.command(bin, cred, "postgres", args...)
 	stderr, err := s.cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
