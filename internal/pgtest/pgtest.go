@@ -52,7 +52,7 @@ func Start(t testing.TB, settings ...string) *Server {
 	bin := binDir(t)
 	// Not t.TempDir: its parent is private to the test's user, and as root
 	// the server runs as another user.
-	dir, err := os.MkdirTemp("", "sluice-pg-")
+	dir, err := os.MkdirTemp(parentDir(), "sluice-pg-")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,6 +182,17 @@ func binDir(t testing.TB) string {
 	}
 	t.Skip("PostgreSQL not installed (apt-get install postgresql)")
 	return ""
+}
+
+// parentDir is where the temp dir goes: the usual temp dir ($TMPDIR), or
+// /tmp when running as root (the postgres user may not enter $TMPDIR) or
+// when $TMPDIR is so long that the socket's path would pass the 107 bytes
+// a unix socket's name may have.
+func parentDir() string {
+	if d := os.TempDir(); os.Geteuid() != 0 && len(d) <= 64 {
+		return d
+	}
+	return "/tmp"
 }
 
 // version is the number in /usr/lib/postgresql/<version>/bin, 0 if none.
