@@ -168,15 +168,23 @@ func (a *Authenticator) unknownUser(mechanism, user string) Credential {
 	return Credential{Salt: derive("salt")[:16], Iterations: MinIterations, StoredKey: derive("stored"), ServerKey: derive("server")}
 }
 
-func (e *scramExchange) Step(in []byte) ([]byte, bool, error) {
+func (e *scramExchange) Step(in []byte) (out []byte, done bool, err error) {
 	e.steps++
 	// The library XORs the client's proof with a signature of the hash's
 	// size, indexing the signature by the proof's length: a longer proof
-	// must not reach it.
-	if e.steps == 2 && !proofFits(in, e.hashSize) {
+	// must not reach it. Nor may a client-first message whose GS2 flag
+	// is empty, which it indexes unchecked.
+	if e.steps == 2 && !proofFits(in, e.hashSize) || e.steps == 1 && len(in) > 0 && in[0] == ',' {
 		return nil, false, ErrFailed
 	}
-	out, err := e.conv.Step(string(in))
+	// Whatever else in the client's bytes the library does not expect must
+	// fail the authentication, not the broker.
+	defer func() {
+		if v := recover(); v != nil {
+			out, done, err = nil, false, fmt.Errorf("%w: the SCRAM library panicked on the client's message: %v", ErrFailed, v)
+		}
+	}()
+	reply, err := e.conv.Step(string(in))
 	if err != nil {
 		return nil, false, fmt.Errorf("%w: %v", ErrFailed, err)
 	}
@@ -184,7 +192,7 @@ func (e *scramExchange) Step(in []byte) ([]byte, bool, error) {
 		return nil, false, ErrFailed
 	}
 	if !e.conv.Done() {
-		return []byte(out), false, nil
+		return []byte(reply), false, nil
 	}
 	// An authorization id other than the user would be acting for someone
 	// else, which nothing here permits.
@@ -192,7 +200,7 @@ func (e *scramExchange) Step(in []byte) ([]byte, bool, error) {
 		return nil, false, ErrFailed
 	}
 	e.user = e.conv.Username()
-	return []byte(out), true, nil
+	return []byte(reply), true, nil
 }
 
 func (e *scramExchange) User() string { return e.user }
