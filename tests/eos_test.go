@@ -231,7 +231,9 @@ func checkPipelineOutput(t *testing.T, b *brokertest.Broker, adm *kadm.Client, g
 	if err != nil {
 		t.Fatal(err)
 	}
-	fetched, err := adm.FetchOffsets(testCtx(t, 10*time.Second), group)
+	// require_stable (KIP-447): the last transaction's offsets become
+	// visible once its markers are written, which follows EndTxn's answer.
+	fetched, err := adm.FetchOffsets(kadm.RequireStable(testCtx(t, 10*time.Second)), group)
 	if err != nil {
 		t.Fatal(err)
 	}
