@@ -194,7 +194,10 @@ func wantWithinOnePoll(t *testing.T, n int, what string) {
 // committed is the group's committed offset per partition (absent: none).
 func (f *killFixture) committed(t *testing.T, group string) map[int32]int64 {
 	t.Helper()
-	rs, err := f.adm.FetchOffsets(brokertest.Context(t, 30*time.Second), group)
+	// require_stable (KIP-447): a transaction's offsets become visible once
+	// its marker on the offsets partition is written, which may come after
+	// its output's markers are.
+	rs, err := f.adm.FetchOffsets(kadm.RequireStable(brokertest.Context(t, 30*time.Second)), group)
 	if err != nil {
 		t.Fatalf("fetch offsets of %s: %v", group, err)
 	}
