@@ -1,6 +1,6 @@
 // The exactly-once loop with kafkajs 2.2 (transactional producer, offsets
 // sent to the transaction, read_committed consumer), run by
-// tests/kafkajs_test.go: it copies every record of IN to OUT, one
+// tests/eos_test.go: it copies every record of IN to OUT, one
 // transaction per batch, and exits 0 once its committed offsets reach the
 // end offsets given on the command line.
 //
