@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"reflect"
 	"slices"
 	"testing"
 )
@@ -22,10 +23,10 @@ func (e epochsOf) LeaderEpoch(topic string, index int32) (int32, bool) {
 func TestLocal(t *testing.T) {
 	self := Node{ID: 7, Host: "h", Port: 9}
 	c := NewLocal(self, epochsOf{"t": {0, 3}})
-	if c.Self() != self || c.ControllerID() != 7 || !slices.Equal(c.Nodes(), []Node{self}) {
+	if !reflect.DeepEqual(c.Self(), self) || c.ControllerID() != 7 || !reflect.DeepEqual(c.Nodes(), []Node{self}) {
 		t.Fatalf("self %v controller %d nodes %v", c.Self(), c.ControllerID(), c.Nodes())
 	}
-	if n, ok := c.Node(7); !ok || n != self {
+	if n, ok := c.Node(7); !ok || !reflect.DeepEqual(n, self) {
 		t.Fatalf("Node(7) = %v %v", n, ok)
 	}
 	if _, ok := c.Node(0); ok {
@@ -44,7 +45,7 @@ func TestLocal(t *testing.T) {
 		}
 	}
 	for _, kind := range []CoordinatorType{GroupCoordinator, TransactionCoordinator} {
-		if n, ok := c.Coordinator(kind, "k"); !ok || n != self {
+		if n, ok := c.Coordinator(kind, "k"); !ok || !reflect.DeepEqual(n, self) {
 			t.Fatalf("Coordinator(%d) = %v %v", kind, n, ok)
 		}
 	}
