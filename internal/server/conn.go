@@ -101,7 +101,7 @@ func (c *conn) serve(ctx context.Context) {
 	}
 	c.sess = c.srv.handler.NewSession(l)
 	if l.Principal != "" {
-		c.log.Debug("server: authenticated by client certificate", "principal", l.Principal)
+		c.log.Debug("server: authenticated", "principal", l.Principal, "by", "client certificate")
 	}
 	writerDone := make(chan struct{})
 	go c.writeLoop(writerDone)
@@ -138,6 +138,7 @@ func (c *conn) readLoop(ctx context.Context) (err error) {
 	}()
 	br := bufio.NewReaderSize(c.nc, 64<<10)
 	var buf []byte
+	principal := c.sess.Principal()
 	for {
 		frame, err := wire.ReadFrameAlloc(br, buf, c.srv.cfg.MaxFrameBytes, frameBuffer)
 		if err != nil {
@@ -151,6 +152,10 @@ func (c *conn) readLoop(ctx context.Context) (err error) {
 		}
 		if err != nil {
 			return err
+		}
+		if p := c.sess.Principal(); p != principal {
+			principal = p
+			c.log.Debug("server: authenticated", "principal", p, "by", "SASL")
 		}
 		// Handlers keep no request bytes once they return: the connection
 		// keeps a small buffer for its next request and returns a large
