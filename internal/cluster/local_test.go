@@ -55,3 +55,21 @@ func TestLocal(t *testing.T) {
 		t.Fatalf("appending to an answer changed the next one: %v", again.Replicas)
 	}
 }
+
+// A node answers on a listener with that listener's address, not at all
+// on one it lacks, and as it is for a request outside a connection.
+func TestNodeOn(t *testing.T) {
+	n := Node{ID: 2, Host: "a", Port: 1, Endpoints: []Endpoint{{"A", "a", 1}, {"B", "b", 2}}}
+	if got, ok := n.On("B"); !ok || got.Host != "b" || got.Port != 2 || got.ID != 2 {
+		t.Fatalf("On(B) = %+v %v", got, ok)
+	}
+	if got, ok := n.On("C"); ok || got.ID != 2 {
+		t.Fatalf("On(C) = %+v %v", got, ok)
+	}
+	if got, ok := n.On(""); !ok || got.Host != "a" {
+		t.Fatalf("On(\"\") = %+v %v", got, ok)
+	}
+	if got, ok := (Node{ID: 1, Host: "h", Port: 9}).On("X"); !ok || got.Host != "h" {
+		t.Fatalf("a node without endpoints: %+v %v", got, ok)
+	}
+}
