@@ -97,3 +97,23 @@ func TestListenerTheBrokerLacks(t *testing.T) {
 		t.Errorf("FindCoordinator on B: %+v, want COORDINATOR_NOT_AVAILABLE", c)
 	}
 }
+
+// A SASL listener on a handler without SASL settings lets nobody in: the
+// session admits nothing but ApiVersions and SaslHandshake, and no
+// mechanism is enabled.
+func TestSASLListenerWithoutSettingsFailsClosed(t *testing.T) {
+	h := New(Env{})
+	s := h.NewSession(Listener{Name: "SASL_PLAINTEXT", SASL: true})
+	if s.Principal() != "" {
+		t.Fatalf("principal %q before authentication", s.Principal())
+	}
+	if err := s.Admit(3); err == nil {
+		t.Fatal("Metadata admitted before authentication")
+	}
+	req := kmsg.NewPtrSASLHandshakeRequest()
+	req.Version, req.Mechanism = 1, "PLAIN"
+	ctx := WithClient(context.Background(), nil, "/h", s)
+	if resp := h.Handle(ctx, req).Resp.(*kmsg.SASLHandshakeResponse); resp.ErrorCode != kerr.UnsupportedSaslMechanism.Code {
+		t.Fatalf("handshake: code %d, want UNSUPPORTED_SASL_MECHANISM", resp.ErrorCode)
+	}
+}

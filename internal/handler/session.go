@@ -69,6 +69,12 @@ func (h *Handler) NewSession(l Listener) *Session {
 	s := &Session{clock: h.env.Clock, listener: l.Name}
 	if l.SASL {
 		s.cfg = h.env.SASL
+		if s.cfg == nil {
+			// A SASL listener on a handler without SASL settings: no
+			// mechanism is enabled, so nobody authenticates, rather than
+			// everyone being let in unauthenticated.
+			s.cfg = &SASLConfig{}
+		}
 	}
 	if s.cfg == nil {
 		s.state, s.principal = authDone, l.Principal
