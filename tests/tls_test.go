@@ -97,10 +97,11 @@ func TestSSLProduceConsume(t *testing.T) {
 
 // franz-go over SASL_SSL with SCRAM-SHA-256: the credential is made over
 // the same listener with PLAIN, then the SCRAM user produces and
-// consumes.
+// consumes. ssl.client.auth=required asks the SSL listener beside it for
+// a certificate, not the SASL_SSL one: these clients have none.
 func TestSASLSSLScramProduceConsume(t *testing.T) {
 	p := newPKI(t)
-	b := tlsBroker(t, p, "none", listener("SASL_SSL", "SASL_SSL"))
+	b := tlsBroker(t, p, "required", listener("SASL_SSL", "SASL_SSL"), listener("SSL", "SSL"))
 	admin := []kgo.Opt{dialTLS(p, nil), plainAuth(plainUser, plainPass)}
 	createScramUser(t, kadm.NewClient(newClient(t, b.Addr(), admin...)), "SCRAM-SHA-256", "carol", "carol-pw")
 	produceConsumeAs(t, b.Addr(), admin, []kgo.Opt{dialTLS(p, nil), scramAuth("SCRAM-SHA-256", "carol", "carol-pw")}, 20)

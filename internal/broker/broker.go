@@ -318,6 +318,9 @@ func listen(cfg Config) (_ []openListener, self cluster.Node, err error) {
 		if l.usesTLS() && tc == nil {
 			tlsCfg := cfg.TLS
 			tlsCfg.Logger = cfg.Logger
+			if !slices.ContainsFunc(cfg.Listeners, func(l Listener) bool { return l.Protocol == SSL }) {
+				tlsCfg.ClientAuth = tlsconf.ClientAuthNone // only SSL listeners ask for certificates
+			}
 			if tc, err = tlsconf.New(tlsCfg); err != nil {
 				return nil, self, fmt.Errorf("listener %s: %w", l.Name, err)
 			}
@@ -338,8 +341,15 @@ func listen(cfg Config) (_ []openListener, self cluster.Node, err error) {
 			return nil, self, fmt.Errorf("listener %s: %w", l.Name, err)
 		}
 		o := openListener{ln: ln}
-		if l.usesTLS() {
+		switch l.Protocol {
+		case SSL:
 			o.tls = tc
+		case SASLSSL:
+			// SASL names the principal; as in Kafka (KIP-684), the
+			// broker-wide ssl.client.auth asks SSL listeners only for
+			// certificates, so that SASL clients need no keystore.
+			o.tls = tc.Clone()
+			o.tls.ClientAuth, o.tls.ClientCAs = tls.NoClientCert, nil
 		}
 		out = append(out, o)
 		host, port, err := advertised(l.Advertise, ln.Addr())

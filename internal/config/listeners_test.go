@@ -74,7 +74,7 @@ func TestListenerErrors(t *testing.T) {
 		{"advertised.listeners=PLAINTEXT://h:9094\nadvertise=h:1\n", "advertise=h:1 (sluice.properties:2): set together with advertised.listeners"},
 		{"listener.security.protocol.map=A:TLS\n", `listener A: "TLS" is not a security protocol`},
 		{"listeners=SSL://:9093\n", "ssl.keystore.location= (default): not set, but a listener is SSL or SASL_SSL"},
-		{"listener.security.protocol=SASL_SSL\nssl.keystore.location=" + ks + "\nssl.client.auth=required\n",
+		{"listener.security.protocol=SSL\nssl.keystore.location=" + ks + "\nssl.client.auth=required\n",
 			"ssl.client.auth=required (sluice.properties:3): client certificates are asked for but ssl.truststore.location names no authorities"},
 		{"ssl.keystore.location=" + filepath.Join(dir, "none.pem") + "\n", "no such file"},
 		{"ssl.truststore.location=" + ks + "x\n", "no such file"},
@@ -85,5 +85,16 @@ func TestListenerErrors(t *testing.T) {
 		if len(errs) != 1 || !strings.Contains(errs[0], tc.want) {
 			t.Errorf("%q: %q, want one error saying %q", tc.file, errs, tc.want)
 		}
+	}
+}
+
+// ssl.client.auth asks SSL listeners only for certificates: with SASL_SSL
+// listeners alone it needs no truststore.
+func TestClientAuthOnSASLSSLOnly(t *testing.T) {
+	dir := t.TempDir()
+	ks := tlstest.Write(t, dir, "broker.pem", tlstest.NewCA(t, "ca").Server(t, "broker").PEM)
+	_, errs := load(t, sources{file: "listener.security.protocol=SASL_SSL\nssl.keystore.location=" + ks + "\nssl.client.auth=required\n"})
+	if len(errs) > 0 {
+		t.Fatal(errs)
 	}
 }

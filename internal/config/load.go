@@ -154,10 +154,11 @@ func (c *Config) crossCheck() []error {
 	if err != nil {
 		return []error{err}
 	}
-	sasl, tls := false, false
+	sasl, tls, ssl := false, false, false
 	for _, l := range ls {
 		sasl = sasl || l.Protocol == broker.SASLPlaintext || l.Protocol == broker.SASLSSL
 		tls = tls || l.Protocol == broker.SSL || l.Protocol == broker.SASLSSL
+		ssl = ssl || l.Protocol == broker.SSL
 	}
 	mechs, users := c.values["sasl.enabled.mechanisms"], c.values["sasl.plain.users.file"]
 	if sasl && users.Value == "" && slices.Contains(strings.Split(mechs.Value, ","), "PLAIN") {
@@ -169,7 +170,7 @@ func (c *Config) crossCheck() []error {
 			Why: "not set, but a listener is SSL or SASL_SSL: name the PEM file of the broker's certificate and key"}}
 	}
 	auth, ts := c.values["ssl.client.auth"], c.values["ssl.truststore.location"]
-	if tls && auth.Value != tlsconf.ClientAuthNone && ts.Value == "" {
+	if ssl && auth.Value != tlsconf.ClientAuthNone && ts.Value == "" {
 		return []error{&Error{Name: auth.Setting.Name, Value: auth.Value, Source: auth.Source,
 			Why: "client certificates are asked for but ssl.truststore.location names no authorities to check them against"}}
 	}

@@ -104,7 +104,7 @@ var settings = []*Setting{
 		kind: pemFile{}, apply: func(c *broker.Config, v string) { c.TLS.Truststore = v }},
 	{Name: "ssl.truststore.type", Default: "PEM", Usage: "format of ssl.truststore.location: PEM (JKS and PKCS12 are not read)",
 		kind: enum{"PEM"}},
-	{Name: "ssl.client.auth", Flag: "ssl-client-auth", Default: "none", Usage: "client certificates on TLS listeners: none, requested (checked when given) or required; on SSL listeners the principal is User: and the certificate's subject",
+	{Name: "ssl.client.auth", Flag: "ssl-client-auth", Default: "none", Usage: "client certificates on SSL listeners (SASL_SSL listeners ask for none, as in Kafka): none, requested (checked when given) or required; the principal is User: and the certificate's subject",
 		kind: enum{tlsconf.ClientAuthNone, tlsconf.ClientAuthRequested, tlsconf.ClientAuthRequired}, apply: func(c *broker.Config, v string) { c.TLS.ClientAuth = v }},
 
 	// Durability.
