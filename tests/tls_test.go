@@ -249,3 +249,33 @@ func TestCertificateReload(t *testing.T) {
 	}
 	produceConsumeAs(t, b.Addr(), []kgo.Opt{dialTLS(p, nil)}, []kgo.Opt{dialTLS(p, nil)}, 5)
 }
+
+// sluice serve reads listeners from its flags: each listener is served
+// with the protocol the map gives its name, and an SSL listener without
+// a keystore is a bad setting that --check-config reports.
+func TestServeListenersFlags(t *testing.T) {
+	dir := t.TempDir()
+	flags := []string{"--listeners", "PLAINTEXT://127.0.0.1:0,EXTERNAL://127.0.0.1:0",
+		"--listener-security-protocol-map", "PLAINTEXT:PLAINTEXT,EXTERNAL:SSL"}
+	_, stderr, code := runServe(t, dir, nil, append([]string{"--check-config", "--data-dir", "data"}, flags...)...)
+	want := "sluice serve: ssl.keystore.location= (default): not set, but a listener is SSL or SASL_SSL: name the PEM file of the broker's certificate and key\n"
+	if code != 2 || stderr != want {
+		t.Fatalf("SSL without a keystore: exit %d, stderr:\n%s\nwant:\n%s", code, stderr, want)
+	}
+
+	p := newPKI(t)
+	proc := brokertest.StartProcess(t, dir, append(flags, "--advertised-listeners", "PLAINTEXT://plain.example:9092",
+		"--ssl-keystore-location", p.keystore)...)
+	plain, external := proc.ListenerAddr("PLAINTEXT"), proc.ListenerAddr("EXTERNAL")
+	if plain != proc.Addr || external == "" {
+		t.Fatalf("listeners PLAINTEXT %q (serving %q), EXTERNAL %q:\n%s", plain, proc.Addr, external, proc.Log)
+	}
+	c := dialRaw(t, plain)
+	md := kmsg.NewPtrMetadataRequest()
+	md.Version = 12
+	if mr := c.roundTrip(md).(*kmsg.MetadataResponse); len(mr.Brokers) != 1 || mr.Brokers[0].Host != "plain.example" {
+		t.Fatalf("PLAINTEXT: Metadata brokers %+v", mr.Brokers)
+	}
+	// EXTERNAL is TLS: franz-go produces and consumes over it.
+	produceConsumeAs(t, external, []kgo.Opt{dialTLS(p, nil)}, []kgo.Opt{dialTLS(p, nil)}, 5)
+}
