@@ -488,10 +488,15 @@ func (b *Broker) Close() error {
 		defer cancel()
 		b.metrics.stopping()
 		b.cancel() // ends long polls; durable waits still complete
-		var srvErr error
-		for _, srv := range b.srvs {
-			srvErr = errors.Join(srvErr, srv.Shutdown(ctx))
+		// Every listener at once: one waiting for its connections must
+		// not keep the others accepting.
+		errs := make([]error, len(b.srvs))
+		var wg sync.WaitGroup
+		for i, srv := range b.srvs {
+			wg.Go(func() { errs[i] = srv.Shutdown(ctx) })
 		}
+		wg.Wait()
+		srvErr := errors.Join(errs...)
 		b.bg.Wait()
 		b.txns.Close()
 		b.groups.Close()
