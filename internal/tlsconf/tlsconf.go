@@ -152,8 +152,10 @@ func (k *keystore) load() error {
 		k.modTime, k.size = fi.ModTime(), fi.Size()
 		return nil
 	}
-	if k.cert != nil {
+	if k.cert != nil && c.Leaf != nil { // Leaf is parsed unless GODEBUG x509keypairleaf=0
 		k.log.Info("tls: keystore reloaded", "path", k.path, "subject", c.Leaf.Subject.String(), "notAfter", c.Leaf.NotAfter)
+	} else if k.cert != nil {
+		k.log.Info("tls: keystore reloaded", "path", k.path)
 	}
 	k.cert, k.modTime, k.size = &c, fi.ModTime(), fi.Size()
 	return nil
