@@ -17,6 +17,7 @@ FUZZ_TARGETS := \
 	./internal/producerstate:FuzzCheckApply \
 	./internal/metadata:FuzzCatalog \
 	./internal/sasl:FuzzExchange \
+	./internal/server:FuzzTLSHandshake \
 	./internal/txn:FuzzDecodeRecord \
 	./internal/group:FuzzDecodeOffset
 

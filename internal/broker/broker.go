@@ -5,10 +5,12 @@ package broker
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -23,6 +25,7 @@ import (
 	"sluice/internal/producerid"
 	"sluice/internal/sasl"
 	"sluice/internal/server"
+	"sluice/internal/tlsconf"
 	"sluice/internal/topics"
 	"sluice/internal/txn"
 	"sluice/internal/vfs"
@@ -70,13 +73,20 @@ type Config struct {
 	TxnMaxTimeout      time.Duration // transaction.max.timeout.ms; default 15 minutes
 	TxnIDExpiration    time.Duration // transactional.id.expiration.ms; default 7 days
 
-	// SecurityProtocol is the listener's: "PLAINTEXT" (default) or
-	// "SASL_PLAINTEXT", which makes every connection authenticate with
-	// one of SASLMechanisms first.
+	// Listeners are the broker's listeners, each with its own security
+	// protocol; the first one's address is Addr. Empty: one listener on
+	// Listen advertising Advertise, named after SecurityProtocol.
+	Listeners []Listener
+	// SecurityProtocol is the protocol of the one listener on Listen
+	// when Listeners is empty: "PLAINTEXT" (default), "SSL",
+	// "SASL_PLAINTEXT" or "SASL_SSL".
 	SecurityProtocol string
-	SASLMechanisms   []string          // sasl.enabled.mechanisms; default SCRAM-SHA-256, SCRAM-SHA-512
-	SASLPlainUsers   map[string]string // PLAIN's users and passwords
-	ReauthAfter      time.Duration     // connections.max.reauth.ms; 0: no re-authentication asked
+	// TLS is the TLS of SSL and SASL_SSL listeners.
+	TLS tlsconf.Config
+
+	SASLMechanisms []string          // sasl.enabled.mechanisms; default SCRAM-SHA-256, SCRAM-SHA-512
+	SASLPlainUsers map[string]string // PLAIN's users and passwords
+	ReauthAfter    time.Duration     // connections.max.reauth.ms; 0: no re-authentication asked
 
 	// MetricsListen is the address of the Prometheus endpoint (/metrics,
 	// /healthz, /readyz); empty: no endpoint (metrics are still kept).
@@ -94,9 +104,45 @@ type Config struct {
 	metrics *metrics.Metrics // set by Start, for the services it opens
 }
 
+// Listener is one address the broker listens on and how clients there
+// authenticate.
+type Listener struct {
+	Name string // as listeners and advertised.listeners name it; default: the protocol
+	// Protocol is PLAINTEXT, SSL (TLS; the principal is the client
+	// certificate's subject when one is given), SASL_PLAINTEXT or
+	// SASL_SSL (SASL authentication, over TLS for SASL_SSL).
+	Protocol  string
+	Listen    string // host:port; port 0: any free port
+	Advertise string // host:port given to clients that came in here; default: the listen address
+}
+
+// Security protocols.
+const (
+	Plaintext     = "PLAINTEXT"
+	SSL           = "SSL"
+	SASLPlaintext = "SASL_PLAINTEXT"
+	SASLSSL       = "SASL_SSL"
+)
+
+// usesTLS and usesSASL say what a listener's protocol runs.
+func (l Listener) usesTLS() bool  { return l.Protocol == SSL || l.Protocol == SASLSSL }
+func (l Listener) usesSASL() bool { return l.Protocol == SASLPlaintext || l.Protocol == SASLSSL }
+
 func (c *Config) setDefaults() {
 	if c.Listen == "" {
 		c.Listen = "127.0.0.1:9092"
+	}
+	if c.SecurityProtocol == "" {
+		c.SecurityProtocol = Plaintext
+	}
+	if len(c.Listeners) == 0 {
+		c.Listeners = []Listener{{Name: c.SecurityProtocol, Protocol: c.SecurityProtocol, Listen: c.Listen, Advertise: c.Advertise}}
+	}
+	c.Listeners = slices.Clone(c.Listeners) // names filled in below; the caller's stay
+	for i := range c.Listeners {
+		if c.Listeners[i].Name == "" {
+			c.Listeners[i].Name = c.Listeners[i].Protocol
+		}
 	}
 	if c.DataDir == "" {
 		c.DataDir = "./sluice-data"
@@ -146,7 +192,7 @@ type Broker struct {
 	groups   *group.Service
 	txns     *txn.Service
 	sessions *fetchsession.Cache
-	srv      *server.Server
+	srvs     []*server.Server // one per listener, in Config.Listeners' order
 	metrics  *brokerMetrics
 	unlock   func() error // the data dir's lock
 	cancel   context.CancelFunc
@@ -202,16 +248,8 @@ func Start(cfg Config) (_ *Broker, err error) {
 		tm.Close()
 		return nil, err
 	}
-	ln, err := net.Listen("tcp", cfg.Listen)
+	lns, self, err := listen(cfg)
 	if err != nil {
-		txns.Close()
-		groups.Close()
-		tm.Close()
-		return nil, err
-	}
-	host, port, err := advertised(cfg.Advertise, ln.Addr())
-	if err != nil {
-		ln.Close()
 		txns.Close()
 		groups.Close()
 		tm.Close()
@@ -220,7 +258,7 @@ func Start(cfg Config) (_ *Broker, err error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	sessions := fetchsession.New(fetchsession.Config{Slots: cfg.FetchSessionCacheSlots})
 	h := handler.New(handler.Env{
-		Topics: tm, Cluster: cluster.NewLocal(cluster.Node{ID: cfg.NodeID, Host: host, Port: port}, tm),
+		Topics: tm, Cluster: cluster.NewLocal(self, tm),
 		Groups: groups, Txns: txns, Markers: markers, ProducerIDs: ids,
 		FetchSessions:    sessions,
 		AutoCreateTopics: cfg.AutoCreateTopics, DataDir: cfg.DataDir, BrokerConfigs: cfg.Settings,
@@ -228,23 +266,108 @@ func Start(cfg Config) (_ *Broker, err error) {
 		SASL: saslConfig(cfg, tm),
 	})
 	b := &Broker{cfg: cfg, topics: tm, groups: groups, txns: txns, sessions: sessions, cancel: cancel, metrics: bm, unlock: unlock}
-	b.srv = server.New(ln, h, server.Config{MaxFrameBytes: cfg.MaxFrameBytes, Logger: cfg.Logger, Requests: bm.m})
+	for i, l := range cfg.Listeners {
+		b.srvs = append(b.srvs, server.New(lns[i].ln, h, server.Config{
+			MaxFrameBytes: cfg.MaxFrameBytes, Logger: cfg.Logger, Requests: bm.m,
+			Listener: handler.Listener{Name: l.Name, SASL: l.usesSASL()}, TLS: lns[i].tls,
+		}))
+	}
 	b.cleaner = tm.NewCleaner(topics.CleanerConfig{Backoff: cfg.CleanerBackoff, IOMaxBytesPerSecond: cfg.CleanerIOMaxBytesPerSecond})
-	b.bg.Add(3)
-	go func() { defer b.bg.Done(); _ = b.srv.Serve(ctx) }()
+	b.bg.Add(2 + len(b.srvs))
+	for _, srv := range b.srvs {
+		go func() { defer b.bg.Done(); _ = srv.Serve(ctx) }()
+	}
 	go func() { defer b.bg.Done(); b.retentionLoop(ctx) }()
 	go func() { defer b.bg.Done(); b.cleaner.Run(ctx) }()
 	bm.serving(b)
-	cfg.Logger.Info("sluice: serving", "listen", ln.Addr().String(), "advertise", net.JoinHostPort(host, strconv.Itoa(int(port))),
-		"security", securityProtocol(cfg), "dataDir", cfg.DataDir, "fsync", cfg.Fsync.String(), "topics", len(tm.All()), "startup", cfg.Clock().Sub(start).String())
+	for i, l := range cfg.Listeners {
+		e := self.Endpoints[i]
+		cfg.Logger.Info("sluice: listening", "listener", l.Name, "security", l.Protocol, "listen", lns[i].ln.Addr().String(),
+			"advertise", net.JoinHostPort(e.Host, strconv.Itoa(int(e.Port))))
+	}
+	first := self.Endpoints[0]
+	cfg.Logger.Info("sluice: serving", "listen", lns[0].ln.Addr().String(), "advertise", net.JoinHostPort(first.Host, strconv.Itoa(int(first.Port))),
+		"security", cfg.Listeners[0].Protocol, "dataDir", cfg.DataDir, "fsync", cfg.Fsync.String(), "topics", len(tm.All()), "startup", cfg.Clock().Sub(start).String())
 	return b, nil
 }
 
-// saslConfig is the handler's SASL settings; nil on a PLAINTEXT listener.
-// SCRAM credentials are looked up in the catalog at each authentication,
-// so a change through AlterUserScramCredentials applies to the next one.
+// openListener is a listener's socket and its TLS configuration (nil
+// for PLAINTEXT and SASL_PLAINTEXT).
+type openListener struct {
+	ln  net.Listener
+	tls *tls.Config
+}
+
+// listen opens every listener and returns them with this node as
+// clients reach it: the first listener's advertised address, and each
+// listener's. The TLS configuration is made once and shared, so that
+// every TLS listener serves the same, reloaded, certificate.
+func listen(cfg Config) (_ []openListener, self cluster.Node, err error) {
+	var tc *tls.Config
+	names := map[string]bool{}
+	for _, l := range cfg.Listeners {
+		switch l.Protocol {
+		case Plaintext, SSL, SASLPlaintext, SASLSSL:
+		default:
+			return nil, self, fmt.Errorf("listener %s: security protocol %q is not PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL", l.Name, l.Protocol)
+		}
+		if names[l.Name] {
+			return nil, self, fmt.Errorf("listener %s is named twice: each listener needs its own name", l.Name)
+		}
+		names[l.Name] = true
+		if l.usesTLS() && tc == nil {
+			tlsCfg := cfg.TLS
+			tlsCfg.Logger = cfg.Logger
+			if !slices.ContainsFunc(cfg.Listeners, func(l Listener) bool { return l.Protocol == SSL }) {
+				tlsCfg.ClientAuth = tlsconf.ClientAuthNone // only SSL listeners ask for certificates
+			}
+			if tc, err = tlsconf.New(tlsCfg); err != nil {
+				return nil, self, fmt.Errorf("listener %s: %w", l.Name, err)
+			}
+		}
+	}
+	var out []openListener
+	defer func() {
+		if err != nil {
+			for _, o := range out {
+				o.ln.Close()
+			}
+		}
+	}()
+	self.ID = cfg.NodeID
+	for _, l := range cfg.Listeners {
+		ln, err := net.Listen("tcp", l.Listen)
+		if err != nil {
+			return nil, self, fmt.Errorf("listener %s: %w", l.Name, err)
+		}
+		o := openListener{ln: ln}
+		switch l.Protocol {
+		case SSL:
+			o.tls = tc
+		case SASLSSL:
+			// SASL names the principal; as in Kafka (KIP-684), the
+			// broker-wide ssl.client.auth asks SSL listeners only for
+			// certificates, so that SASL clients need no keystore.
+			o.tls = tc.Clone()
+			o.tls.ClientAuth, o.tls.ClientCAs = tls.NoClientCert, nil
+		}
+		out = append(out, o)
+		host, port, err := advertised(l.Advertise, ln.Addr())
+		if err != nil {
+			return nil, self, fmt.Errorf("listener %s: %w", l.Name, err)
+		}
+		self.Endpoints = append(self.Endpoints, cluster.Endpoint{Listener: l.Name, Host: host, Port: port})
+	}
+	self.Host, self.Port = self.Endpoints[0].Host, self.Endpoints[0].Port
+	return out, self, nil
+}
+
+// saslConfig is the handler's SASL settings; nil when no listener uses
+// SASL. SCRAM credentials are looked up in the catalog at each
+// authentication, so a change through AlterUserScramCredentials applies
+// to the next one.
 func saslConfig(cfg Config, tm *topics.Manager) *handler.SASLConfig {
-	if cfg.SecurityProtocol != "SASL_PLAINTEXT" {
+	if !slices.ContainsFunc(cfg.Listeners, Listener.usesSASL) {
 		return nil
 	}
 	mechs := cfg.SASLMechanisms
@@ -308,8 +431,28 @@ func advertised(adv string, addr net.Addr) (string, int32, error) {
 	return host, int32(port), nil
 }
 
-// Addr is the address the broker listens on.
-func (b *Broker) Addr() string { return b.srv.Addr().String() }
+// Addr is the address the broker's first listener listens on.
+func (b *Broker) Addr() string { return b.srvs[0].Addr().String() }
+
+// ListenerAddr is the address the named listener listens on; "" for a
+// name the broker has no listener of.
+func (b *Broker) ListenerAddr(name string) string {
+	for i, l := range b.cfg.Listeners {
+		if l.Name == name {
+			return b.srvs[i].Addr().String()
+		}
+	}
+	return ""
+}
+
+// conns is the number of open client connections on every listener.
+func (b *Broker) conns() int {
+	n := 0
+	for _, srv := range b.srvs {
+		n += srv.Conns()
+	}
+	return n
+}
 
 // Topics exposes the topic manager (tests and tools inspect it).
 func (b *Broker) Topics() *topics.Manager { return b.topics }
@@ -345,7 +488,15 @@ func (b *Broker) Close() error {
 		defer cancel()
 		b.metrics.stopping()
 		b.cancel() // ends long polls; durable waits still complete
-		srvErr := b.srv.Shutdown(ctx)
+		// Every listener at once: one waiting for its connections must
+		// not keep the others accepting.
+		errs := make([]error, len(b.srvs))
+		var wg sync.WaitGroup
+		for i, srv := range b.srvs {
+			wg.Go(func() { errs[i] = srv.Shutdown(ctx) })
+		}
+		wg.Wait()
+		srvErr := errors.Join(errs...)
 		b.bg.Wait()
 		b.txns.Close()
 		b.groups.Close()
@@ -353,11 +504,4 @@ func (b *Broker) Close() error {
 		b.cfg.Logger.Info("sluice: stopped", "err", b.err)
 	})
 	return b.err
-}
-
-func securityProtocol(cfg Config) string {
-	if cfg.SecurityProtocol == "" {
-		return "PLAINTEXT"
-	}
-	return cfg.SecurityProtocol
 }

@@ -39,7 +39,7 @@ func startMetrics(cfg *Config) (*brokerMetrics, error) {
 // serving adds the collector of the running broker's state and reports
 // ready: recovery has finished and Kafka clients are served.
 func (bm *brokerMetrics) serving(b *Broker) {
-	bm.m.Watch(metrics.Sources{Topics: b.topics, Conns: b.srv.Conns, Groups: b.groups, Txns: b.txns})
+	bm.m.Watch(metrics.Sources{Topics: b.topics, Conns: b.conns, Groups: b.groups, Txns: b.txns})
 	bm.m.SetReady(true)
 }
 

@@ -6,6 +6,8 @@ import (
 	"io"
 	"os/exec"
 	"regexp"
+	"slices"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -23,11 +25,20 @@ type Process struct {
 
 var listenRE = regexp.MustCompile(`sluice: serving"? listen=(\S+)`)
 
+// listeningRE matches the line logged for each listener: its name and
+// its address.
+var listeningRE = regexp.MustCompile(`sluice: listening"? listener=(\S+) security=\S+ listen=(\S+)`)
+
 // StartProcess runs `sluice serve` on 127.0.0.1:0 over dataDir with extra
-// flags and waits until it listens. The process is killed when the test ends.
+// flags and waits until it listens; extra flags that give --listeners
+// replace the listen address. The process is killed when the test ends.
 func StartProcess(t testing.TB, dataDir string, extra ...string) *Process {
 	t.Helper()
-	args := append([]string{"serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--log-level", "debug"}, extra...)
+	args := []string{"serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--log-level", "debug"}
+	if slices.ContainsFunc(extra, func(a string) bool { return a == "--listeners" || strings.HasPrefix(a, "--listeners=") }) {
+		args = slices.Delete(args, 1, 3) // the short form and --listeners do not go together
+	}
+	args = append(args, extra...)
 	p := &Process{DataDir: dataDir, Args: extra, Log: &SyncBuffer{}, exited: make(chan struct{})}
 	p.cmd = exec.Command(Binary(t), args...)
 	stderr, err := p.cmd.StderrPipe()
@@ -65,6 +76,17 @@ func (p *Process) scan(r io.Reader, addr chan<- string) {
 			}
 		}
 	}
+}
+
+// ListenerAddr is the address the named listener listens on, as the
+// broker logged it before it logged serving; "" for none.
+func (p *Process) ListenerAddr(name string) string {
+	for _, m := range listeningRE.FindAllStringSubmatch(p.Log.String(), -1) {
+		if m[1] == name {
+			return m[2]
+		}
+	}
+	return ""
 }
 
 // Kill sends SIGKILL and waits for the process to exit.

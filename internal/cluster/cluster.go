@@ -12,8 +12,38 @@ package cluster
 // Node is a broker as clients reach it.
 type Node struct {
 	ID   int32
-	Host string // advertised host
-	Port int32  // advertised port
+	Host string // advertised host of the node's first listener
+	Port int32  // advertised port of the node's first listener
+	// Endpoints are the advertised addresses of each of the node's
+	// listeners, by listener name; empty: Host and Port serve every
+	// listener (a node of one listener).
+	Endpoints []Endpoint
+}
+
+// Endpoint is one listener's advertised address.
+type Endpoint struct {
+	Listener string
+	Host     string
+	Port     int32
+}
+
+// On returns the node as a client that came in on the named listener
+// must reach it: with that listener's advertised address. A client must
+// stay on the listener it chose (its security protocol, its network), so
+// a node without a listener of that name is not reachable for it: false.
+// An empty name (a request from outside a connection) takes the node as
+// it is.
+func (n Node) On(listener string) (Node, bool) {
+	if listener == "" || len(n.Endpoints) == 0 {
+		return n, true
+	}
+	for _, e := range n.Endpoints {
+		if e.Listener == listener {
+			n.Host, n.Port = e.Host, e.Port
+			return n, true
+		}
+	}
+	return Node{ID: n.ID}, false
 }
 
 // NoLeader is the leader of a partition that has none (Kafka's -1).

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"reflect"
 	"slices"
 	"testing"
 )
@@ -22,10 +23,10 @@ func (e epochsOf) LeaderEpoch(topic string, index int32) (int32, bool) {
 func TestLocal(t *testing.T) {
 	self := Node{ID: 7, Host: "h", Port: 9}
 	c := NewLocal(self, epochsOf{"t": {0, 3}})
-	if c.Self() != self || c.ControllerID() != 7 || !slices.Equal(c.Nodes(), []Node{self}) {
+	if !reflect.DeepEqual(c.Self(), self) || c.ControllerID() != 7 || !reflect.DeepEqual(c.Nodes(), []Node{self}) {
 		t.Fatalf("self %v controller %d nodes %v", c.Self(), c.ControllerID(), c.Nodes())
 	}
-	if n, ok := c.Node(7); !ok || n != self {
+	if n, ok := c.Node(7); !ok || !reflect.DeepEqual(n, self) {
 		t.Fatalf("Node(7) = %v %v", n, ok)
 	}
 	if _, ok := c.Node(0); ok {
@@ -44,7 +45,7 @@ func TestLocal(t *testing.T) {
 		}
 	}
 	for _, kind := range []CoordinatorType{GroupCoordinator, TransactionCoordinator} {
-		if n, ok := c.Coordinator(kind, "k"); !ok || n != self {
+		if n, ok := c.Coordinator(kind, "k"); !ok || !reflect.DeepEqual(n, self) {
 			t.Fatalf("Coordinator(%d) = %v %v", kind, n, ok)
 		}
 	}
@@ -52,5 +53,23 @@ func TestLocal(t *testing.T) {
 	grown := append(pl.Replicas, 8)
 	if again, _ := c.Partition("t", 0); !slices.Equal(again.Replicas, []int32{7}) || &grown[0] == &again.Replicas[0] {
 		t.Fatalf("appending to an answer changed the next one: %v", again.Replicas)
+	}
+}
+
+// A node answers on a listener with that listener's address, not at all
+// on one it lacks, and as it is for a request outside a connection.
+func TestNodeOn(t *testing.T) {
+	n := Node{ID: 2, Host: "a", Port: 1, Endpoints: []Endpoint{{"A", "a", 1}, {"B", "b", 2}}}
+	if got, ok := n.On("B"); !ok || got.Host != "b" || got.Port != 2 || got.ID != 2 {
+		t.Fatalf("On(B) = %+v %v", got, ok)
+	}
+	if got, ok := n.On("C"); ok || got.ID != 2 {
+		t.Fatalf("On(C) = %+v %v", got, ok)
+	}
+	if got, ok := n.On(""); !ok || got.Host != "a" {
+		t.Fatalf("On(\"\") = %+v %v", got, ok)
+	}
+	if got, ok := (Node{ID: 1, Host: "h", Port: 9}).On("X"); !ok || got.Host != "h" {
+		t.Fatalf("a node without endpoints: %+v %v", got, ok)
 	}
 }

@@ -17,6 +17,7 @@ func (c *Config) Broker() broker.Config {
 			s.apply(&bc, c.values[s.Name].Value)
 		}
 	}
+	bc.Listeners, _ = c.listeners() // Load checked them
 	bc.TopicDefaults = c.topicDefaults()
 	for _, v := range c.Values() {
 		bs := handler.BrokerConfig{Name: v.Setting.Name, Default: v.Source.Origin == FromDefault}

@@ -13,6 +13,8 @@ import (
 	"sluice/internal/broker"
 	"sluice/internal/metadata"
 	"sluice/internal/partition"
+	"sluice/internal/tlsconf"
+	"sluice/internal/tlstest"
 )
 
 // The defaults make the broker.Config the broker's own defaults stand
@@ -30,6 +32,8 @@ func TestBrokerDefaults(t *testing.T) {
 		GroupMinSessionTimeout: 6 * time.Second, GroupMaxSessionTimeout: 30 * time.Minute, GroupInitialRebalanceDelay: 3 * time.Second,
 		FetchSessionCacheSlots: 1000, TxnStatePartitions: 16, TxnMaxTimeout: 15 * time.Minute, TxnIDExpiration: 7 * 24 * time.Hour,
 		SecurityProtocol: "PLAINTEXT", SASLMechanisms: []string{"SCRAM-SHA-256", "SCRAM-SHA-512"},
+		Listeners: []broker.Listener{{Name: "PLAINTEXT", Protocol: "PLAINTEXT", Listen: "127.0.0.1:9092"}},
+		TLS:       tlsconf.Config{ClientAuth: "none"},
 	}
 	got := c.Broker()
 	if len(got.Settings) != len(settings) || got.Settings[0].Name != "advertise" || got.Settings[0].Value != nil || !got.Settings[0].Default {
@@ -45,16 +49,28 @@ func TestBrokerDefaults(t *testing.T) {
 }
 
 // Every setting reaches its field: each is set to something other than
-// its default, and the whole broker.Config is compared.
+// its default, and the whole broker.Config is compared. listeners and
+// advertised.listeners, which exclude listen and advertise, have their
+// own test (TestBrokerListeners).
 func TestBrokerEverySetting(t *testing.T) {
-	users := filepath.Join(t.TempDir(), "users")
+	dir := t.TempDir()
+	users := filepath.Join(dir, "users")
 	if err := os.WriteFile(users, []byte("# PLAIN users\nalice = secret=1\n\nbob=builder\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	ca := tlstest.NewCA(t, "ca")
+	ks := tlstest.Write(t, dir, "broker.pem", ca.Server(t, "broker").PEM)
+	ts := tlstest.Write(t, dir, "ca.pem", ca.PEM)
 	c, errs := load(t, sources{file: `listener.security.protocol=SASL_PLAINTEXT
 sasl.enabled.mechanisms=plain, SCRAM-SHA-512
 sasl.plain.users.file=` + users + `
 connections.max.reauth.ms=60000
+listener.security.protocol.map=SASL_PLAINTEXT:SASL_PLAINTEXT,EXTERNAL:SASL_SSL
+ssl.keystore.location=` + ks + `
+ssl.keystore.type=pem
+ssl.truststore.location=` + ts + `
+ssl.truststore.type=pem
+ssl.client.auth=required
 listen=0.0.0.0:9093
 advertise=broker.example:9093
 log.dirs=/var/lib/sluice
@@ -108,6 +124,8 @@ log.cleaner.min.cleanable.ratio=0.25
 		FetchSessionCacheSlots: -1, TxnMaxTimeout: time.Minute, TxnStatePartitions: 4, TxnIDExpiration: time.Hour,
 		SecurityProtocol: "SASL_PLAINTEXT", SASLMechanisms: []string{"PLAIN", "SCRAM-SHA-512"},
 		SASLPlainUsers: map[string]string{"alice": "secret=1", "bob": "builder"}, ReauthAfter: time.Minute,
+		Listeners: []broker.Listener{{Name: "SASL_PLAINTEXT", Protocol: "SASL_PLAINTEXT", Listen: "0.0.0.0:9093", Advertise: "broker.example:9093"}},
+		TLS:       tlsconf.Config{Keystore: ks, Truststore: ts, ClientAuth: "required"},
 		TopicDefaults: map[string]string{
 			"retention.ms": "86400000", "retention.bytes": "1000000", "segment.bytes": "100000", "segment.ms": "60000",
 			"cleanup.policy": "compact,delete", "max.message.bytes": "2000", "min.insync.replicas": "2",
@@ -130,7 +148,7 @@ log.cleaner.min.cleanable.ratio=0.25
 	}
 	for _, v := range c.Values() {
 		if v.Source.Origin != FromFile && v.Setting.Name != "log.retention.ms" && v.Setting.Name != "log.retention.minutes" &&
-			v.Setting.Name != "log.roll.hours" {
+			v.Setting.Name != "log.roll.hours" && v.Setting.Name != "listeners" && v.Setting.Name != "advertised.listeners" {
 			t.Errorf("%s is not set by the file: the test misses it", v.Setting.Name)
 		}
 	}

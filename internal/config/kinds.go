@@ -12,6 +12,7 @@ import (
 
 	"sluice/internal/metadata"
 	"sluice/internal/sasl"
+	"sluice/internal/tlsconf"
 )
 
 // kind is the type of a setting's value: how a value in the file's form
@@ -296,3 +297,130 @@ func (k topicValue) check(v string) (string, error) {
 func (k topicValue) fromFlag(v string) (string, error) { return v, nil }
 func (k topicValue) flagDefault(def string) string     { return def }
 func (k topicValue) isBool() bool                      { return false }
+
+// listenerList is Kafka's listeners form: NAME://host:port, comma-
+// separated, each name once. A name is letters, digits and underscores,
+// upper-cased as Kafka does. Listening addresses may leave the host out
+// and take port 0; advertised ones (advertised.listeners) may not.
+type listenerList struct{ advertised bool }
+
+// listenerAddr is one entry of a listener list.
+type listenerAddr struct{ name, addr string }
+
+func parseListeners(v string, advertised bool) ([]listenerAddr, error) {
+	var out []listenerAddr
+	for _, e := range strings.Split(v, ",") {
+		e = strings.TrimSpace(e)
+		name, addr, ok := strings.Cut(e, "://")
+		if !ok {
+			return nil, fmt.Errorf("%q is not NAME://host:port", e)
+		}
+		name = strings.ToUpper(name)
+		if !validListenerName(name) {
+			return nil, fmt.Errorf("listener name %q: use letters, digits and underscores", name)
+		}
+		if _, err := (address{listening: !advertised}).check(addr); err != nil {
+			return nil, fmt.Errorf("listener %s: %w", name, err)
+		}
+		if slices.ContainsFunc(out, func(l listenerAddr) bool { return l.name == name }) {
+			return nil, fmt.Errorf("listener %s is listed twice", name)
+		}
+		out = append(out, listenerAddr{name, addr})
+	}
+	return out, nil
+}
+
+func validListenerName(n string) bool {
+	if n == "" {
+		return false
+	}
+	for _, r := range n {
+		if !(r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+func (k listenerList) check(v string) (string, error) {
+	ls, err := parseListeners(v, k.advertised)
+	if err != nil {
+		return "", err
+	}
+	parts := make([]string, len(ls))
+	for i, l := range ls {
+		parts[i] = l.name + "://" + l.addr
+	}
+	return strings.Join(parts, ","), nil
+}
+
+func (listenerList) fromFlag(v string) (string, error) { return v, nil }
+func (listenerList) flagDefault(def string) string     { return def }
+func (listenerList) isBool() bool                      { return false }
+
+// protocols are the security protocols a listener may have.
+var protocols = []string{"PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"}
+
+// protocolMap is listener.security.protocol.map: NAME:PROTOCOL,
+// comma-separated, each name once.
+type protocolMap struct{}
+
+func parseProtocolMap(v string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, e := range strings.Split(v, ",") {
+		name, proto, ok := strings.Cut(strings.TrimSpace(e), ":")
+		name, proto = strings.ToUpper(strings.TrimSpace(name)), strings.ToUpper(strings.TrimSpace(proto))
+		if !ok || !validListenerName(name) {
+			return nil, fmt.Errorf("%q is not NAME:PROTOCOL", e)
+		}
+		if !slices.Contains(protocols, proto) {
+			return nil, fmt.Errorf("listener %s: %q is not a security protocol: %s", name, proto, strings.Join(protocols, ", "))
+		}
+		if _, dup := out[name]; dup {
+			return nil, fmt.Errorf("listener %s is mapped twice", name)
+		}
+		out[name] = proto
+	}
+	return out, nil
+}
+
+func (protocolMap) check(v string) (string, error) {
+	m, err := parseProtocolMap(v)
+	if err != nil {
+		return "", err
+	}
+	// Canonical: upper case without blanks, in the order given.
+	var parts []string
+	for _, e := range strings.Split(v, ",") {
+		name, _, _ := strings.Cut(strings.TrimSpace(e), ":")
+		name = strings.ToUpper(strings.TrimSpace(name))
+		parts = append(parts, name+":"+m[name])
+	}
+	return strings.Join(parts, ","), nil
+}
+
+func (protocolMap) fromFlag(v string) (string, error) { return v, nil }
+func (protocolMap) flagDefault(def string) string     { return def }
+func (protocolMap) isBool() bool                      { return false }
+
+// pemFile is a keystore (certificate chain and private key) or a
+// truststore (certificates), read when the setting is checked so that
+// --check-config finds a bad one.
+type pemFile struct{ keystore bool }
+
+func (k pemFile) check(v string) (string, error) {
+	var err error
+	if k.keystore {
+		_, err = tlsconf.ReadKeyPair(v)
+	} else {
+		_, err = tlsconf.ReadCertPool(v)
+	}
+	if err != nil {
+		return "", err
+	}
+	return v, nil
+}
+
+func (pemFile) fromFlag(v string) (string, error) { return v, nil }
+func (pemFile) flagDefault(def string) string     { return def }
+func (pemFile) isBool() bool                      { return false }

@@ -5,6 +5,9 @@ import (
 	"os"
 	"slices"
 	"strings"
+
+	"sluice/internal/broker"
+	"sluice/internal/tlsconf"
 )
 
 // Inputs are the sources read besides the defaults, in rising precedence.
@@ -147,11 +150,29 @@ func (c *Config) set(s *Setting, raw string, src Source) *Error {
 
 // crossCheck finds settings that are each good but do not go together.
 func (c *Config) crossCheck() []error {
+	ls, err := c.listeners()
+	if err != nil {
+		return []error{err}
+	}
+	sasl, tls, ssl := false, false, false
+	for _, l := range ls {
+		sasl = sasl || l.Protocol == broker.SASLPlaintext || l.Protocol == broker.SASLSSL
+		tls = tls || l.Protocol == broker.SSL || l.Protocol == broker.SASLSSL
+		ssl = ssl || l.Protocol == broker.SSL
+	}
 	mechs, users := c.values["sasl.enabled.mechanisms"], c.values["sasl.plain.users.file"]
-	if c.values["listener.security.protocol"].Value == "SASL_PLAINTEXT" && users.Value == "" &&
-		slices.Contains(strings.Split(mechs.Value, ","), "PLAIN") {
+	if sasl && users.Value == "" && slices.Contains(strings.Split(mechs.Value, ","), "PLAIN") {
 		return []error{&Error{Name: mechs.Setting.Name, Value: mechs.Value, Source: mechs.Source,
 			Why: "PLAIN is enabled but sasl.plain.users.file names no users"}}
+	}
+	if ks := c.values["ssl.keystore.location"]; tls && ks.Value == "" {
+		return []error{&Error{Name: ks.Setting.Name, Value: ks.Value, Source: ks.Source,
+			Why: "not set, but a listener is SSL or SASL_SSL: name the PEM file of the broker's certificate and key"}}
+	}
+	auth, ts := c.values["ssl.client.auth"], c.values["ssl.truststore.location"]
+	if ssl && auth.Value != tlsconf.ClientAuthNone && ts.Value == "" {
+		return []error{&Error{Name: auth.Setting.Name, Value: auth.Value, Source: auth.Source,
+			Why: "client certificates are asked for but ssl.truststore.location names no authorities to check them against"}}
 	}
 	lo, hi := c.values["group.min.session.timeout.ms"], c.values["group.max.session.timeout.ms"]
 	if num(lo.Value) > num(hi.Value) {
@@ -159,6 +180,54 @@ func (c *Config) crossCheck() []error {
 			Why: fmt.Sprintf("greater than group.max.session.timeout.ms=%s (%s)", hi.Value, hi.Source)}}
 	}
 	return nil
+}
+
+// listeners are the broker's listeners: listeners with each name's
+// protocol from listener.security.protocol.map, or else the one on
+// listen with listener.security.protocol; each advertising its entry in
+// advertised.listeners, or else (the one on listen) advertise.
+func (c *Config) listeners() ([]broker.Listener, error) {
+	lv := c.values["listeners"]
+	pm, _ := parseProtocolMap(c.values["listener.security.protocol.map"].Value) // checked
+	var out []broker.Listener
+	if lv.Value == "" {
+		proto := c.values["listener.security.protocol"].Value
+		out = append(out, broker.Listener{Name: proto, Protocol: proto, Listen: c.values["listen"].Value, Advertise: c.values["advertise"].Value})
+	} else {
+		for _, old := range []string{"listen", "advertise", "listener.security.protocol"} {
+			if v := c.values[old]; v.Source.Origin != FromDefault {
+				return nil, &Error{Name: old, Value: v.Value, Source: v.Source,
+					Why: fmt.Sprintf("set together with listeners (%s): give every listener in listeners and advertised.listeners instead", lv.Source)}
+			}
+		}
+		ls, _ := parseListeners(lv.Value, false) // checked
+		for _, l := range ls {
+			proto, ok := pm[l.name]
+			if !ok {
+				return nil, &Error{Name: lv.Setting.Name, Value: lv.Value, Source: lv.Source,
+					Why: fmt.Sprintf("listener %s has no security protocol: name it after one (%s) or add %s:<protocol> to listener.security.protocol.map", l.name, strings.Join(protocols, ", "), l.name)}
+			}
+			out = append(out, broker.Listener{Name: l.name, Protocol: proto, Listen: l.addr})
+		}
+	}
+	av := c.values["advertised.listeners"]
+	if av.Value == "" {
+		return out, nil
+	}
+	if adv := c.values["advertise"]; adv.Value != "" {
+		return nil, &Error{Name: adv.Setting.Name, Value: adv.Value, Source: adv.Source,
+			Why: fmt.Sprintf("set together with advertised.listeners (%s): give the address there", av.Source)}
+	}
+	as, _ := parseListeners(av.Value, true) // checked
+	for _, a := range as {
+		i := slices.IndexFunc(out, func(l broker.Listener) bool { return l.Name == a.name })
+		if i < 0 {
+			return nil, &Error{Name: av.Setting.Name, Value: av.Value, Source: av.Source,
+				Why: fmt.Sprintf("listener %s is not one of the broker's listeners", a.name)}
+		}
+		out[i].Advertise = a.addr
+	}
+	return out, nil
 }
 
 // Get returns a setting's effective value; the name must be a setting's.

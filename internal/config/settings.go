@@ -19,6 +19,7 @@ import (
 	"sluice/internal/metadata"
 	"sluice/internal/partition"
 	"sluice/internal/sasl"
+	"sluice/internal/tlsconf"
 )
 
 // Setting is one broker setting.
@@ -59,10 +60,16 @@ var ms = duration{unit: time.Millisecond, lo: 1, hi: maxMs}
 // returns them sorted by name.
 var settings = []*Setting{
 	// Where the broker listens and keeps its data.
-	{Name: "listen", Flag: "listen", Default: "127.0.0.1:9092", Usage: "address to listen on (Kafka-style listeners are not built yet)",
+	{Name: "listen", Flag: "listen", Default: "127.0.0.1:9092", Usage: "address of the one listener when listeners is not set; its security protocol is listener.security.protocol",
 		kind: address{listening: true}, apply: func(c *broker.Config, v string) { c.Listen = v }},
-	{Name: "advertise", Flag: "advertise", Optional: true, Usage: "host:port given to clients in Metadata (not set: the listen address)",
+	{Name: "advertise", Flag: "advertise", Optional: true, Usage: "host:port given to clients in Metadata when listeners is not set (not set: the listen address)",
 		kind: address{}, apply: func(c *broker.Config, v string) { c.Advertise = v }},
+	{Name: "listeners", Flag: "listeners", Optional: true, Usage: "the broker's listeners, NAME://host:port comma-separated (PLAINTEXT://127.0.0.1:9092,SASL_SSL://:9093); a name's security protocol is its entry in listener.security.protocol.map; not set: one listener from listen and listener.security.protocol",
+		kind: listenerList{}},
+	{Name: "advertised.listeners", Flag: "advertised-listeners", Optional: true, Usage: "NAME://host:port given to clients that came in on listener NAME; a listener not listed advertises its own address",
+		kind: listenerList{advertised: true}},
+	{Name: "listener.security.protocol.map", Flag: "listener-security-protocol-map", Default: "PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL", Usage: "NAME:PROTOCOL comma-separated: the security protocol of each listener name (INTERNAL:SASL_PLAINTEXT)",
+		kind: protocolMap{}},
 	{Name: "log.dirs", Flag: "data-dir", Default: "./sluice-data", Usage: "directory holding the catalog and the partition logs (one directory)",
 		kind: directory{}, apply: func(c *broker.Config, v string) { c.DataDir = v }},
 	{Name: "node.id", Flag: "node-id", Default: "0", Usage: "this broker's node id",
@@ -75,9 +82,9 @@ var settings = []*Setting{
 		kind: enum{"debug", "info", "warn", "error"}}, // read by the command, not the broker
 
 	// Authentication.
-	{Name: "listener.security.protocol", Flag: "security-protocol", Default: "PLAINTEXT", Usage: "the listener's security protocol: PLAINTEXT, or SASL_PLAINTEXT to make every connection authenticate first (stands in for Kafka's listeners until that is built)",
-		kind: enum{"PLAINTEXT", "SASL_PLAINTEXT"}, apply: func(c *broker.Config, v string) { c.SecurityProtocol = v }},
-	{Name: "sasl.enabled.mechanisms", Flag: "sasl-enabled-mechanisms", Default: "SCRAM-SHA-256,SCRAM-SHA-512", Usage: "SASL mechanisms a SASL_PLAINTEXT listener accepts, comma-separated: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512",
+	{Name: "listener.security.protocol", Flag: "security-protocol", Default: "PLAINTEXT", Usage: "security protocol of the one listener on listen when listeners is not set: PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL",
+		kind: enum(protocols), apply: func(c *broker.Config, v string) { c.SecurityProtocol = v }},
+	{Name: "sasl.enabled.mechanisms", Flag: "sasl-enabled-mechanisms", Default: "SCRAM-SHA-256,SCRAM-SHA-512", Usage: "SASL mechanisms SASL_PLAINTEXT and SASL_SSL listeners accept, comma-separated: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512",
 		kind: mechanisms{}, apply: func(c *broker.Config, v string) { c.SASLMechanisms = strings.Split(v, ",") }},
 	{Name: "sasl.plain.users.file", Flag: "sasl-plain-users-file", Optional: true, Usage: "file of PLAIN's users, one name=password a line (# comments); needed when PLAIN is enabled",
 		kind: usersFile{}, apply: func(c *broker.Config, v string) {
@@ -87,6 +94,18 @@ var settings = []*Setting{
 		}},
 	{Name: "connections.max.reauth.ms", Flag: "connections-max-reauth", Default: "0", Usage: "SASL session lifetime (KIP-368): a client must authenticate again within it, else its connection is closed at its next request; 0: no limit",
 		kind: duration{unit: time.Millisecond, lo: 0, hi: maxMs}, apply: func(c *broker.Config, v string) { c.ReauthAfter = millis(v) }},
+
+	// TLS, of SSL and SASL_SSL listeners.
+	{Name: "ssl.keystore.location", Flag: "ssl-keystore-location", Optional: true, Usage: "PEM file of the broker's certificate chain (leaf first) and unencrypted private key; re-read when it changes; needed by SSL and SASL_SSL listeners",
+		kind: pemFile{keystore: true}, apply: func(c *broker.Config, v string) { c.TLS.Keystore = v }},
+	{Name: "ssl.keystore.type", Default: "PEM", Usage: "format of ssl.keystore.location: PEM (JKS and PKCS12 are not read)",
+		kind: enum{"PEM"}},
+	{Name: "ssl.truststore.location", Flag: "ssl-truststore-location", Optional: true, Usage: "PEM file of the certificate authorities client certificates must chain to; needed when ssl.client.auth is requested or required",
+		kind: pemFile{}, apply: func(c *broker.Config, v string) { c.TLS.Truststore = v }},
+	{Name: "ssl.truststore.type", Default: "PEM", Usage: "format of ssl.truststore.location: PEM (JKS and PKCS12 are not read)",
+		kind: enum{"PEM"}},
+	{Name: "ssl.client.auth", Flag: "ssl-client-auth", Default: "none", Usage: "client certificates on SSL listeners (SASL_SSL listeners ask for none, as in Kafka): none, requested (checked when given) or required; the principal is User: and the certificate's subject",
+		kind: enum{tlsconf.ClientAuthNone, tlsconf.ClientAuthRequested, tlsconf.ClientAuthRequired}, apply: func(c *broker.Config, v string) { c.TLS.ClientAuth = v }},
 
 	// Durability.
 	{Name: "fsync", Flag: "fsync", Default: "always", Usage: "when to fsync: always (acks=all answered after fsync), interval, never; see docs/durability.md",

@@ -11,10 +11,18 @@ package handler
 // all. v4 adds allow_auto_topic_creation, honoured only when the broker
 // enables auto-creation (off by default). v10 adds topic ids (KIP-516); a
 // topic asked for by id that does not exist gets UNKNOWN_TOPIC_ID.
+//
+// Brokers are given at the addresses advertised for the listener the
+// request came in on. A broker without a listener of that name is left
+// out, and a partition it leads is answered with leader -1 and
+// LISTENER_NOT_FOUND (v6 on; LEADER_NOT_AVAILABLE before), so that a
+// misconfigured cluster shows as such rather than sending the client to
+// another listener.
 
 import (
 	"context"
 	"errors"
+	"slices"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -26,13 +34,23 @@ import (
 
 func init() { register(3, 0, 12, metadataHandler) }
 
-func metadataHandler(h *Handler, _ context.Context, r kmsg.Request) Result {
+func metadataHandler(h *Handler, ctx context.Context, r kmsg.Request) Result {
 	req := r.(*kmsg.MetadataRequest)
 	resp := req.ResponseKind().(*kmsg.MetadataResponse)
+	listener := ListenerFrom(ctx)
+	unreachable := false
 	for _, n := range h.env.Cluster.Nodes() {
+		n, ok := n.On(listener)
+		if !ok {
+			unreachable = true
+			continue
+		}
 		b := kmsg.NewMetadataResponseBroker()
 		b.NodeID, b.Host, b.Port = n.ID, n.Host, n.Port
 		resp.Brokers = append(resp.Brokers, b)
+	}
+	if unreachable {
+		defer leadersOffListener(resp)
 	}
 	clusterID := h.env.Topics.ClusterID()
 	resp.ClusterID = &clusterID
@@ -49,6 +67,26 @@ func metadataHandler(h *Handler, _ context.Context, r kmsg.Request) Result {
 		resp.Topics = append(resp.Topics, h.lookupTopic(rt, autoCreate))
 	}
 	return ready(resp)
+}
+
+// leadersOffListener takes the leader out of every partition whose leader
+// is not among resp's brokers: a client could not reach it.
+func leadersOffListener(resp *kmsg.MetadataResponse) {
+	code := kerr.ListenerNotFound.Code
+	if resp.Version < 6 {
+		code = kerr.LeaderNotAvailable.Code
+	}
+	for i := range resp.Topics {
+		for j := range resp.Topics[i].Partitions {
+			p := &resp.Topics[i].Partitions[j]
+			if p.ErrorCode != 0 || p.Leader == cluster.NoLeader {
+				continue
+			}
+			if !slices.ContainsFunc(resp.Brokers, func(b kmsg.MetadataResponseBroker) bool { return b.NodeID == p.Leader }) {
+				p.ErrorCode, p.Leader = code, cluster.NoLeader
+			}
+		}
+	}
 }
 
 func (h *Handler) lookupTopic(rt kmsg.MetadataRequestTopic, autoCreate bool) kmsg.MetadataResponseTopic {

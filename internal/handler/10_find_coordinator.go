@@ -8,7 +8,9 @@ package handler
 // coordinator running answers COORDINATOR_NOT_AVAILABLE. v1 adds the key
 // type; v4 batches keys (KIP-699). Share groups
 // (key type 2) do not exist yet: they get INVALID_REQUEST rather than a
-// coordinator that cannot serve them.
+// coordinator that cannot serve them. The coordinator is given at the
+// address advertised for the listener the request came in on; one without
+// that listener is COORDINATOR_NOT_AVAILABLE, as for a broker that is down.
 
 import (
 	"context"
@@ -26,12 +28,12 @@ const (
 	keyTypeTransaction = 1
 )
 
-func findCoordinator(h *Handler, _ context.Context, r kmsg.Request) Result {
+func findCoordinator(h *Handler, ctx context.Context, r kmsg.Request) Result {
 	req := r.(*kmsg.FindCoordinatorRequest)
 	resp := req.ResponseKind().(*kmsg.FindCoordinatorResponse)
 	if req.Version < 4 {
 		var n cluster.Node
-		n, resp.ErrorCode, resp.ErrorMessage = h.coordinatorFor(req.CoordinatorKey, req.CoordinatorType)
+		n, resp.ErrorCode, resp.ErrorMessage = h.coordinatorFor(ctx, req.CoordinatorKey, req.CoordinatorType)
 		resp.NodeID, resp.Host, resp.Port = n.ID, n.Host, n.Port
 		return ready(resp)
 	}
@@ -39,7 +41,7 @@ func findCoordinator(h *Handler, _ context.Context, r kmsg.Request) Result {
 		c := kmsg.NewFindCoordinatorResponseCoordinator()
 		c.Key = key
 		var n cluster.Node
-		n, c.ErrorCode, c.ErrorMessage = h.coordinatorFor(key, req.CoordinatorType)
+		n, c.ErrorCode, c.ErrorMessage = h.coordinatorFor(ctx, key, req.CoordinatorType)
 		c.NodeID, c.Host, c.Port = n.ID, n.Host, n.Port
 		resp.Coordinators = append(resp.Coordinators, c)
 	}
@@ -49,7 +51,7 @@ func findCoordinator(h *Handler, _ context.Context, r kmsg.Request) Result {
 // noCoordinator is the node of an answer with an error.
 var noCoordinator = cluster.Node{ID: -1, Port: -1}
 
-func (h *Handler) coordinatorFor(key string, keyType int8) (cluster.Node, int16, *string) {
+func (h *Handler) coordinatorFor(ctx context.Context, key string, keyType int8) (cluster.Node, int16, *string) {
 	var running bool
 	switch keyType {
 	case keyTypeGroup:
@@ -62,6 +64,9 @@ func (h *Handler) coordinatorFor(key string, keyType int8) (cluster.Node, int16,
 	}
 	n, ok := h.env.Cluster.Coordinator(cluster.CoordinatorType(keyType), key)
 	if !ok || (n.ID == h.env.Cluster.Self().ID && !running) {
+		return noCoordinator, kerr.CoordinatorNotAvailable.Code, nil
+	}
+	if n, ok = n.On(ListenerFrom(ctx)); !ok {
 		return noCoordinator, kerr.CoordinatorNotAvailable.Code, nil
 	}
 	return n, 0, nil

@@ -6,6 +6,9 @@ package handler
 // also the controller). v1 adds the endpoint type
 // (KIP-919): brokers (1) are listed; asking for controllers gets
 // UNSUPPORTED_ENDPOINT_TYPE, since Sluice has no separate controllers.
+// Brokers are given at the addresses advertised for the listener the
+// request came in on; one without that listener is left out, as in
+// Metadata.
 
 import (
 	"context"
@@ -16,7 +19,7 @@ import (
 
 func init() { register(60, 0, 1, describeCluster) }
 
-func describeCluster(h *Handler, _ context.Context, r kmsg.Request) Result {
+func describeCluster(h *Handler, ctx context.Context, r kmsg.Request) Result {
 	req := r.(*kmsg.DescribeClusterRequest)
 	resp := req.ResponseKind().(*kmsg.DescribeClusterResponse)
 	resp.EndpointType = req.EndpointType
@@ -26,7 +29,12 @@ func describeCluster(h *Handler, _ context.Context, r kmsg.Request) Result {
 	}
 	resp.ClusterID = h.env.Topics.ClusterID()
 	resp.ControllerID = h.env.Cluster.ControllerID()
+	listener := ListenerFrom(ctx)
 	for _, n := range h.env.Cluster.Nodes() {
+		n, ok := n.On(listener)
+		if !ok {
+			continue
+		}
 		b := kmsg.NewDescribeClusterResponseBroker()
 		b.NodeID, b.Host, b.Port = n.ID, n.Host, n.Port
 		resp.Brokers = append(resp.Brokers, b)

@@ -7,6 +7,7 @@ type clientKey struct{}
 type clientInfo struct {
 	id, host  string
 	principal string   // as authenticated when the request was read
+	listener  string   // the name of the connection's listener
 	session   *Session // nil: a request from outside a connection
 }
 
@@ -21,7 +22,7 @@ func WithClient(ctx context.Context, clientID *string, host string, s *Session) 
 	}
 	ci := clientInfo{id: id, host: host, session: s}
 	if s != nil {
-		ci.principal = s.Principal()
+		ci.principal, ci.listener = s.Principal(), s.listener
 	}
 	return context.WithValue(ctx, clientKey{}, ci)
 }
@@ -32,6 +33,14 @@ func WithClient(ctx context.Context, clientID *string, host string, s *Session) 
 func PrincipalFrom(ctx context.Context) string {
 	c, _ := ctx.Value(clientKey{}).(clientInfo)
 	return c.principal
+}
+
+// ListenerFrom is the name of the listener a request came in on; empty
+// for a request from outside a connection, or on a broker whose listener
+// has no name.
+func ListenerFrom(ctx context.Context) string {
+	c, _ := ctx.Value(clientKey{}).(clientInfo)
+	return c.listener
 }
 
 func sessionFrom(ctx context.Context) *Session {

@@ -39,6 +39,7 @@ const (
 // by the connection's read loop only, one request at a time.
 type Session struct {
 	cfg       *SASLConfig // nil: no authentication on this listener
+	listener  string      // the name of the listener the connection came in on
 	clock     func() time.Time
 	state     authState
 	mechanism string
@@ -48,11 +49,38 @@ type Session struct {
 	expires   time.Time // zero: never
 }
 
-// NewSession returns the state of a new connection.
-func (h *Handler) NewSession() *Session {
-	s := &Session{cfg: h.env.SASL, clock: h.env.Clock}
+// Listener is what a connection's session needs to know of the listener
+// it came in on.
+type Listener struct {
+	// Name is the listener's name: Metadata, FindCoordinator and
+	// DescribeCluster answer with the addresses advertised for it. Empty:
+	// the node's first address.
+	Name string
+	// SASL makes the connection authenticate first (SASL_PLAINTEXT,
+	// SASL_SSL); the handler's SASLConfig says how.
+	SASL bool
+	// Principal is the connection's principal without SASL: the client
+	// certificate's on an SSL listener with one, else AnonymousPrincipal.
+	Principal string
+}
+
+// NewSession returns the state of a new connection on a listener.
+func (h *Handler) NewSession(l Listener) *Session {
+	s := &Session{clock: h.env.Clock, listener: l.Name}
+	if l.SASL {
+		s.cfg = h.env.SASL
+		if s.cfg == nil {
+			// A SASL listener on a handler without SASL settings: no
+			// mechanism is enabled, so nobody authenticates, rather than
+			// everyone being let in unauthenticated.
+			s.cfg = &SASLConfig{}
+		}
+	}
 	if s.cfg == nil {
-		s.state, s.principal = authDone, AnonymousPrincipal
+		s.state, s.principal = authDone, l.Principal
+		if s.principal == "" {
+			s.principal = AnonymousPrincipal
+		}
 	}
 	return s
 }

@@ -3,6 +3,7 @@ package server
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -18,6 +19,7 @@ import (
 
 	"sluice/internal/bufpool"
 	"sluice/internal/handler"
+	"sluice/internal/tlsconf"
 	"sluice/internal/wire"
 )
 
@@ -67,19 +69,40 @@ type pending struct {
 // Appends therefore happen in request order, while fsync waits of
 // pipelined requests overlap (and share group commits).
 type conn struct {
-	srv    *Server
+	srv *Server
+	// raw is the accepted connection; nc is what requests are read from
+	// and responses written to: raw itself, or the TLS connection over
+	// it once the handshake is done. Shutdown uses raw only, since nc
+	// changes in serve.
+	raw    net.Conn
 	nc     net.Conn
 	host   string // remote host, reported for group members
 	log    *slog.Logger
 	out    chan pending
 	closed chan struct{}
-	// sess is the connection's authentication; only the read loop
-	// touches it.
+	// sess is the connection's authentication; set by serve before the
+	// loops start, then touched by the read loop only.
 	sess *handler.Session
 }
 
 func (c *conn) serve(ctx context.Context) {
-	defer c.nc.Close()
+	defer c.raw.Close()
+	l := c.srv.cfg.Listener
+	if c.srv.cfg.TLS != nil {
+		tc, err := c.handshake(ctx)
+		if err != nil {
+			c.log.Warn("server: TLS handshake failed; closing connection", "err", err)
+			return
+		}
+		c.nc = tc
+		if !l.SASL {
+			l.Principal = tlsconf.Principal(tc.ConnectionState())
+		}
+	}
+	c.sess = c.srv.handler.NewSession(l)
+	if l.Principal != "" {
+		c.log.Debug("server: authenticated", "principal", l.Principal, "by", "client certificate")
+	}
 	writerDone := make(chan struct{})
 	go c.writeLoop(writerDone)
 	err := c.readLoop(ctx)
@@ -90,6 +113,23 @@ func (c *conn) serve(ctx context.Context) {
 	}
 }
 
+// handshake runs the TLS handshake, bounded by the server's handshake
+// timeout so that a client that never finishes it (or one speaking
+// plaintext, which waits for an answer) does not hold the connection.
+func (c *conn) handshake(ctx context.Context) (*tls.Conn, error) {
+	tc := tls.Server(c.raw, c.srv.cfg.TLS)
+	if err := c.raw.SetDeadline(time.Now().Add(c.srv.cfg.HandshakeTimeout)); err != nil {
+		return nil, err
+	}
+	if err := tc.HandshakeContext(ctx); err != nil {
+		return nil, err
+	}
+	if err := c.raw.SetDeadline(time.Time{}); err != nil {
+		return nil, err
+	}
+	return tc, nil
+}
+
 func (c *conn) readLoop(ctx context.Context) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -98,6 +138,7 @@ func (c *conn) readLoop(ctx context.Context) (err error) {
 	}()
 	br := bufio.NewReaderSize(c.nc, 64<<10)
 	var buf []byte
+	principal := c.sess.Principal()
 	for {
 		frame, err := wire.ReadFrameAlloc(br, buf, c.srv.cfg.MaxFrameBytes, frameBuffer)
 		if err != nil {
@@ -111,6 +152,10 @@ func (c *conn) readLoop(ctx context.Context) (err error) {
 		}
 		if err != nil {
 			return err
+		}
+		if p := c.sess.Principal(); p != principal {
+			principal = p
+			c.log.Debug("server: authenticated", "principal", p, "by", "SASL")
 		}
 		// Handlers keep no request bytes once they return: the connection
 		// keeps a small buffer for its next request and returns a large
@@ -283,6 +328,6 @@ func (c *conn) await(r handler.Result) (resp kmsg.Response, err error) {
 func (c *conn) writeFailed(err error) bool {
 	c.log.Warn("server: closing connection", "err", err)
 	close(c.closed)
-	c.nc.Close()
+	c.raw.Close() // not a TLS close_notify: the peer may not be reading
 	return true
 }

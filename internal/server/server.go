@@ -6,6 +6,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"log/slog"
 	"net"
@@ -24,7 +25,21 @@ type Config struct {
 	// Requests, if set, is told of every answered request: its API key and
 	// the time from its arrival to its response being ready.
 	Requests RequestObserver
+	// Listener is the listener's name and whether its connections
+	// authenticate with SASL; each connection's session starts from it.
+	Listener handler.Listener
+	// TLS, if set, makes every connection a TLS server connection (SSL
+	// and SASL_SSL listeners); the handshake runs before the first
+	// request is read. Without SASL the client certificate, if any,
+	// gives the connection's principal.
+	TLS *tls.Config
+	// HandshakeTimeout bounds the TLS handshake; 0 means 10 seconds.
+	HandshakeTimeout time.Duration
 }
+
+// defaultHandshakeTimeout is long enough for a client on a slow link and
+// short enough that connections which never finish do not pile up.
+const defaultHandshakeTimeout = 10 * time.Second
 
 // RequestObserver counts answered requests (the broker's metrics).
 type RequestObserver interface {
@@ -49,6 +64,9 @@ func New(ln net.Listener, h *handler.Handler, cfg Config) *Server {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.HandshakeTimeout <= 0 {
+		cfg.HandshakeTimeout = defaultHandshakeTimeout
 	}
 	return &Server{cfg: cfg, handler: h, ln: ln, conns: map[*conn]struct{}{}}
 }
@@ -86,12 +104,15 @@ func (s *Server) start(ctx context.Context, nc net.Conn) {
 	if tc, ok := nc.(*net.TCPConn); ok {
 		_ = tc.SetNoDelay(true)
 	}
+	log := s.cfg.Logger.With("remote", nc.RemoteAddr().String())
+	if s.cfg.Listener.Name != "" {
+		log = log.With("listener", s.cfg.Listener.Name)
+	}
 	c := &conn{
-		srv: s, nc: nc, host: remoteHost(nc),
-		log:    s.cfg.Logger.With("remote", nc.RemoteAddr().String()),
+		srv: s, raw: nc, nc: nc, host: remoteHost(nc),
+		log:    log,
 		out:    make(chan pending, maxPipelined),
 		closed: make(chan struct{}),
-		sess:   s.handler.NewSession(),
 	}
 	s.mu.Lock()
 	s.conns[c] = struct{}{}
@@ -121,10 +142,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.ln.Close()
 	s.mu.Lock()
 	for c := range s.conns {
-		if tc, ok := c.nc.(*net.TCPConn); ok {
+		// The TCP connection, also under TLS: a read on the TLS
+		// connection then ends as on a plain one, and its writes go on.
+		if tc, ok := c.raw.(*net.TCPConn); ok {
 			_ = tc.CloseRead()
 		} else {
-			c.nc.Close()
+			c.raw.Close()
 		}
 	}
 	s.mu.Unlock()
@@ -135,7 +158,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		s.mu.Lock()
 		for c := range s.conns {
-			c.nc.Close()
+			c.raw.Close()
 		}
 		s.mu.Unlock()
 		<-done
