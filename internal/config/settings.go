@@ -88,6 +88,18 @@ var settings = []*Setting{
 	{Name: "connections.max.reauth.ms", Flag: "connections-max-reauth", Default: "0", Usage: "SASL session lifetime (KIP-368): a client must authenticate again within it, else its connection is closed at its next request; 0: no limit",
 		kind: duration{unit: time.Millisecond, lo: 0, hi: maxMs}, apply: func(c *broker.Config, v string) { c.ReauthAfter = millis(v) }},
 
+	// Authorization.
+	{Name: "authorizer.enabled", Flag: "authorizer", Default: "false", Usage: "check every request against the ACLs (CreateAcls/DeleteAcls keep them either way); off, every principal may do everything",
+		kind: boolean{}, apply: func(c *broker.Config, v string) { c.Authorizer = v == "true" }},
+	{Name: "super.users", Flag: "super-users", Optional: true, Usage: "principals allowed everything when authorization is on, semicolon-separated: User:admin;User:ops",
+		kind: principals{}, apply: func(c *broker.Config, v string) {
+			if v != "" {
+				c.SuperUsers = strings.Split(v, ";")
+			}
+		}},
+	{Name: "allow.everyone.if.no.acl.found", Flag: "allow-everyone-if-no-acl-found", Default: "false", Usage: "when authorization is on, allow an operation on a resource no ACL covers at all (false: deny it)",
+		kind: boolean{}, apply: func(c *broker.Config, v string) { c.AllowIfNoACL = v == "true" }},
+
 	// Durability.
 	{Name: "fsync", Flag: "fsync", Default: "always", Usage: "when to fsync: always (acks=all answered after fsync), interval, never; see docs/durability.md",
 		kind: enum{"always", "interval", "never"}, apply: func(c *broker.Config, v string) { c.Fsync, _ = partition.ParseFsyncPolicy(v) }},

@@ -1,0 +1,61 @@
+package handler
+
+import (
+	"context"
+
+	"sluice/internal/acl"
+)
+
+// authorizing reports whether requests are checked at all, so a hot path
+// can skip building what a check needs.
+func (h *Handler) authorizing() bool { return h.env.Authorizer.Enabled() }
+
+// authorized reports whether the request's principal, from its host, may
+// perform op on the resource. A request from outside a connection (the
+// broker itself) has no principal and is always allowed.
+func (h *Handler) authorized(ctx context.Context, op acl.Operation, rt acl.ResourceType, name string) bool {
+	if !h.env.Authorizer.Enabled() {
+		return true
+	}
+	c, _ := ctx.Value(clientKey{}).(clientInfo)
+	if c.principal == "" && c.session == nil {
+		return true
+	}
+	return h.env.Authorizer.Authorize(c.principal, c.host, op, rt, name)
+}
+
+func (h *Handler) authorizedTopic(ctx context.Context, op acl.Operation, topic string) bool {
+	return h.authorized(ctx, op, acl.ResourceTopic, topic)
+}
+
+func (h *Handler) authorizedCluster(ctx context.Context, op acl.Operation) bool {
+	return h.authorized(ctx, op, acl.ResourceCluster, acl.ClusterName)
+}
+
+// topicAuth caches one request's decisions by topic, for the APIs that
+// name a topic once per partition.
+type topicAuth struct {
+	h   *Handler
+	ctx context.Context
+	op  acl.Operation
+	ok  map[string]bool
+}
+
+func (h *Handler) topicAuth(ctx context.Context, op acl.Operation) *topicAuth {
+	return &topicAuth{h: h, ctx: ctx, op: op}
+}
+
+func (a *topicAuth) allowed(topic string) bool {
+	if !a.h.authorizing() {
+		return true
+	}
+	if v, ok := a.ok[topic]; ok {
+		return v
+	}
+	if a.ok == nil {
+		a.ok = map[string]bool{}
+	}
+	v := a.h.authorizedTopic(a.ctx, a.op, topic)
+	a.ok[topic] = v
+	return v
+}
