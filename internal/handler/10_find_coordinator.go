@@ -16,6 +16,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"sluice/internal/acl"
 	"sluice/internal/cluster"
 )
 
@@ -26,12 +27,12 @@ const (
 	keyTypeTransaction = 1
 )
 
-func findCoordinator(h *Handler, _ context.Context, r kmsg.Request) Result {
+func findCoordinator(h *Handler, ctx context.Context, r kmsg.Request) Result {
 	req := r.(*kmsg.FindCoordinatorRequest)
 	resp := req.ResponseKind().(*kmsg.FindCoordinatorResponse)
 	if req.Version < 4 {
 		var n cluster.Node
-		n, resp.ErrorCode, resp.ErrorMessage = h.coordinatorFor(req.CoordinatorKey, req.CoordinatorType)
+		n, resp.ErrorCode, resp.ErrorMessage = h.coordinatorFor(ctx, req.CoordinatorKey, req.CoordinatorType)
 		resp.NodeID, resp.Host, resp.Port = n.ID, n.Host, n.Port
 		return ready(resp)
 	}
@@ -39,7 +40,7 @@ func findCoordinator(h *Handler, _ context.Context, r kmsg.Request) Result {
 		c := kmsg.NewFindCoordinatorResponseCoordinator()
 		c.Key = key
 		var n cluster.Node
-		n, c.ErrorCode, c.ErrorMessage = h.coordinatorFor(key, req.CoordinatorType)
+		n, c.ErrorCode, c.ErrorMessage = h.coordinatorFor(ctx, key, req.CoordinatorType)
 		c.NodeID, c.Host, c.Port = n.ID, n.Host, n.Port
 		resp.Coordinators = append(resp.Coordinators, c)
 	}
@@ -49,13 +50,19 @@ func findCoordinator(h *Handler, _ context.Context, r kmsg.Request) Result {
 // noCoordinator is the node of an answer with an error.
 var noCoordinator = cluster.Node{ID: -1, Port: -1}
 
-func (h *Handler) coordinatorFor(key string, keyType int8) (cluster.Node, int16, *string) {
+func (h *Handler) coordinatorFor(ctx context.Context, key string, keyType int8) (cluster.Node, int16, *string) {
 	var running bool
 	switch keyType {
 	case keyTypeGroup:
 		running = h.env.Groups != nil
+		if !h.authorized(ctx, acl.OpDescribe, acl.ResourceGroup, key) {
+			return noCoordinator, kerr.GroupAuthorizationFailed.Code, nil
+		}
 	case keyTypeTransaction:
 		running = h.env.Txns != nil
+		if !h.authorized(ctx, acl.OpDescribe, acl.ResourceTransactionalID, key) {
+			return noCoordinator, kerr.TransactionalIDAuthorizationFailed.Code, nil
+		}
 	default:
 		msg := "this broker coordinates consumer groups and transactions only"
 		return noCoordinator, kerr.InvalidRequest.Code, &msg

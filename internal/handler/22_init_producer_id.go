@@ -23,16 +23,21 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"sluice/internal/acl"
 	"sluice/internal/txn"
 )
 
 func init() { register(22, 0, 5, initProducerID) }
 
-func initProducerID(h *Handler, _ context.Context, r kmsg.Request) Result {
+func initProducerID(h *Handler, ctx context.Context, r kmsg.Request) Result {
 	req := r.(*kmsg.InitProducerIDRequest)
 	resp := req.ResponseKind().(*kmsg.InitProducerIDResponse)
 	resp.ProducerID, resp.ProducerEpoch = -1, -1
 	if req.TransactionalID != nil {
+		if !h.authorized(ctx, acl.OpWrite, acl.ResourceTransactionalID, *req.TransactionalID) {
+			resp.ErrorCode = kerr.TransactionalIDAuthorizationFailed.Code
+			return ready(resp)
+		}
 		return h.initTransactional(req, resp)
 	}
 	if req.Version >= 3 && req.ProducerID >= 0 && req.ProducerEpoch >= 0 &&

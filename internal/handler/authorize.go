@@ -3,6 +3,8 @@ package handler
 import (
 	"context"
 
+	"github.com/twmb/franz-go/pkg/kerr"
+
 	"sluice/internal/acl"
 )
 
@@ -41,8 +43,8 @@ type topicAuth struct {
 	ok  map[string]bool
 }
 
-func (h *Handler) topicAuth(ctx context.Context, op acl.Operation) *topicAuth {
-	return &topicAuth{h: h, ctx: ctx, op: op}
+func (h *Handler) topicAuth(ctx context.Context, op acl.Operation) topicAuth {
+	return topicAuth{h: h, ctx: ctx, op: op}
 }
 
 func (a *topicAuth) allowed(topic string) bool {
@@ -58,4 +60,22 @@ func (a *topicAuth) allowed(topic string) bool {
 	v := a.h.authorizedTopic(a.ctx, a.op, topic)
 	a.ok[topic] = v
 	return v
+}
+
+// configDenied is the code refusing op (DescribeConfigs or AlterConfigs)
+// on a config resource, or 0: a topic's configs are the topic's, a
+// broker's the cluster's. Other resource types are left to the handlers,
+// which refuse them.
+func (h *Handler) configDenied(ctx context.Context, op acl.Operation, resourceType int8, name string) int16 {
+	switch resourceType {
+	case resourceTopic:
+		if !h.authorizedTopic(ctx, op, name) {
+			return kerr.TopicAuthorizationFailed.Code
+		}
+	case resourceBroker:
+		if !h.authorizedCluster(ctx, op) {
+			return kerr.ClusterAuthorizationFailed.Code
+		}
+	}
+	return 0
 }
