@@ -1,0 +1,282 @@
+package tests
+
+import (
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/twmb/franz-go/pkg/kversion"
+
+	"sluice/internal/broker"
+	"sluice/internal/brokertest"
+	"sluice/internal/recordbatch"
+)
+
+// The users of the authorization tests' brokers: admin is the super user.
+const (
+	alice, alicePass = "alice", "alice-secret"
+	bob, bobPass     = "bob", "bob-secret"
+)
+
+// aclBroker is a SASL broker with authorization on, admin as super user,
+// and alice and bob as PLAIN users.
+func aclBroker(t *testing.T, opts ...brokertest.Option) *brokertest.Broker {
+	t.Helper()
+	base := brokertest.WithConfig(func(c *broker.Config) {
+		c.SecurityProtocol = "SASL_PLAINTEXT"
+		c.SASLMechanisms = []string{"PLAIN"}
+		c.SASLPlainUsers = map[string]string{plainUser: plainPass, alice: alicePass, bob: bobPass}
+		c.Authorizer = true
+		c.SuperUsers = []string{"User:" + plainUser}
+	})
+	return brokertest.Start(t, append([]brokertest.Option{base}, opts...)...)
+}
+
+func userClient(t *testing.T, addr, user, pass string, opts ...kgo.Opt) *kgo.Client {
+	return newClient(t, addr, append([]kgo.Opt{plainAuth(user, pass)}, opts...)...)
+}
+
+func createACLs(t *testing.T, adm *kadm.Client, b *kadm.ACLBuilder) {
+	t.Helper()
+	res, err := adm.CreateACLs(testCtx(t, 10*time.Second), b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		if r.Err != nil {
+			t.Fatalf("create ACL %+v: %v", r, r.Err)
+		}
+	}
+}
+
+// produceBatch sends one plain batch of one record to partition 0 of topic
+// and returns the partition's code.
+func produceBatch(t *testing.T, cl *kgo.Client, txnID *string, topic string) int16 {
+	t.Helper()
+	req := kmsg.NewPtrProduceRequest()
+	req.Acks, req.TimeoutMillis, req.TransactionID = -1, 5000, txnID
+	rt := kmsg.NewProduceRequestTopic()
+	rt.Topic = topic
+	rp := kmsg.NewProduceRequestTopicPartition()
+	rp.Records = recordbatch.Build(nil, []recordbatch.Record{{Value: []byte("x")}}, time.Now().UnixMilli(), 0)
+	rt.Partitions = append(rt.Partitions, rp)
+	req.Topics = append(req.Topics, rt)
+	resp := requestBroker(t, cl, req).(*kmsg.ProduceResponse)
+	return resp.Topics[0].Partitions[0].ErrorCode
+}
+
+func endOffset(t *testing.T, adm *kadm.Client, topic string) int64 {
+	t.Helper()
+	offs, err := adm.ListEndOffsets(testCtx(t, 10*time.Second), topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, ok := offs.Lookup(topic, 0)
+	if !ok || o.Err != nil {
+		t.Fatalf("end offset of %s: %+v", topic, o)
+	}
+	return o.Offset
+}
+
+func wantCode(t *testing.T, what string, got int16, want *kerr.Error) {
+	t.Helper()
+	if want == nil && got != 0 {
+		t.Fatalf("%s: %v, want success", what, kerr.ErrorForCode(got))
+	}
+	if want != nil && got != want.Code {
+		t.Fatalf("%s: %v, want %v", what, kerr.ErrorForCode(got), want)
+	}
+}
+
+// The scenario: alice may produce to a.* but not b.*, read as
+// group ga but not gb, not use bob's transactional id, not delete topics;
+// a deny overrides her allow; Metadata shows her only what she may
+// describe; and nothing she was denied changed any state.
+func TestACLEndToEnd(t *testing.T) {
+	b := aclBroker(t)
+	admCl := userClient(t, b.Addr(), plainUser, plainPass)
+	adm := kadm.NewClient(admCl)
+	for _, topic := range []string{"a.one", "a.denied", "b.one"} {
+		createTopic(t, adm, topic, 1, nil)
+		wantCode(t, "admin produces to "+topic, produceBatch(t, admCl, nil, topic), nil)
+	}
+	createACLs(t, adm, kadm.NewACLs().Allow("User:alice").Topics("a.").ResourcePatternType(kadm.ACLPatternPrefixed).
+		Operations(kadm.OpWrite, kadm.OpRead))
+	createACLs(t, adm, kadm.NewACLs().Deny("User:alice").Topics("a.denied").Operations(kadm.OpWrite))
+	createACLs(t, adm, kadm.NewACLs().Allow("User:alice").Groups("ga").Operations(kadm.OpRead))
+	createACLs(t, adm, kadm.NewACLs().Allow("User:alice").TransactionalIDs("tx-alice").Operations(kadm.OpWrite))
+	createACLs(t, adm, kadm.NewACLs().Allow("User:bob").TransactionalIDs("tx-bob").Operations(kadm.OpWrite))
+
+	cl := userClient(t, b.Addr(), alice, alicePass)
+	ctx := testCtx(t, 20*time.Second)
+
+	// Produce: a.* yes, b.* no, and the deny wins over the prefixed allow.
+	wantCode(t, "produce a.one", produceBatch(t, cl, nil, "a.one"), nil)
+	wantCode(t, "produce b.one", produceBatch(t, cl, nil, "b.one"), kerr.TopicAuthorizationFailed)
+	wantCode(t, "produce a.denied", produceBatch(t, cl, nil, "a.denied"), kerr.TopicAuthorizationFailed)
+
+	// Bob's transactional id: not to initialize, not to produce with.
+	bobTxn := "tx-bob"
+	init := kmsg.NewPtrInitProducerIDRequest()
+	init.TransactionalID, init.TransactionTimeoutMillis = &bobTxn, 60000
+	wantCode(t, "init tx-bob", requestBroker(t, cl, init).(*kmsg.InitProducerIDResponse).ErrorCode, kerr.TransactionalIDAuthorizationFailed)
+	wantCode(t, "produce with tx-bob", produceBatch(t, cl, &bobTxn, "a.one"), kerr.TransactionalIDAuthorizationFailed)
+	fc := kmsg.NewPtrFindCoordinatorRequest()
+	fc.CoordinatorType, fc.CoordinatorKeys = 1, []string{"tx-bob"}
+	wantCode(t, "find tx-bob's coordinator", requestBroker(t, cl, fc).(*kmsg.FindCoordinatorResponse).Coordinators[0].ErrorCode, kerr.TransactionalIDAuthorizationFailed)
+	aliceTxn := "tx-alice"
+	init.TransactionalID = &aliceTxn
+	wantCode(t, "init tx-alice", requestBroker(t, cl, init).(*kmsg.InitProducerIDResponse).ErrorCode, nil)
+
+	// A transaction of her own on a.one commits; she cannot add b.one.
+	txCl := userClient(t, b.Addr(), alice, alicePass, kgo.TransactionalID("tx-alice"), kgo.DefaultProduceTopic("a.one"))
+	if err := txCl.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	if err := txCl.ProduceSync(ctx, &kgo.Record{Value: []byte("t")}).FirstErr(); err != nil {
+		t.Fatalf("transactional produce to a.one: %v", err)
+	}
+	if err := txCl.EndTransaction(ctx, kgo.TryCommit); err != nil {
+		t.Fatalf("commit: %v", err)
+	}
+
+	// Groups: ga yes, gb no; within ga, b.one's offsets no.
+	commit := func(group, topic string) int16 {
+		req := kmsg.NewPtrOffsetCommitRequest()
+		req.Group, req.Generation = group, -1
+		rt := kmsg.NewOffsetCommitRequestTopic()
+		rt.Topic = topic
+		rp := kmsg.NewOffsetCommitRequestTopicPartition()
+		rp.Offset = 1
+		rt.Partitions = append(rt.Partitions, rp)
+		req.Topics = append(req.Topics, rt)
+		return requestBroker(t, cl, req).(*kmsg.OffsetCommitResponse).Topics[0].Partitions[0].ErrorCode
+	}
+	wantCode(t, "commit ga a.one", commit("ga", "a.one"), nil)
+	wantCode(t, "commit ga b.one", commit("ga", "b.one"), kerr.TopicAuthorizationFailed)
+	wantCode(t, "commit gb a.one", commit("gb", "a.one"), kerr.GroupAuthorizationFailed)
+	fc.CoordinatorType, fc.CoordinatorKeys = 0, []string{"ga", "gb"}
+	coords := requestBroker(t, cl, fc).(*kmsg.FindCoordinatorResponse).Coordinators
+	wantCode(t, "find ga's coordinator", coords[0].ErrorCode, nil)
+	wantCode(t, "find gb's coordinator", coords[1].ErrorCode, kerr.GroupAuthorizationFailed)
+	join := kmsg.NewPtrJoinGroupRequest()
+	join.Group, join.ProtocolType, join.SessionTimeoutMillis, join.RebalanceTimeoutMillis = "gb", "consumer", 10000, 10000
+	join.Protocols = []kmsg.JoinGroupRequestProtocol{{Name: "range", Metadata: []byte{}}}
+	wantCode(t, "join gb", requestBroker(t, cl, join).(*kmsg.JoinGroupResponse).ErrorCode, kerr.GroupAuthorizationFailed)
+
+	// Fetch: a.one yes, b.one no. (v12: topics by name.)
+	versions := kversion.Stable()
+	versions.SetMaxKeyVersion(1, 12)
+	fetchCl := userClient(t, b.Addr(), alice, alicePass, kgo.MaxVersions(versions))
+	fetch := func(topic string) int16 {
+		req := kmsg.NewPtrFetchRequest()
+		req.MaxWaitMillis, req.MaxBytes, req.SessionEpoch = 0, 1<<20, -1
+		rt := kmsg.NewFetchRequestTopic()
+		rt.Topic = topic
+		rp := kmsg.NewFetchRequestTopicPartition()
+		rp.PartitionMaxBytes = 1 << 20
+		rt.Partitions = append(rt.Partitions, rp)
+		req.Topics = append(req.Topics, rt)
+		return requestBroker(t, fetchCl, req).(*kmsg.FetchResponse).Topics[0].Partitions[0].ErrorCode
+	}
+	wantCode(t, "fetch a.one", fetch("a.one"), nil)
+	wantCode(t, "fetch b.one", fetch("b.one"), kerr.TopicAuthorizationFailed)
+
+	// Deleting topics needs Delete: she has none.
+	del, err := kadm.NewClient(cl).DeleteTopics(ctx, "a.one", "b.one")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"a.one", "b.one"} {
+		if !errorIs(del[name].Err, kerr.TopicAuthorizationFailed) {
+			t.Fatalf("delete %s: %v, want TOPIC_AUTHORIZATION_FAILED", name, del[name].Err)
+		}
+	}
+	// Nor may she manage ACLs.
+	created, err := kadm.NewClient(cl).CreateACLs(ctx, kadm.NewACLs().Allow("User:alice").Topics("b.").
+		ResourcePatternType(kadm.ACLPatternPrefixed).Operations(kadm.OpAll))
+	if err != nil || len(created) != 1 || !errorIs(created[0].Err, kerr.ClusterAuthorizationFailed) {
+		t.Fatalf("alice creates an ACL: %+v %v, want CLUSTER_AUTHORIZATION_FAILED", created, err)
+	}
+	describe := kmsg.NewPtrDescribeACLsRequest()
+	describe.ResourceType, describe.ResourcePatternType = kmsg.ACLResourceTypeAny, kmsg.ACLResourcePatternTypeAny
+	describe.Operation, describe.PermissionType = kmsg.ACLOperationAny, kmsg.ACLPermissionTypeAny
+	wantCode(t, "alice describes ACLs", requestBroker(t, cl, describe).(*kmsg.DescribeACLsResponse).ErrorCode, kerr.ClusterAuthorizationFailed)
+
+	// Metadata: all topics lists only what she may describe; a named
+	// topic she may not gets TOPIC_AUTHORIZATION_FAILED, existing or not.
+	md := kmsg.NewPtrMetadataRequest()
+	all := requestBroker(t, cl, md).(*kmsg.MetadataResponse)
+	var listed []string
+	for _, mt := range all.Topics {
+		listed = append(listed, *mt.Topic)
+	}
+	slices.Sort(listed)
+	if want := []string{"a.denied", "a.one"}; !slices.Equal(listed, want) {
+		t.Fatalf("alice's metadata lists %v, want %v", listed, want)
+	}
+	for _, name := range []string{"b.one", "b.absent"} {
+		md.Topics = []kmsg.MetadataRequestTopic{{Topic: kmsg.StringPtr(name)}}
+		wantCode(t, "metadata "+name, requestBroker(t, cl, md).(*kmsg.MetadataResponse).Topics[0].ErrorCode, kerr.TopicAuthorizationFailed)
+	}
+
+	// Nothing denied changed anything.
+	if got := endOffset(t, adm, "b.one"); got != 1 {
+		t.Fatalf("b.one ends at %d, want 1: a denied produce appended", got)
+	}
+	if got := endOffset(t, adm, "a.denied"); got != 1 {
+		t.Fatalf("a.denied ends at %d, want 1: a denied produce appended", got)
+	}
+	if got := endOffset(t, adm, "a.one"); got != 4 { // admin's, alice's, and the transaction's record and marker
+		t.Fatalf("a.one ends at %d, want 4", got)
+	}
+	offs, err := adm.FetchOffsets(ctx, "gb")
+	if err != nil || len(offs) != 0 {
+		t.Fatalf("gb has offsets %v (%v): a denied commit was stored", offs, err)
+	}
+	offs, err = adm.FetchOffsets(ctx, "ga")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := offs.Lookup("b.one", 0); ok {
+		t.Fatalf("ga has an offset of b.one: a denied commit was stored")
+	}
+	if o, ok := offs.Lookup("a.one", 0); !ok || o.At != 1 {
+		t.Fatalf("ga's offset of a.one: %+v %v", o, ok)
+	}
+	txns, err := adm.DescribeTransactions(ctx, "tx-bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := txns["tx-bob"]; !errorIs(d.Err, kerr.TransactionalIDNotFound) {
+		t.Fatalf("tx-bob: %+v, want TRANSACTIONAL_ID_NOT_FOUND: a denied init created it", d)
+	}
+	topics, err := adm.ListTopics(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"a.one", "a.denied", "b.one"} {
+		if !topics.Has(name) {
+			t.Fatalf("topic %s is gone after a denied delete", name)
+		}
+	}
+	stored := requestBroker(t, admCl, describe).(*kmsg.DescribeACLsResponse)
+	wantCode(t, "admin describes ACLs", stored.ErrorCode, nil)
+	n := 0
+	for _, r := range stored.Resources {
+		if r.ResourceName == "b." {
+			t.Fatalf("alice's denied CreateAcls stored %+v", r)
+		}
+		n += len(r.ACLs)
+	}
+	if n != 6 {
+		t.Fatalf("%d ACLs stored, want the 6 admin created: %+v", n, stored.Resources)
+	}
+}
+
+func errorIs(err error, want *kerr.Error) bool { return errors.Is(err, want) }
