@@ -2,6 +2,7 @@ package tests
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -280,3 +281,103 @@ func TestACLEndToEnd(t *testing.T) {
 }
 
 func errorIs(err error, want *kerr.Error) bool { return errors.Is(err, want) }
+
+// A super user needs no ACL; everyone else is denied what no ACL covers,
+// unless allow.everyone.if.no.acl.found, which still leaves a resource
+// with any ACL to its ACLs.
+func TestACLSuperUserAndNoACLFound(t *testing.T) {
+	for _, allowIfNone := range []bool{false, true} {
+		b := aclBroker(t, brokertest.WithConfig(func(c *broker.Config) { c.AllowIfNoACL = allowIfNone }))
+		admCl := userClient(t, b.Addr(), plainUser, plainPass)
+		adm := kadm.NewClient(admCl)
+		createTopic(t, adm, "free", 1, nil)
+		createTopic(t, adm, "guarded", 1, nil)
+		wantCode(t, "super user produces", produceBatch(t, admCl, nil, "free"), nil)
+		createACLs(t, adm, kadm.NewACLs().Allow("User:alice").Topics("guarded").Operations(kadm.OpWrite))
+
+		bobCl := userClient(t, b.Addr(), bob, bobPass)
+		var want *kerr.Error
+		if !allowIfNone {
+			want = kerr.TopicAuthorizationFailed
+		}
+		wantCode(t, "bob produces to a topic without ACLs", produceBatch(t, bobCl, nil, "free"), want)
+		wantCode(t, "bob produces to a topic with another's ACL", produceBatch(t, bobCl, nil, "guarded"), kerr.TopicAuthorizationFailed)
+		wantCode(t, "alice produces to guarded", produceBatch(t, userClient(t, b.Addr(), alice, alicePass), nil, "guarded"), nil)
+
+		del, err := adm.DeleteTopics(testCtx(t, 10*time.Second), "free")
+		if err != nil || del["free"].Err != nil {
+			t.Fatalf("super user deletes a topic: %v %v", err, del["free"].Err)
+		}
+	}
+}
+
+// ACLs are in the catalog: after a restart they still decide, and
+// DeleteAcls removes them durably.
+func TestACLsSurviveRestart(t *testing.T) {
+	b := aclBroker(t)
+	adm := kadm.NewClient(userClient(t, b.Addr(), plainUser, plainPass))
+	createTopic(t, adm, "kept", 1, nil)
+	createACLs(t, adm, kadm.NewACLs().Allow("User:alice").Topics("kept").Operations(kadm.OpWrite))
+	createACLs(t, adm, kadm.NewACLs().Allow("User:bob").AllowHosts().Topics("kept").Operations(kadm.OpWrite))
+	dels, err := adm.DeleteACLs(testCtx(t, 10*time.Second), kadm.NewACLs().Allow("User:bob").AllowHosts().Topics("kept").Operations(kadm.OpWrite))
+	if err != nil || len(dels) != 1 || dels[0].Err != nil || len(dels[0].Deleted) != 1 {
+		t.Fatalf("delete bob's ACL: %+v %v", dels, err)
+	}
+
+	cfg := b.Cfg
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Listen, cfg.Logger = "127.0.0.1:0", nil
+	b2 := brokertest.StartConfig(t, cfg)
+	wantCode(t, "alice after restart", produceBatch(t, userClient(t, b2.Addr(), alice, alicePass), nil, "kept"), nil)
+	wantCode(t, "bob after restart", produceBatch(t, userClient(t, b2.Addr(), bob, bobPass), nil, "kept"), kerr.TopicAuthorizationFailed)
+}
+
+// Bindings that cannot be stored get INVALID_REQUEST, each on its own:
+// the valid ones of the same request are stored.
+func TestCreateACLsInvalid(t *testing.T) {
+	b := aclBroker(t)
+	cl := userClient(t, b.Addr(), plainUser, plainPass)
+	good := kmsg.NewCreateACLsRequestCreation()
+	good.ResourceType, good.ResourceName, good.ResourcePatternType = kmsg.ACLResourceTypeTopic, "t", kmsg.ACLResourcePatternTypeLiteral
+	good.Principal, good.Host = "User:alice", "*"
+	good.Operation, good.PermissionType = kmsg.ACLOperationRead, kmsg.ACLPermissionTypeAllow
+	bad := func(change func(*kmsg.CreateACLsRequestCreation)) kmsg.CreateACLsRequestCreation {
+		c := good
+		change(&c)
+		return c
+	}
+	req := kmsg.NewPtrCreateACLsRequest()
+	req.Creations = []kmsg.CreateACLsRequestCreation{
+		bad(func(c *kmsg.CreateACLsRequestCreation) { c.ResourcePatternType = kmsg.ACLResourcePatternTypeMatch }),
+		bad(func(c *kmsg.CreateACLsRequestCreation) { c.ResourceType = kmsg.ACLResourceTypeAny }),
+		bad(func(c *kmsg.CreateACLsRequestCreation) { c.Operation = kmsg.ACLOperationAny }),
+		bad(func(c *kmsg.CreateACLsRequestCreation) { c.PermissionType = kmsg.ACLPermissionTypeAny }),
+		bad(func(c *kmsg.CreateACLsRequestCreation) { c.Principal = "alice" }),
+		bad(func(c *kmsg.CreateACLsRequestCreation) {
+			c.ResourceType, c.ResourceName = kmsg.ACLResourceTypeCluster, "other"
+		}),
+		bad(func(c *kmsg.CreateACLsRequestCreation) { c.Operation = 99 }),
+		good,
+	}
+	resp := requestBroker(t, cl, req).(*kmsg.CreateACLsResponse)
+	if len(resp.Results) != len(req.Creations) {
+		t.Fatalf("%d results for %d creations", len(resp.Results), len(req.Creations))
+	}
+	for i, r := range resp.Results[:len(resp.Results)-1] {
+		wantCode(t, fmt.Sprintf("invalid creation %d", i), r.ErrorCode, kerr.InvalidRequest)
+	}
+	wantCode(t, "valid creation", resp.Results[len(resp.Results)-1].ErrorCode, nil)
+
+	describe := kmsg.NewPtrDescribeACLsRequest()
+	describe.ResourceType, describe.ResourcePatternType = kmsg.ACLResourceTypeAny, kmsg.ACLResourcePatternTypeMatch
+	describe.ResourceName = kmsg.StringPtr("t")
+	describe.Operation, describe.PermissionType = kmsg.ACLOperationAny, kmsg.ACLPermissionTypeAny
+	got := requestBroker(t, cl, describe).(*kmsg.DescribeACLsResponse)
+	if got.ErrorCode != 0 || len(got.Resources) != 1 || len(got.Resources[0].ACLs) != 1 || got.Resources[0].ACLs[0].Principal != "User:alice" {
+		t.Fatalf("stored: %+v", got)
+	}
+	describe.ResourcePatternType = 9
+	wantCode(t, "describe with an unknown pattern type", requestBroker(t, cl, describe).(*kmsg.DescribeACLsResponse).ErrorCode, kerr.InvalidRequest)
+}
