@@ -381,3 +381,17 @@ func TestCreateACLsInvalid(t *testing.T) {
 	describe.ResourcePatternType = 9
 	wantCode(t, "describe with an unknown pattern type", requestBroker(t, cl, describe).(*kmsg.DescribeACLsResponse).ErrorCode, kerr.InvalidRequest)
 }
+
+// An ACL's host is the client's address: one for 127.0.0.1 applies to
+// this test's connections, one for another address does not.
+func TestACLHost(t *testing.T) {
+	b := aclBroker(t)
+	adm := kadm.NewClient(userClient(t, b.Addr(), plainUser, plainPass))
+	createTopic(t, adm, "here", 1, nil)
+	createTopic(t, adm, "there", 1, nil)
+	createACLs(t, adm, kadm.NewACLs().Allow("User:bob").AllowHosts("127.0.0.1").Topics("here").Operations(kadm.OpWrite))
+	createACLs(t, adm, kadm.NewACLs().Allow("User:bob").AllowHosts("192.0.2.1").Topics("there").Operations(kadm.OpWrite))
+	cl := userClient(t, b.Addr(), bob, bobPass)
+	wantCode(t, "bob from 127.0.0.1", produceBatch(t, cl, nil, "here"), nil)
+	wantCode(t, "bob not from 192.0.2.1", produceBatch(t, cl, nil, "there"), kerr.TopicAuthorizationFailed)
+}

@@ -2,6 +2,7 @@ package handler
 
 import (
 	"context"
+	"strings"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 
@@ -23,7 +24,9 @@ func (h *Handler) authorized(ctx context.Context, op acl.Operation, rt acl.Resou
 	if c.principal == "" && c.session == nil {
 		return true
 	}
-	return h.env.Authorizer.Authorize(c.principal, c.host, op, rt, name)
+	// The host is kept as groups report it, with Kafka's leading slash;
+	// ACLs name the bare address.
+	return h.env.Authorizer.Authorize(c.principal, strings.TrimPrefix(c.host, "/"), op, rt, name)
 }
 
 func (h *Handler) authorizedTopic(ctx context.Context, op acl.Operation, topic string) bool {
