@@ -132,7 +132,36 @@ func TestACLEndToEnd(t *testing.T) {
 	wantCode(t, "find tx-bob's coordinator", requestBroker(t, cl, fc).(*kmsg.FindCoordinatorResponse).Coordinators[0].ErrorCode, kerr.TransactionalIDAuthorizationFailed)
 	aliceTxn := "tx-alice"
 	init.TransactionalID = &aliceTxn
-	wantCode(t, "init tx-alice", requestBroker(t, cl, init).(*kmsg.InitProducerIDResponse).ErrorCode, nil)
+	inited := requestBroker(t, cl, init).(*kmsg.InitProducerIDResponse)
+	wantCode(t, "init tx-alice", inited.ErrorCode, nil)
+
+	// Her transaction may not take in b.one, and takes in nothing when
+	// it names it.
+	add := kmsg.NewPtrAddPartitionsToTxnRequest()
+	add.Version, add.TransactionalID, add.ProducerID, add.ProducerEpoch = 3, aliceTxn, inited.ProducerID, inited.ProducerEpoch
+	add.Topics = []kmsg.AddPartitionsToTxnRequestTopic{{Topic: "a.one", Partitions: []int32{0}}, {Topic: "b.one", Partitions: []int32{0}}}
+	added := requestBroker(t, cl, add).(*kmsg.AddPartitionsToTxnResponse)
+	for _, rt := range added.Topics {
+		want := kerr.OperationNotAttempted
+		if rt.Topic == "b.one" {
+			want = kerr.TopicAuthorizationFailed
+		}
+		wantCode(t, "add "+rt.Topic+" to tx-alice", rt.Partitions[0].ErrorCode, want)
+	}
+	if d, err := adm.DescribeTransactions(ctx, aliceTxn); err != nil || len(d[aliceTxn].Topics) != 0 {
+		t.Fatalf("tx-alice after a denied add: %+v %v", d, err)
+	}
+
+	// Creating topics needs Create: denied, then granted on her prefix.
+	created, _ := kadm.NewClient(cl).CreateTopic(ctx, 1, 1, nil, "a.new")
+	if !errorIs(created.Err, kerr.TopicAuthorizationFailed) {
+		t.Fatalf("alice creates a.new without Create: %+v", created)
+	}
+	createACLs(t, adm, kadm.NewACLs().Allow("User:alice").Topics("a.").ResourcePatternType(kadm.ACLPatternPrefixed).
+		Operations(kadm.OpCreate))
+	if created, err := kadm.NewClient(cl).CreateTopic(ctx, 1, 1, nil, "a.new"); err != nil || created.Err != nil {
+		t.Fatalf("alice creates a.new with Create: %+v %v", created, err)
+	}
 
 	// A transaction of her own on a.one commits; she cannot add b.one.
 	txCl := userClient(t, b.Addr(), alice, alicePass, kgo.TransactionalID("tx-alice"), kgo.DefaultProduceTopic("a.one"))
@@ -199,10 +228,10 @@ func TestACLEndToEnd(t *testing.T) {
 		}
 	}
 	// Nor may she manage ACLs.
-	created, err := kadm.NewClient(cl).CreateACLs(ctx, kadm.NewACLs().Allow("User:alice").Topics("b.").
+	createdACLs, err := kadm.NewClient(cl).CreateACLs(ctx, kadm.NewACLs().Allow("User:alice").Topics("b.").
 		ResourcePatternType(kadm.ACLPatternPrefixed).Operations(kadm.OpAll))
-	if err != nil || len(created) != 1 || !errorIs(created[0].Err, kerr.ClusterAuthorizationFailed) {
-		t.Fatalf("alice creates an ACL: %+v %v, want CLUSTER_AUTHORIZATION_FAILED", created, err)
+	if err != nil || len(createdACLs) != 1 || !errorIs(createdACLs[0].Err, kerr.ClusterAuthorizationFailed) {
+		t.Fatalf("alice creates an ACL: %+v %v, want CLUSTER_AUTHORIZATION_FAILED", createdACLs, err)
 	}
 	describe := kmsg.NewPtrDescribeACLsRequest()
 	describe.ResourceType, describe.ResourcePatternType = kmsg.ACLResourceTypeAny, kmsg.ACLResourcePatternTypeAny
@@ -218,7 +247,7 @@ func TestACLEndToEnd(t *testing.T) {
 		listed = append(listed, *mt.Topic)
 	}
 	slices.Sort(listed)
-	if want := []string{"a.denied", "a.one"}; !slices.Equal(listed, want) {
+	if want := []string{"a.denied", "a.new", "a.one"}; !slices.Equal(listed, want) {
 		t.Fatalf("alice's metadata lists %v, want %v", listed, want)
 	}
 	for _, name := range []string{"b.one", "b.absent"} {
@@ -275,8 +304,8 @@ func TestACLEndToEnd(t *testing.T) {
 		}
 		n += len(r.ACLs)
 	}
-	if n != 6 {
-		t.Fatalf("%d ACLs stored, want the 6 admin created: %+v", n, stored.Resources)
+	if n != 7 {
+		t.Fatalf("%d ACLs stored, want the 7 admin created: %+v", n, stored.Resources)
 	}
 }
 
