@@ -1,5 +1,11 @@
 package handler
 
+// Authorization: each handler asks, before it changes anything, whether
+// the request's principal may perform Kafka's operation for that API on
+// each resource it names, and answers a refusal with the response's
+// *_AUTHORIZATION_FAILED code where the refused resource is reported
+// (docs/operations.md lists the operation per API).
+
 import (
 	"context"
 	"strings"
