@@ -424,3 +424,94 @@ func TestACLHost(t *testing.T) {
 	wantCode(t, "bob from 127.0.0.1", produceBatch(t, cl, nil, "here"), nil)
 	wantCode(t, "bob not from 192.0.2.1", produceBatch(t, cl, nil, "there"), kerr.TopicAuthorizationFailed)
 }
+
+// The admin APIs: without cluster ACLs alice is refused the cluster's,
+// and configs, records and groups need their own operations; nothing
+// she was refused changed.
+func TestACLAdminAPIs(t *testing.T) {
+	b := aclBroker(t)
+	admCl := userClient(t, b.Addr(), plainUser, plainPass)
+	adm := kadm.NewClient(admCl)
+	for _, topic := range []string{"a.one", "b.one"} {
+		createTopic(t, adm, topic, 1, nil)
+		wantCode(t, "admin produces to "+topic, produceBatch(t, admCl, nil, topic), nil)
+		wantCode(t, "admin produces to "+topic, produceBatch(t, admCl, nil, topic), nil)
+	}
+	createACLs(t, adm, kadm.NewACLs().Allow("User:alice").Topics("a.one").Operations(kadm.OpRead, kadm.OpWrite))
+	createACLs(t, adm, kadm.NewACLs().Allow("User:alice").Groups("ga").Operations(kadm.OpRead))
+	for _, g := range []string{"ga", "gb"} {
+		req := kmsg.NewPtrOffsetCommitRequest()
+		req.Group, req.Generation = g, -1
+		for _, topic := range []string{"a.one", "b.one"} {
+			req.Topics = []kmsg.OffsetCommitRequestTopic{{Topic: topic, Partitions: []kmsg.OffsetCommitRequestTopicPartition{{Partition: 0, Offset: 1}}}}
+			wantCode(t, "admin commits for "+g, requestBroker(t, admCl, req).(*kmsg.OffsetCommitResponse).Topics[0].Partitions[0].ErrorCode, nil)
+		}
+	}
+	cl := userClient(t, b.Addr(), alice, alicePass)
+
+	dc := kmsg.NewPtrDescribeClusterRequest()
+	wantCode(t, "describe cluster", requestBroker(t, cl, dc).(*kmsg.DescribeClusterResponse).ErrorCode, kerr.ClusterAuthorizationFailed)
+	scram := kmsg.NewPtrAlterUserSCRAMCredentialsRequest()
+	scram.Deletions = []kmsg.AlterUserSCRAMCredentialsRequestDeletion{{Name: "alice", Mechanism: 1}}
+	wantCode(t, "alter SCRAM credentials", requestBroker(t, cl, scram).(*kmsg.AlterUserSCRAMCredentialsResponse).Results[0].ErrorCode, kerr.ClusterAuthorizationFailed)
+
+	// Configs: Read and Write do not give DescribeConfigs or AlterConfigs.
+	dcfg := kmsg.NewPtrDescribeConfigsRequest()
+	dcfg.Resources = []kmsg.DescribeConfigsRequestResource{{ResourceType: kmsg.ConfigResourceTypeTopic, ResourceName: "a.one"},
+		{ResourceType: kmsg.ConfigResourceTypeBroker, ResourceName: ""}}
+	got := requestBroker(t, cl, dcfg).(*kmsg.DescribeConfigsResponse)
+	wantCode(t, "describe a.one's configs", got.Resources[0].ErrorCode, kerr.TopicAuthorizationFailed)
+	wantCode(t, "describe the broker's configs", got.Resources[1].ErrorCode, kerr.ClusterAuthorizationFailed)
+	alter := kmsg.NewPtrIncrementalAlterConfigsRequest()
+	alter.Resources = []kmsg.IncrementalAlterConfigsRequestResource{{ResourceType: kmsg.ConfigResourceTypeTopic, ResourceName: "a.one",
+		Configs: []kmsg.IncrementalAlterConfigsRequestResourceConfig{{Name: "retention.ms", Value: kmsg.StringPtr("1000")}}}}
+	wantCode(t, "alter a.one's configs", requestBroker(t, cl, alter).(*kmsg.IncrementalAlterConfigsResponse).Resources[0].ErrorCode, kerr.TopicAuthorizationFailed)
+	cfgs, err := adm.DescribeTopicConfigs(testCtx(t, 10*time.Second), "a.one")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cfgs[0].Configs {
+		if c.Key == "retention.ms" && c.Source != kmsg.ConfigSourceDefaultConfig && c.Source != kmsg.ConfigSourceStaticBrokerConfig {
+			t.Fatalf("a denied alter set retention.ms: %+v", c)
+		}
+	}
+
+	// DeleteRecords needs Delete: the log start stays.
+	dr := kmsg.NewPtrDeleteRecordsRequest()
+	dr.TimeoutMillis = 5000
+	dr.Topics = []kmsg.DeleteRecordsRequestTopic{{Topic: "a.one", Partitions: []kmsg.DeleteRecordsRequestTopicPartition{{Partition: 0, Offset: 1}}}}
+	wantCode(t, "delete records of a.one", requestBroker(t, cl, dr).(*kmsg.DeleteRecordsResponse).Topics[0].Partitions[0].ErrorCode, kerr.TopicAuthorizationFailed)
+	starts, err := adm.ListStartOffsets(testCtx(t, 10*time.Second), "a.one")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o, _ := starts.Lookup("a.one", 0); o.Offset != 0 {
+		t.Fatalf("a.one starts at %d after a denied DeleteRecords", o.Offset)
+	}
+
+	// Groups: ListGroups shows only ga; gb is neither described nor
+	// deleted.
+	lg := requestBroker(t, cl, kmsg.NewPtrListGroupsRequest()).(*kmsg.ListGroupsResponse)
+	if len(lg.Groups) != 1 || lg.Groups[0].Group != "ga" {
+		t.Fatalf("alice lists groups %+v, want only ga", lg.Groups)
+	}
+	dg := kmsg.NewPtrDescribeGroupsRequest()
+	dg.Groups = []string{"ga", "gb"}
+	described := requestBroker(t, cl, dg).(*kmsg.DescribeGroupsResponse)
+	wantCode(t, "describe ga", described.Groups[0].ErrorCode, nil)
+	wantCode(t, "describe gb", described.Groups[1].ErrorCode, kerr.GroupAuthorizationFailed)
+	del := kmsg.NewPtrDeleteGroupsRequest()
+	del.Groups = []string{"gb"}
+	wantCode(t, "delete gb", requestBroker(t, cl, del).(*kmsg.DeleteGroupsResponse).Groups[0].ErrorCode, kerr.GroupAuthorizationFailed)
+	if offs, err := adm.FetchOffsets(testCtx(t, 10*time.Second), "gb"); err != nil || len(offs) != 2 {
+		t.Fatalf("gb's offsets after a denied delete: %v %v", offs, err)
+	}
+	// OffsetFetch of ga for all topics leaves out b.one's, which she may
+	// not describe.
+	of := kmsg.NewPtrOffsetFetchRequest()
+	of.Groups = []kmsg.OffsetFetchRequestGroup{{Group: "ga"}}
+	fetched := requestBroker(t, cl, of).(*kmsg.OffsetFetchResponse)
+	if len(fetched.Groups) != 1 || fetched.Groups[0].ErrorCode != 0 || len(fetched.Groups[0].Topics) != 1 || fetched.Groups[0].Topics[0].Topic != "a.one" {
+		t.Fatalf("alice fetches ga's offsets: %+v", fetched)
+	}
+}
