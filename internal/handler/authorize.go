@@ -44,12 +44,16 @@ func (h *Handler) authorizedCluster(ctx context.Context, op acl.Operation) bool 
 }
 
 // topicAuth caches one request's decisions by topic, for the APIs that
-// name a topic once per partition.
+// name a topic once per partition. The last decision is kept apart, so a
+// request of one topic (the usual produce or fetch) allocates nothing.
 type topicAuth struct {
-	h   *Handler
-	ctx context.Context
-	op  acl.Operation
-	ok  map[string]bool
+	h        *Handler
+	ctx      context.Context
+	op       acl.Operation
+	last     string
+	lastOK   bool
+	haveLast bool
+	ok       map[string]bool
 }
 
 func (h *Handler) topicAuth(ctx context.Context, op acl.Operation) topicAuth {
@@ -57,17 +61,23 @@ func (h *Handler) topicAuth(ctx context.Context, op acl.Operation) topicAuth {
 }
 
 func (a *topicAuth) allowed(topic string) bool {
-	if !a.h.authorizing() {
+	if a == nil || !a.h.authorizing() {
 		return true
 	}
-	if v, ok := a.ok[topic]; ok {
-		return v
+	if a.haveLast && a.last == topic {
+		return a.lastOK
 	}
-	if a.ok == nil {
-		a.ok = map[string]bool{}
+	v, ok := a.ok[topic]
+	if !ok {
+		v = a.h.authorizedTopic(a.ctx, a.op, topic)
+		if a.haveLast {
+			if a.ok == nil {
+				a.ok = map[string]bool{a.last: a.lastOK}
+			}
+			a.ok[topic] = v
+		}
 	}
-	v := a.h.authorizedTopic(a.ctx, a.op, topic)
-	a.ok[topic] = v
+	a.last, a.lastOK, a.haveLast = topic, v, true
 	return v
 }
 
