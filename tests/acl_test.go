@@ -216,6 +216,10 @@ func TestACLEndToEnd(t *testing.T) {
 	}
 	wantCode(t, "fetch a.one", fetch("a.one"), nil)
 	wantCode(t, "fetch b.one", fetch("b.one"), kerr.TopicAuthorizationFailed)
+	follower := kmsg.NewPtrFetchRequest()
+	follower.ReplicaID, follower.MaxBytes, follower.SessionEpoch = 1, 1<<20, -1
+	follower.Topics = []kmsg.FetchRequestTopic{{Topic: "a.one", Partitions: []kmsg.FetchRequestTopicPartition{{PartitionMaxBytes: 1 << 20}}}}
+	wantCode(t, "fetch a.one as a replica", requestBroker(t, fetchCl, follower).(*kmsg.FetchResponse).Topics[0].Partitions[0].ErrorCode, kerr.TopicAuthorizationFailed)
 
 	// Deleting topics needs Delete: she has none.
 	del, err := kadm.NewClient(cl).DeleteTopics(ctx, "a.one", "b.one")

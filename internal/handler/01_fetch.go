@@ -25,7 +25,10 @@ package handler
 // session: only which partitions are read and answered differs.
 //
 // With authorization on, a partition of a topic the principal may not
-// Read gets TOPIC_AUTHORIZATION_FAILED and no records.
+// Read gets TOPIC_AUTHORIZATION_FAILED and no records; a fetch claiming to
+// come from a replica needs ClusterAction on the cluster, else every
+// partition it names gets TOPIC_AUTHORIZATION_FAILED and its session is
+// left alone.
 
 import (
 	"context"
@@ -46,6 +49,9 @@ func init() { register(1, 4, 16, fetch) }
 
 func fetch(h *Handler, ctx context.Context, r kmsg.Request) Result {
 	req := r.(*kmsg.FetchRequest)
+	if fromFollower(req) && !h.authorizedCluster(ctx, acl.OpClusterAction) {
+		return ready(refuseFetch(req, kerr.TopicAuthorizationFailed.Code))
+	}
 	f, code := h.openFetch(req)
 	if code != 0 {
 		return ready(fetchError(req, code, 0))
@@ -59,6 +65,24 @@ func fetch(h *Handler, ctx context.Context, r kmsg.Request) Result {
 		return Result{Resp: resp, Release: releaseRecords}
 	}
 	return Result{Wait: func() kmsg.Response { return h.longPoll(req, &f, resp) }, Release: releaseRecords}
+}
+
+// refuseFetch answers every partition the request names with code.
+func refuseFetch(req *kmsg.FetchRequest, code int16) *kmsg.FetchResponse {
+	resp := req.ResponseKind().(*kmsg.FetchResponse)
+	for _, rt := range req.Topics {
+		st := kmsg.NewFetchResponseTopic()
+		st.Topic, st.TopicID = rt.Topic, rt.TopicID
+		for _, rp := range rt.Partitions {
+			sp := kmsg.NewFetchResponseTopicPartition()
+			sp.Partition, sp.ErrorCode = rp.Partition, code
+			sp.HighWatermark, sp.LastStableOffset, sp.LogStartOffset = -1, -1, -1
+			sp.RecordBatches = noRecords
+			st.Partitions = append(st.Partitions, sp)
+		}
+		resp.Topics = append(resp.Topics, st)
+	}
+	return resp
 }
 
 // releaseRecords returns the buffers a fetch response's records were read
