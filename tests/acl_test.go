@@ -126,6 +126,12 @@ func TestACLEndToEnd(t *testing.T) {
 	init := kmsg.NewPtrInitProducerIDRequest()
 	init.TransactionalID, init.TransactionTimeoutMillis = &bobTxn, 60000
 	wantCode(t, "init tx-bob", requestBroker(t, cl, init).(*kmsg.InitProducerIDResponse).ErrorCode, kerr.TransactionalIDAuthorizationFailed)
+	// Idempotence: she may Write some topic; bob, whose only ACL is on
+	// his transactional id, may not.
+	idem := kmsg.NewPtrInitProducerIDRequest()
+	wantCode(t, "alice's idempotent producer", requestBroker(t, cl, idem).(*kmsg.InitProducerIDResponse).ErrorCode, nil)
+	bobCl := userClient(t, b.Addr(), bob, bobPass)
+	wantCode(t, "bob's idempotent producer", requestBroker(t, bobCl, idem).(*kmsg.InitProducerIDResponse).ErrorCode, kerr.ClusterAuthorizationFailed)
 	wantCode(t, "produce with tx-bob", produceBatch(t, cl, &bobTxn, "a.one"), kerr.TransactionalIDAuthorizationFailed)
 	fc := kmsg.NewPtrFindCoordinatorRequest()
 	fc.CoordinatorType, fc.CoordinatorKeys = 1, []string{"tx-bob"}

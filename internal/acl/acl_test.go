@@ -134,3 +134,47 @@ func TestValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestAuthorizeAny(t *testing.T) {
+	const alice = "User:alice"
+	for _, tc := range []struct {
+		name     string
+		cfg      Config
+		bindings []Binding
+		want     bool
+	}{
+		{"no bindings", Config{}, nil, false},
+		{"no bindings, allowed if none", Config{AllowIfNoACL: true}, nil, true},
+		{"a literal allow", Config{}, []Binding{allow(ResourceTopic, "t", PatternLiteral, alice, OpWrite)}, true},
+		{"a prefixed allow", Config{}, []Binding{allow(ResourceTopic, "a.", PatternPrefixed, alice, OpWrite)}, true},
+		{"all allows write", Config{}, []Binding{allow(ResourceTopic, "t", PatternLiteral, alice, OpAll)}, true},
+		{"read is not write", Config{}, []Binding{allow(ResourceTopic, "t", PatternLiteral, alice, OpRead)}, false},
+		{"another's allow", Config{}, []Binding{allow(ResourceTopic, "t", PatternLiteral, "User:bob", OpWrite)}, false},
+		{"another type", Config{}, []Binding{allow(ResourceGroup, "t", PatternLiteral, alice, OpWrite)}, false},
+		{"wildcard deny", Config{}, []Binding{
+			allow(ResourceTopic, "t", PatternLiteral, alice, OpWrite),
+			deny(allow(ResourceTopic, "*", PatternLiteral, WildcardPrincipal, OpWrite)),
+		}, false},
+		{"the same literal denied", Config{}, []Binding{
+			allow(ResourceTopic, "t", PatternLiteral, alice, OpWrite),
+			deny(allow(ResourceTopic, "t", PatternLiteral, alice, OpWrite)),
+		}, false},
+		{"a prefix denied", Config{}, []Binding{
+			allow(ResourceTopic, "a.b", PatternPrefixed, alice, OpWrite),
+			deny(allow(ResourceTopic, "a.", PatternPrefixed, alice, OpAll)),
+		}, false},
+		{"one allow of two shadowed", Config{}, []Binding{
+			allow(ResourceTopic, "a.b", PatternPrefixed, alice, OpWrite),
+			allow(ResourceTopic, "c", PatternLiteral, alice, OpWrite),
+			deny(allow(ResourceTopic, "a.", PatternPrefixed, alice, OpWrite)),
+		}, true},
+		{"super user", Config{SuperUsers: []string{alice}}, nil, true},
+	} {
+		tc.cfg.Enabled = true
+		a := New(tc.cfg)
+		a.Set(tc.bindings)
+		if got := a.AuthorizeAny(alice, "h", OpWrite, ResourceTopic); got != tc.want {
+			t.Errorf("%s: AuthorizeAny = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}

@@ -119,3 +119,71 @@ func (a *Authorizer) Authorize(principal, host string, op Operation, rt Resource
 	}
 	return allowed
 }
+
+// AuthorizeAny reports whether principal, from host, may perform op on
+// some resource of type rt, named or not yet existing (KIP-679: an
+// idempotent producer needs Write on any topic). It is allowed by an
+// allow of op (or All) for the principal that no deny covers wholly: a
+// deny of the wildcard, or of a prefix of the allowed name (literal or
+// prefixed), shadows it. With no binding of the type at all, AllowIfNoACL
+// decides.
+func (a *Authorizer) AuthorizeAny(principal, host string, op Operation, rt ResourceType) bool {
+	if !a.Enabled() || a.super[principal] {
+		return true
+	}
+	ix := a.idx.Load()
+	applies := func(b Binding) bool {
+		return (b.Principal == principal || b.Principal == WildcardPrincipal) &&
+			(b.Host == host || b.Host == WildcardHost) && (b.Operation == op || b.Operation == OpAll)
+	}
+	var denyLiteral, denyPrefix []string
+	var allows []Binding
+	any := false
+	visit := func(b Binding) {
+		any = true
+		if !applies(b) {
+			return
+		}
+		switch {
+		case b.Permission == PermAllow:
+			allows = append(allows, b)
+		case b.PatternType == PatternPrefixed:
+			denyPrefix = append(denyPrefix, b.ResourceName)
+		default:
+			denyLiteral = append(denyLiteral, b.ResourceName)
+		}
+	}
+	for _, bs := range ix.literal[rt] {
+		for _, b := range bs {
+			visit(b)
+		}
+	}
+	for _, b := range ix.prefixed[rt] {
+		visit(b)
+	}
+	if !any {
+		return a.cfg.AllowIfNoACL
+	}
+	for _, d := range denyLiteral {
+		if d == WildcardResource {
+			return false
+		}
+	}
+	for _, b := range allows {
+		shadowed := false
+		for _, d := range denyPrefix {
+			if len(b.ResourceName) >= len(d) && b.ResourceName[:len(d)] == d {
+				shadowed = true
+			}
+		}
+		for _, d := range denyLiteral {
+			if b.PatternType == PatternLiteral && d == b.ResourceName {
+				shadowed = true
+			}
+		}
+		if !shadowed {
+			return true
+		}
+	}
+	return false
+}

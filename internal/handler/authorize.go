@@ -35,6 +35,19 @@ func (h *Handler) authorized(ctx context.Context, op acl.Operation, rt acl.Resou
 	return h.env.Authorizer.Authorize(c.principal, strings.TrimPrefix(c.host, "/"), op, rt, name)
 }
 
+// authorizedAny reports whether the request's principal may perform op on
+// some resource of type rt (acl.Authorizer.AuthorizeAny).
+func (h *Handler) authorizedAny(ctx context.Context, op acl.Operation, rt acl.ResourceType) bool {
+	if !h.env.Authorizer.Enabled() {
+		return true
+	}
+	c, _ := ctx.Value(clientKey{}).(clientInfo)
+	if c.principal == "" && c.session == nil {
+		return true
+	}
+	return h.env.Authorizer.AuthorizeAny(c.principal, strings.TrimPrefix(c.host, "/"), op, rt)
+}
+
 func (h *Handler) authorizedTopic(ctx context.Context, op acl.Operation, topic string) bool {
 	return h.authorized(ctx, op, acl.ResourceTopic, topic)
 }
