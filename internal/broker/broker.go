@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"sluice/internal/acl"
 	"sluice/internal/cluster"
 	"sluice/internal/fetchsession"
 	"sluice/internal/group"
@@ -87,6 +88,14 @@ type Config struct {
 	SASLMechanisms []string          // sasl.enabled.mechanisms; default SCRAM-SHA-256, SCRAM-SHA-512
 	SASLPlainUsers map[string]string // PLAIN's users and passwords
 	ReauthAfter    time.Duration     // connections.max.reauth.ms; 0: no re-authentication asked
+
+	// Authorizer turns on authorization (authorizer.enabled): every
+	// request is checked against the ACLs in the catalog. SuperUsers
+	// (super.users) may do everything; AllowIfNoACL
+	// (allow.everyone.if.no.acl.found) allows what no ACL covers.
+	Authorizer   bool
+	SuperUsers   []string
+	AllowIfNoACL bool
 
 	// MetricsListen is the address of the Prometheus endpoint (/metrics,
 	// /healthz, /readyz); empty: no endpoint (metrics are still kept).
@@ -263,8 +272,10 @@ func Start(cfg Config) (_ *Broker, err error) {
 		FetchSessions:    sessions,
 		AutoCreateTopics: cfg.AutoCreateTopics, DataDir: cfg.DataDir, BrokerConfigs: cfg.Settings,
 		Logger: cfg.Logger, Clock: cfg.Clock, Ctx: ctx, Records: bm.m,
-		SASL: saslConfig(cfg, tm),
+		SASL:       saslConfig(cfg, tm),
+		Authorizer: acl.New(acl.Config{Enabled: cfg.Authorizer, SuperUsers: cfg.SuperUsers, AllowIfNoACL: cfg.AllowIfNoACL}),
 	})
+	h.LoadACLs()
 	b := &Broker{cfg: cfg, topics: tm, groups: groups, txns: txns, sessions: sessions, cancel: cancel, metrics: bm, unlock: unlock}
 	for i, l := range cfg.Listeners {
 		b.srvs = append(b.srvs, server.New(lns[i].ln, h, server.Config{

@@ -78,6 +78,9 @@ node.id=7
 socket.request.max.bytes=1000
 metrics.listen=:9404
 log.level=debug
+authorizer.enabled=true
+super.users=User:admin; User:ops
+allow.everyone.if.no.acl.found=true
 fsync=interval
 log.flush.interval.ms=250
 recover.catalog=true
@@ -126,6 +129,7 @@ log.cleaner.min.cleanable.ratio=0.25
 		SASLPlainUsers: map[string]string{"alice": "secret=1", "bob": "builder"}, ReauthAfter: time.Minute,
 		Listeners: []broker.Listener{{Name: "SASL_PLAINTEXT", Protocol: "SASL_PLAINTEXT", Listen: "0.0.0.0:9093", Advertise: "broker.example:9093"}},
 		TLS:       tlsconf.Config{Keystore: ks, Truststore: ts, ClientAuth: "required"},
+		Authorizer: true, SuperUsers: []string{"User:admin", "User:ops"}, AllowIfNoACL: true,
 		TopicDefaults: map[string]string{
 			"retention.ms": "86400000", "retention.bytes": "1000000", "segment.bytes": "100000", "segment.ms": "60000",
 			"cleanup.policy": "compact,delete", "max.message.bytes": "2000", "min.insync.replicas": "2",

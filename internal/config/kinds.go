@@ -243,6 +243,29 @@ func (usersFile) fromFlag(v string) (string, error) { return v, nil }
 func (usersFile) flagDefault(def string) string     { return def }
 func (usersFile) isBool() bool                      { return false }
 
+// principals is a semicolon-separated list of principals (super.users:
+// "User:admin;User:ops"), each of the form type:name, without blanks.
+type principals struct{}
+
+func (principals) check(v string) (string, error) {
+	if v == "" {
+		return "", nil
+	}
+	var out []string
+	for _, p := range strings.Split(v, ";") {
+		p = strings.TrimSpace(p)
+		if i := strings.IndexByte(p, ':'); i <= 0 || i == len(p)-1 {
+			return "", fmt.Errorf("%q is not a principal of the form User:name", p)
+		}
+		out = append(out, p)
+	}
+	return strings.Join(out, ";"), nil
+}
+
+func (principals) fromFlag(v string) (string, error) { return v, nil }
+func (principals) flagDefault(def string) string     { return def }
+func (principals) isBool() bool                      { return false }
+
 // address is host:port. A listening address may leave the host out (every
 // interface) and take port 0 (any free port); an advertised one may not.
 type address struct{ listening bool }

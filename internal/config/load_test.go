@@ -120,6 +120,9 @@ func TestErrors(t *testing.T) {
 			"auto.create.topics.enable=yes (sluice.properties:2): not true or false",
 			"log.level=trace (sluice.properties:3): must be one of debug, info, warn, error",
 		}},
+		{"principals", sources{file: "super.users=User:admin;admin\n"}, []string{
+			`super.users=User:admin;admin (sluice.properties:1): "admin" is not a principal of the form User:name`,
+		}},
 		{"topic config values", sources{file: "log.cleanup.policy=keep\nlog.cleaner.min.cleanable.ratio=2\nlog.message.timestamp.type=Now\n"}, []string{
 			"log.cleanup.policy=keep (sluice.properties:1): must be one of delete, compact",
 			"log.cleaner.min.cleanable.ratio=2 (sluice.properties:2): out of range [0, 1]",

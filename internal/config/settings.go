@@ -106,6 +106,17 @@ var settings = []*Setting{
 		kind: enum{"PEM"}},
 	{Name: "ssl.client.auth", Flag: "ssl-client-auth", Default: "none", Usage: "client certificates on SSL listeners (SASL_SSL listeners ask for none, as in Kafka): none, requested (checked when given) or required; the principal is User: and the certificate's subject",
 		kind: enum{tlsconf.ClientAuthNone, tlsconf.ClientAuthRequested, tlsconf.ClientAuthRequired}, apply: func(c *broker.Config, v string) { c.TLS.ClientAuth = v }},
+	// Authorization.
+	{Name: "authorizer.enabled", Flag: "authorizer", Default: "false", Usage: "check every request against the ACLs (CreateAcls/DeleteAcls keep them either way); off, every principal may do everything",
+		kind: boolean{}, apply: func(c *broker.Config, v string) { c.Authorizer = v == "true" }},
+	{Name: "super.users", Flag: "super-users", Optional: true, Usage: "principals allowed everything when authorization is on, semicolon-separated: User:admin;User:ops",
+		kind: principals{}, apply: func(c *broker.Config, v string) {
+			if v != "" {
+				c.SuperUsers = strings.Split(v, ";")
+			}
+		}},
+	{Name: "allow.everyone.if.no.acl.found", Flag: "allow-everyone-if-no-acl-found", Default: "false", Usage: "when authorization is on, allow an operation on a resource no ACL covers at all (false: deny it)",
+		kind: boolean{}, apply: func(c *broker.Config, v string) { c.AllowIfNoACL = v == "true" }},
 
 	// Durability.
 	{Name: "fsync", Flag: "fsync", Default: "always", Usage: "when to fsync: always (acks=all answered after fsync), interval, never; see docs/durability.md",

@@ -30,6 +30,10 @@ package handler
 // (KIP-360). A transactional batch must come from the producer's current
 // epoch and go to a partition already in its transaction (KIP-890 part 1,
 // see produce_txn.go); control batches are the broker's own.
+// With authorization on, a partition of a topic the principal may not
+// Write gets TOPIC_AUTHORIZATION_FAILED, and a transactional request whose
+// transactional id it may not Write gets TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+// for every partition; neither is appended nor joins a transaction.
 
 import (
 	"context"
@@ -39,6 +43,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"sluice/internal/acl"
 	"sluice/internal/cluster"
 	"sluice/internal/partition"
 	"sluice/internal/recordbatch"
@@ -60,8 +65,11 @@ func produce(h *Handler, ctx context.Context, r kmsg.Request) Result {
 	acksOK := req.Acks == -1 || req.Acks == 0 || req.Acks == 1
 	var waits []durableWait
 	joins := &txnJoins{deferred: req.Acks == -1}
-	if acksOK {
-		h.addTxnPartitions(req, joins)
+	auth := h.topicAuth(ctx, acl.OpWrite)
+	txnDenied := req.TransactionID != nil && h.authorizing() &&
+		!h.authorized(ctx, acl.OpWrite, acl.ResourceTransactionalID, *req.TransactionID)
+	if acksOK && !txnDenied {
+		h.addTxnPartitions(req, joins, &auth)
 	}
 	resp.Topics = make([]kmsg.ProduceResponseTopic, len(req.Topics))
 	for i, rt := range req.Topics {
@@ -75,6 +83,14 @@ func produce(h *Handler, ctx context.Context, r kmsg.Request) Result {
 			sp.Partition = rp.Partition
 			if !acksOK {
 				refused(kerr.InvalidRequiredAcks.Code, "acks must be -1 (all), 0 or 1, not %d", req.Acks).answer(sp, req.Version)
+				continue
+			}
+			if txnDenied {
+				refused(kerr.TransactionalIDAuthorizationFailed.Code, "the principal may not write transactional id %q", *req.TransactionID).answer(sp, req.Version)
+				continue
+			}
+			if !auth.allowed(rt.Topic) {
+				refused(kerr.TopicAuthorizationFailed.Code, "the principal may not write topic %s", rt.Topic).answer(sp, req.Version)
 				continue
 			}
 			if p, next := h.producePartition(rt.Topic, rp, req, sp, joins); p != nil && req.Acks == -1 {

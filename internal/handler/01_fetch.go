@@ -23,6 +23,12 @@ package handler
 // with any session id, and every version before v7, is a sessionless full
 // fetch. Isolation level, byte limits and long polls work the same in a
 // session: only which partitions are read and answered differs.
+//
+// With authorization on, a partition of a topic the principal may not
+// Read gets TOPIC_AUTHORIZATION_FAILED and no records; a fetch claiming to
+// come from a replica needs ClusterAction on the cluster, else every
+// partition it names gets TOPIC_AUTHORIZATION_FAILED and its session is
+// left alone.
 
 import (
 	"context"
@@ -32,6 +38,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"sluice/internal/acl"
 	"sluice/internal/bufpool"
 	"sluice/internal/metadata"
 	"sluice/internal/partition"
@@ -40,17 +47,42 @@ import (
 
 func init() { register(1, 4, 16, fetch) }
 
-func fetch(h *Handler, _ context.Context, r kmsg.Request) Result {
+func fetch(h *Handler, ctx context.Context, r kmsg.Request) Result {
 	req := r.(*kmsg.FetchRequest)
+	if fromFollower(req) && !h.authorizedCluster(ctx, acl.OpClusterAction) {
+		return ready(refuseFetch(req, kerr.TopicAuthorizationFailed.Code))
+	}
 	f, code := h.openFetch(req)
 	if code != 0 {
 		return ready(fetchError(req, code, 0))
+	}
+	if h.authorizing() {
+		auth := h.topicAuth(ctx, acl.OpRead)
+		f.auth = &auth
 	}
 	resp, done := h.fetchPass(req, &f, req.MaxWaitMillis <= 0)
 	if done {
 		return Result{Resp: resp, Release: releaseRecords}
 	}
 	return Result{Wait: func() kmsg.Response { return h.longPoll(req, &f, resp) }, Release: releaseRecords}
+}
+
+// refuseFetch answers every partition the request names with code.
+func refuseFetch(req *kmsg.FetchRequest, code int16) *kmsg.FetchResponse {
+	resp := req.ResponseKind().(*kmsg.FetchResponse)
+	for _, rt := range req.Topics {
+		st := kmsg.NewFetchResponseTopic()
+		st.Topic, st.TopicID = rt.Topic, rt.TopicID
+		for _, rp := range rt.Partitions {
+			sp := kmsg.NewFetchResponseTopicPartition()
+			sp.Partition, sp.ErrorCode = rp.Partition, code
+			sp.HighWatermark, sp.LastStableOffset, sp.LogStartOffset = -1, -1, -1
+			sp.RecordBatches = noRecords
+			st.Partitions = append(st.Partitions, sp)
+		}
+		resp.Topics = append(resp.Topics, st)
+	}
+	return resp
 }
 
 // releaseRecords returns the buffers a fetch response's records were read
@@ -78,7 +110,7 @@ func (h *Handler) fetchPass(req *kmsg.FetchRequest, f *fetchCtx, last bool) (*km
 	if f.mode == incrementalFetch {
 		return h.sessionPass(req, f, last)
 	}
-	resp, tally := h.readRequest(req)
+	resp, tally := h.readRequest(req, f)
 	if !last && !tally.enough(req) {
 		return resp, false
 	}
@@ -158,13 +190,14 @@ func topicPartition(t *topics.Topic, p int32) *partition.Partition {
 // decides whether the answer is ready.
 type fetchTally struct {
 	remaining int
-	gotData   bool // a partition already returned data: KIP-74's exception is used
-	size      int  // bytes of records in the response
-	failed    bool // a partition has an error code
+	gotData   bool       // a partition already returned data: KIP-74's exception is used
+	size      int        // bytes of records in the response
+	failed    bool       // a partition has an error code
+	auth      *topicAuth // nil: authorization is off
 }
 
-func newTally(req *kmsg.FetchRequest) fetchTally {
-	t := fetchTally{remaining: int(req.MaxBytes)}
+func newTally(req *kmsg.FetchRequest, f *fetchCtx) fetchTally {
+	t := fetchTally{remaining: int(req.MaxBytes), auth: f.auth}
 	if t.remaining <= 0 {
 		t.remaining = 1<<31 - 1
 	}
@@ -177,9 +210,9 @@ func (t *fetchTally) enough(req *kmsg.FetchRequest) bool {
 
 // readRequest reads every partition the request names, in its order,
 // into a response of the same shape.
-func (h *Handler) readRequest(req *kmsg.FetchRequest) (*kmsg.FetchResponse, fetchTally) {
+func (h *Handler) readRequest(req *kmsg.FetchRequest, f *fetchCtx) (*kmsg.FetchResponse, fetchTally) {
 	resp := req.ResponseKind().(*kmsg.FetchResponse)
-	tally := newTally(req)
+	tally := newTally(req, f)
 	resp.Topics = make([]kmsg.FetchResponseTopic, len(req.Topics))
 	for i, rt := range req.Topics {
 		st := &resp.Topics[i]
@@ -209,6 +242,10 @@ func (h *Handler) fetchPartition(req *kmsg.FetchRequest, t *topics.Topic, rp kms
 func (h *Handler) readPartition(req *kmsg.FetchRequest, t *topics.Topic, rp kmsg.FetchRequestTopicPartition, sp *kmsg.FetchResponseTopicPartition, tally *fetchTally) {
 	sp.HighWatermark, sp.LastStableOffset, sp.LogStartOffset = -1, -1, -1
 	sp.RecordBatches = noRecords
+	if t != nil && tally.auth != nil && !tally.auth.allowed(t.Name) {
+		sp.ErrorCode = kerr.TopicAuthorizationFailed.Code
+		return
+	}
 	p := topicPartition(t, rp.Partition)
 	if p == nil {
 		sp.ErrorCode = kerr.UnknownTopicOrPartition.Code

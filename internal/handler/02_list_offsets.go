@@ -11,7 +11,8 @@ package handler
 // current leader epoch check (KIP-320, leadership.go) and the leader epoch
 // in answers, as Kafka gives it: for -1 the partition's current epoch, for
 // any other answer the epoch that wrote the offset found, -1 when nothing
-// was found.
+// was found. With authorization on, a topic the principal may not
+// Describe gets TOPIC_AUTHORIZATION_FAILED on each of its partitions.
 
 import (
 	"context"
@@ -19,20 +20,28 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"sluice/internal/acl"
 	"sluice/internal/partition"
 )
 
 func init() { register(2, 1, 8, listOffsets) }
 
-func listOffsets(h *Handler, _ context.Context, r kmsg.Request) Result {
+func listOffsets(h *Handler, ctx context.Context, r kmsg.Request) Result {
 	req := r.(*kmsg.ListOffsetsRequest)
 	resp := req.ResponseKind().(*kmsg.ListOffsetsResponse)
 	for _, rt := range req.Topics {
 		st := kmsg.NewListOffsetsResponseTopic()
 		st.Topic = rt.Topic
+		allowed := h.authorizedTopic(ctx, acl.OpDescribe, rt.Topic)
 		for _, rp := range rt.Partitions {
 			sp := kmsg.NewListOffsetsResponseTopicPartition()
 			sp.Partition = rp.Partition
+			if !allowed {
+				sp.Timestamp, sp.Offset, sp.LeaderEpoch = -1, -1, -1
+				sp.ErrorCode = kerr.TopicAuthorizationFailed.Code
+				st.Partitions = append(st.Partitions, sp)
+				continue
+			}
 			h.listOffset(rt.Topic, rp, &sp, req.IsolationLevel == 1)
 			st.Partitions = append(st.Partitions, sp)
 		}

@@ -18,6 +18,12 @@ package handler
 // LISTENER_NOT_FOUND (v6 on; LEADER_NOT_AVAILABLE before), so that a
 // misconfigured cluster shows as such rather than sending the client to
 // another listener.
+//
+// With authorization on, a request for all topics lists only those the
+// principal may Describe, and a topic it names but may not Describe gets
+// TOPIC_AUTHORIZATION_FAILED (whether or not it exists, so that names do
+// not leak). Auto-creation needs Create on the cluster or on the topic;
+// without it the unknown topic gets TOPIC_AUTHORIZATION_FAILED.
 
 import (
 	"context"
@@ -27,6 +33,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"sluice/internal/acl"
 	"sluice/internal/cluster"
 	"sluice/internal/metadata"
 	"sluice/internal/topics"
@@ -58,13 +65,15 @@ func metadataHandler(h *Handler, ctx context.Context, r kmsg.Request) Result {
 
 	if req.Topics == nil || (req.Version == 0 && len(req.Topics) == 0) {
 		for _, t := range sortedTopics(h.env.Topics.All()) {
-			resp.Topics = append(resp.Topics, h.metadataTopic(t))
+			if h.authorizedTopic(ctx, acl.OpDescribe, t.Name) {
+				resp.Topics = append(resp.Topics, h.metadataTopic(t))
+			}
 		}
 		return ready(resp)
 	}
 	autoCreate := h.env.AutoCreateTopics && (req.Version < 4 || req.AllowAutoTopicCreation)
 	for _, rt := range req.Topics {
-		resp.Topics = append(resp.Topics, h.lookupTopic(rt, autoCreate))
+		resp.Topics = append(resp.Topics, h.lookupTopic(ctx, rt, autoCreate))
 	}
 	return ready(resp)
 }
@@ -89,9 +98,18 @@ func leadersOffListener(resp *kmsg.MetadataResponse) {
 	}
 }
 
-func (h *Handler) lookupTopic(rt kmsg.MetadataRequestTopic, autoCreate bool) kmsg.MetadataResponseTopic {
+func (h *Handler) lookupTopic(ctx context.Context, rt kmsg.MetadataRequestTopic, autoCreate bool) kmsg.MetadataResponseTopic {
+	denied := func(name *string) kmsg.MetadataResponseTopic {
+		mt := kmsg.NewMetadataResponseTopic()
+		mt.Topic, mt.TopicID = name, rt.TopicID
+		mt.ErrorCode = kerr.TopicAuthorizationFailed.Code
+		return mt
+	}
 	if rt.Topic == nil {
 		t := h.env.Topics.GetByID(metadata.TopicID(rt.TopicID))
+		if t != nil && !h.authorizedTopic(ctx, acl.OpDescribe, t.Name) {
+			return denied(nil)
+		}
 		if t == nil {
 			mt := kmsg.NewMetadataResponseTopic()
 			mt.TopicID = rt.TopicID
@@ -101,7 +119,13 @@ func (h *Handler) lookupTopic(rt kmsg.MetadataRequestTopic, autoCreate bool) kms
 		return h.metadataTopic(t)
 	}
 	name := *rt.Topic
+	if !h.authorizedTopic(ctx, acl.OpDescribe, name) {
+		return denied(&name)
+	}
 	t := h.env.Topics.Get(name)
+	if t == nil && autoCreate && !h.authorizedCluster(ctx, acl.OpCreate) && !h.authorizedTopic(ctx, acl.OpCreate, name) {
+		return denied(&name)
+	}
 	if t == nil && autoCreate {
 		created, err := h.env.Topics.Create(topics.CreateRequest{Name: name, Partitions: -1, ReplicationFactor: -1})
 		switch {

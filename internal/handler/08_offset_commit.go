@@ -18,6 +18,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"sluice/internal/acl"
 	"sluice/internal/group"
 )
 
@@ -26,6 +27,8 @@ func init() { register(8, 2, 9, offsetCommit) }
 func offsetCommit(h *Handler, ctx context.Context, r kmsg.Request) Result {
 	req := r.(*kmsg.OffsetCommitRequest)
 	resp := req.ResponseKind().(*kmsg.OffsetCommitResponse)
+	groupOK := h.authorized(ctx, acl.OpRead, acl.ResourceGroup, req.Group)
+	topicOK := h.topicAuth(ctx, acl.OpRead)
 	cr := group.CommitRequest{Group: req.Group, MemberID: req.MemberID, InstanceID: req.InstanceID, Generation: req.Generation}
 	type slot struct{ t, p int }
 	var slots []slot // response position of each offset in cr
@@ -35,7 +38,11 @@ func offsetCommit(h *Handler, ctx context.Context, r kmsg.Request) Result {
 		for _, rp := range rt.Partitions {
 			sp := kmsg.NewOffsetCommitResponseTopicPartition()
 			sp.Partition = rp.Partition
-			if h.env.Topics.Partition(rt.Topic, rp.Partition) == nil {
+			if !groupOK {
+				sp.ErrorCode = kerr.GroupAuthorizationFailed.Code
+			} else if !topicOK.allowed(rt.Topic) {
+				sp.ErrorCode = kerr.TopicAuthorizationFailed.Code
+			} else if h.env.Topics.Partition(rt.Topic, rp.Partition) == nil {
 				sp.ErrorCode = kerr.UnknownTopicOrPartition.Code
 			} else {
 				epoch := rp.LeaderEpoch

@@ -18,16 +18,17 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"sluice/internal/acl"
 	"sluice/internal/group"
 )
 
 func init() { register(9, 1, 9, offsetFetch) }
 
-func offsetFetch(h *Handler, _ context.Context, r kmsg.Request) Result {
+func offsetFetch(h *Handler, ctx context.Context, r kmsg.Request) Result {
 	req := r.(*kmsg.OffsetFetchRequest)
 	resp := req.ResponseKind().(*kmsg.OffsetFetchResponse)
 	if req.Version < 8 {
-		topics, code := h.fetchGroupOffsets(req.Group, req.Topics, req.RequireStable)
+		topics, code := h.fetchGroupOffsets(ctx, req.Group, req.Topics, req.RequireStable)
 		resp.ErrorCode = code
 		for _, t := range topics {
 			st := kmsg.NewOffsetFetchResponseTopic()
@@ -51,7 +52,7 @@ func offsetFetch(h *Handler, _ context.Context, r kmsg.Request) Result {
 				rts = append(rts, rt)
 			}
 		}
-		topics, code := h.fetchGroupOffsets(g.Group, rts, req.RequireStable)
+		topics, code := h.fetchGroupOffsets(ctx, g.Group, rts, req.RequireStable)
 		sg := kmsg.NewOffsetFetchResponseGroup()
 		sg.Group, sg.ErrorCode, sg.Topics = g.Group, code, topics
 		resp.Groups = append(resp.Groups, sg)
@@ -61,10 +62,15 @@ func offsetFetch(h *Handler, _ context.Context, r kmsg.Request) Result {
 
 // fetchGroupOffsets answers one group in the v8+ shape (the older shape is
 // copied from it).
-func (h *Handler) fetchGroupOffsets(g string, rts []kmsg.OffsetFetchRequestTopic, requireStable bool) ([]kmsg.OffsetFetchResponseGroupTopic, int16) {
+func (h *Handler) fetchGroupOffsets(ctx context.Context, g string, rts []kmsg.OffsetFetchRequestTopic, requireStable bool) ([]kmsg.OffsetFetchResponseGroupTopic, int16) {
 	if g == "" {
 		return nil, kerr.InvalidGroupID.Code
 	}
+	if !h.authorized(ctx, acl.OpDescribe, acl.ResourceGroup, g) {
+		return nil, kerr.GroupAuthorizationFailed.Code
+	}
+	topicOK := h.topicAuth(ctx, acl.OpDescribe)
+	all := rts == nil
 	var tps []group.TopicPartition
 	if rts != nil {
 		tps = []group.TopicPartition{}
@@ -91,6 +97,10 @@ func (h *Handler) fetchGroupOffsets(g string, rts []kmsg.OffsetFetchRequestTopic
 	}
 	var out []kmsg.OffsetFetchResponseGroupTopic
 	for _, tp := range tps {
+		denied := !topicOK.allowed(tp.Topic)
+		if denied && all {
+			continue // the group's offsets of topics the principal may not see are left out
+		}
 		if len(out) == 0 || out[len(out)-1].Topic != tp.Topic {
 			st := kmsg.NewOffsetFetchResponseGroupTopic()
 			st.Topic = tp.Topic
@@ -108,6 +118,11 @@ func (h *Handler) fetchGroupOffsets(g string, rts []kmsg.OffsetFetchRequestTopic
 		}
 		if requireStable && h.env.Groups.Unstable(g, tp) {
 			sp.Offset, sp.ErrorCode = -1, kerr.UnstableOffsetCommit.Code
+		}
+		if denied {
+			sp.Offset, sp.LeaderEpoch, sp.ErrorCode = -1, -1, kerr.TopicAuthorizationFailed.Code
+			empty := ""
+			sp.Metadata = &empty
 		}
 		st := &out[len(out)-1]
 		st.Partitions = append(st.Partitions, sp)

@@ -18,6 +18,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"sluice/internal/acl"
 	"sluice/internal/cluster"
 )
 
@@ -56,8 +57,14 @@ func (h *Handler) coordinatorFor(ctx context.Context, key string, keyType int8) 
 	switch keyType {
 	case keyTypeGroup:
 		running = h.env.Groups != nil
+		if !h.authorized(ctx, acl.OpDescribe, acl.ResourceGroup, key) {
+			return noCoordinator, kerr.GroupAuthorizationFailed.Code, nil
+		}
 	case keyTypeTransaction:
 		running = h.env.Txns != nil
+		if !h.authorized(ctx, acl.OpDescribe, acl.ResourceTransactionalID, key) {
+			return noCoordinator, kerr.TransactionalIDAuthorizationFailed.Code, nil
+		}
 	default:
 		msg := "this broker coordinates consumer groups and transactions only"
 		return noCoordinator, kerr.InvalidRequest.Code, &msg

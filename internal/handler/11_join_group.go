@@ -17,6 +17,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"sluice/internal/acl"
 	"sluice/internal/group"
 )
 
@@ -24,6 +25,11 @@ func init() { register(11, 0, 9, joinGroup) }
 
 func joinGroup(h *Handler, ctx context.Context, r kmsg.Request) Result {
 	req := r.(*kmsg.JoinGroupRequest)
+	if !h.authorized(ctx, acl.OpRead, acl.ResourceGroup, req.Group) {
+		resp := req.ResponseKind().(*kmsg.JoinGroupResponse)
+		fillJoin(resp, &group.JoinResponse{ErrorCode: kerr.GroupAuthorizationFailed.Code})
+		return ready(resp)
+	}
 	rebalance := req.RebalanceTimeoutMillis
 	if req.Version == 0 {
 		rebalance = req.SessionTimeoutMillis

@@ -9,16 +9,22 @@ package handler
 import (
 	"context"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"sluice/internal/acl"
 	"sluice/internal/group"
 )
 
 func init() { register(13, 0, 5, leaveGroup) }
 
-func leaveGroup(h *Handler, _ context.Context, r kmsg.Request) Result {
+func leaveGroup(h *Handler, ctx context.Context, r kmsg.Request) Result {
 	req := r.(*kmsg.LeaveGroupRequest)
 	resp := req.ResponseKind().(*kmsg.LeaveGroupResponse)
+	if !h.authorized(ctx, acl.OpRead, acl.ResourceGroup, req.Group) {
+		resp.ErrorCode = kerr.GroupAuthorizationFailed.Code
+		return ready(resp)
+	}
 	if req.Version < 3 {
 		_, per := h.env.Groups.Leave(req.Group, []group.LeaveMember{{MemberID: req.MemberID}})
 		resp.ErrorCode = per[0]

@@ -13,13 +13,19 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"sluice/internal/acl"
 	"sluice/internal/group"
 )
 
 func init() { register(14, 0, 5, syncGroup) }
 
-func syncGroup(h *Handler, _ context.Context, r kmsg.Request) Result {
+func syncGroup(h *Handler, ctx context.Context, r kmsg.Request) Result {
 	req := r.(*kmsg.SyncGroupRequest)
+	if !h.authorized(ctx, acl.OpRead, acl.ResourceGroup, req.Group) {
+		resp := req.ResponseKind().(*kmsg.SyncGroupResponse)
+		resp.ErrorCode, resp.MemberAssignment = kerr.GroupAuthorizationFailed.Code, []byte{}
+		return ready(resp)
+	}
 	sr := group.SyncRequest{
 		Group: req.Group, MemberID: req.MemberID, InstanceID: req.InstanceID, Generation: req.Generation,
 		ProtocolType: req.ProtocolType, Protocol: req.Protocol,

@@ -12,11 +12,13 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"sluice/internal/acl"
 )
 
 func init() { register(15, 0, 5, describeGroups) }
 
-func describeGroups(h *Handler, _ context.Context, r kmsg.Request) Result {
+func describeGroups(h *Handler, ctx context.Context, r kmsg.Request) Result {
 	req := r.(*kmsg.DescribeGroupsRequest)
 	resp := req.ResponseKind().(*kmsg.DescribeGroupsResponse)
 	for _, g := range req.Groups {
@@ -24,6 +26,8 @@ func describeGroups(h *Handler, _ context.Context, r kmsg.Request) Result {
 		sg.Group = g
 		if g == "" {
 			sg.ErrorCode = kerr.InvalidGroupID.Code
+		} else if !h.authorized(ctx, acl.OpDescribe, acl.ResourceGroup, g) {
+			sg.ErrorCode = kerr.GroupAuthorizationFailed.Code
 		} else if d, ok := h.env.Groups.Describe(g); !ok {
 			sg.State = "Dead"
 		} else {

@@ -18,14 +18,16 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"sluice/internal/acl"
 	"sluice/internal/topics"
 )
 
 func init() { register(19, 2, 7, createTopics) }
 
-func createTopics(h *Handler, _ context.Context, r kmsg.Request) Result {
+func createTopics(h *Handler, ctx context.Context, r kmsg.Request) Result {
 	req := r.(*kmsg.CreateTopicsRequest)
 	resp := req.ResponseKind().(*kmsg.CreateTopicsResponse)
+	clusterCreate := h.authorizedCluster(ctx, acl.OpCreate)
 	seen := map[string]int{}
 	for _, rt := range req.Topics {
 		seen[rt.Topic]++
@@ -35,6 +37,8 @@ func createTopics(h *Handler, _ context.Context, r kmsg.Request) Result {
 		st.Topic = rt.Topic
 		if seen[rt.Topic] > 1 {
 			setCreateError(&st, kerr.InvalidRequest.Code, "topic named more than once in the request")
+		} else if !clusterCreate && !h.authorizedTopic(ctx, acl.OpCreate, rt.Topic) {
+			setCreateError(&st, kerr.TopicAuthorizationFailed.Code, "creating the topic needs Create on the cluster or on the topic")
 		} else {
 			h.createTopic(req, rt, &st)
 		}

@@ -13,19 +13,20 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"sluice/internal/acl"
 	"sluice/internal/metadata"
 )
 
 func init() { register(20, 1, 6, deleteTopics) }
 
-func deleteTopics(h *Handler, _ context.Context, r kmsg.Request) Result {
+func deleteTopics(h *Handler, ctx context.Context, r kmsg.Request) Result {
 	req := r.(*kmsg.DeleteTopicsRequest)
 	resp := req.ResponseKind().(*kmsg.DeleteTopicsResponse)
 	names := req.TopicNames
 	if req.Version >= 6 {
 		names = nil
 		for _, t := range req.Topics {
-			st := h.deleteTopicV6(t)
+			st := h.deleteTopicV6(ctx, t)
 			resp.Topics = append(resp.Topics, st)
 		}
 		return ready(resp)
@@ -34,7 +35,9 @@ func deleteTopics(h *Handler, _ context.Context, r kmsg.Request) Result {
 		st := kmsg.NewDeleteTopicsResponseTopic()
 		n := name
 		st.Topic = &n
-		if err := h.env.Topics.Delete(name); err != nil {
+		if !h.authorizedTopic(ctx, acl.OpDelete, name) {
+			st.ErrorCode = kerr.TopicAuthorizationFailed.Code
+		} else if err := h.env.Topics.Delete(name); err != nil {
 			st.ErrorCode = topicErrorCode(err)
 		}
 		resp.Topics = append(resp.Topics, st)
@@ -42,7 +45,7 @@ func deleteTopics(h *Handler, _ context.Context, r kmsg.Request) Result {
 	return ready(resp)
 }
 
-func (h *Handler) deleteTopicV6(rt kmsg.DeleteTopicsRequestTopic) kmsg.DeleteTopicsResponseTopic {
+func (h *Handler) deleteTopicV6(ctx context.Context, rt kmsg.DeleteTopicsRequestTopic) kmsg.DeleteTopicsResponseTopic {
 	st := kmsg.NewDeleteTopicsResponseTopic()
 	st.Topic, st.TopicID = rt.Topic, rt.TopicID
 	name := ""
@@ -53,6 +56,10 @@ func (h *Handler) deleteTopicV6(rt kmsg.DeleteTopicsRequestTopic) kmsg.DeleteTop
 		st.Topic = &name
 	} else {
 		st.ErrorCode = kerr.UnknownTopicID.Code
+		return st
+	}
+	if !h.authorizedTopic(ctx, acl.OpDelete, name) {
+		st.ErrorCode = kerr.TopicAuthorizationFailed.Code
 		return st
 	}
 	if t := h.env.Topics.Get(name); t != nil {

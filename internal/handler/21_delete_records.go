@@ -22,21 +22,28 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"sluice/internal/acl"
 	"sluice/internal/partition"
 	"sluice/internal/topics"
 )
 
 func init() { register(21, 0, 2, deleteRecords) }
 
-func deleteRecords(h *Handler, _ context.Context, r kmsg.Request) Result {
+func deleteRecords(h *Handler, ctx context.Context, r kmsg.Request) Result {
 	req := r.(*kmsg.DeleteRecordsRequest)
 	resp := req.ResponseKind().(*kmsg.DeleteRecordsResponse)
 	for _, rt := range req.Topics {
 		st := kmsg.NewDeleteRecordsResponseTopic()
 		st.Topic = rt.Topic
+		allowed := h.authorizedTopic(ctx, acl.OpDelete, rt.Topic)
 		for _, rp := range rt.Partitions {
 			sp := kmsg.NewDeleteRecordsResponseTopicPartition()
 			sp.Partition = rp.Partition
+			if !allowed {
+				sp.LowWatermark, sp.ErrorCode = -1, kerr.TopicAuthorizationFailed.Code
+				st.Partitions = append(st.Partitions, sp)
+				continue
+			}
 			sp.LowWatermark, sp.ErrorCode = h.deleteRecordsBefore(rt.Topic, rp.Partition, rp.Offset)
 			st.Partitions = append(st.Partitions, sp)
 		}

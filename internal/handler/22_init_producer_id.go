@@ -15,6 +15,11 @@ package handler
 // recovery with the current id and epoch, INVALID_TRANSACTION_TIMEOUT
 // above transaction.max.timeout.ms. PRODUCER_FENCED (KIP-588) is answered
 // as INVALID_PRODUCER_EPOCH below v4, which older clients know.
+//
+// With authorization on, a transactional id needs Write on it
+// (TRANSACTIONAL_ID_AUTHORIZATION_FAILED), an idempotent producer
+// IdempotentWrite on the cluster or Write on some topic
+// (CLUSTER_AUTHORIZATION_FAILED).
 
 import (
 	"context"
@@ -23,17 +28,29 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"sluice/internal/acl"
 	"sluice/internal/txn"
 )
 
 func init() { register(22, 0, 5, initProducerID) }
 
-func initProducerID(h *Handler, _ context.Context, r kmsg.Request) Result {
+func initProducerID(h *Handler, ctx context.Context, r kmsg.Request) Result {
 	req := r.(*kmsg.InitProducerIDRequest)
 	resp := req.ResponseKind().(*kmsg.InitProducerIDResponse)
 	resp.ProducerID, resp.ProducerEpoch = -1, -1
 	if req.TransactionalID != nil {
+		if !h.authorized(ctx, acl.OpWrite, acl.ResourceTransactionalID, *req.TransactionalID) {
+			resp.ErrorCode = kerr.TransactionalIDAuthorizationFailed.Code
+			return ready(resp)
+		}
 		return h.initTransactional(req, resp)
+	}
+	// An idempotent producer needs IdempotentWrite on the cluster, or
+	// Write on some topic (KIP-679), as each of its batches needs Write
+	// on its own topic anyway.
+	if !h.authorizedCluster(ctx, acl.OpIdempotentWrite) && !h.authorizedAny(ctx, acl.OpWrite, acl.ResourceTopic) {
+		resp.ErrorCode = kerr.ClusterAuthorizationFailed.Code
+		return ready(resp)
 	}
 	if req.Version >= 3 && req.ProducerID >= 0 && req.ProducerEpoch >= 0 &&
 		req.ProducerID < h.env.Topics.ProducerIDHighMark() && req.ProducerEpoch < math.MaxInt16-1 {

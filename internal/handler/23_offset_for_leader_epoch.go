@@ -20,18 +20,21 @@ package handler
 // -2 for a tool; without authorization Kafka answers them alike, and so
 // does Sluice. v4 is flexible. v0 and v1, without current_leader_epoch,
 // were removed in Kafka 4.0 (KIP-896); franz-go and librdkafka send v2 or
-// later.
+// later. With authorization on, a topic the principal may not Describe
+// gets TOPIC_AUTHORIZATION_FAILED on each of its partitions.
 
 import (
 	"context"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"sluice/internal/acl"
 )
 
 func init() { register(23, 2, 4, offsetForLeaderEpoch) }
 
-func offsetForLeaderEpoch(h *Handler, _ context.Context, r kmsg.Request) Result {
+func offsetForLeaderEpoch(h *Handler, ctx context.Context, r kmsg.Request) Result {
 	req := r.(*kmsg.OffsetForLeaderEpochRequest)
 	resp := req.ResponseKind().(*kmsg.OffsetForLeaderEpochResponse)
 	resp.Topics = make([]kmsg.OffsetForLeaderEpochResponseTopic, len(req.Topics))
@@ -44,6 +47,10 @@ func offsetForLeaderEpoch(h *Handler, _ context.Context, r kmsg.Request) Result 
 			sp := &st.Partitions[j]
 			*sp = kmsg.NewOffsetForLeaderEpochResponseTopicPartition()
 			sp.Partition = rp.Partition
+			if !h.authorizedTopic(ctx, acl.OpDescribe, rt.Topic) {
+				sp.ErrorCode, sp.LeaderEpoch, sp.EndOffset = kerr.TopicAuthorizationFailed.Code, -1, -1
+				continue
+			}
 			h.epochEndOffset(rt.Topic, rp, sp)
 		}
 	}

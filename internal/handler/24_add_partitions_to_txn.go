@@ -34,12 +34,13 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"sluice/internal/acl"
 	"sluice/internal/txn"
 )
 
 func init() { register(24, 0, 5, addPartitionsToTxn) }
 
-func addPartitionsToTxn(h *Handler, _ context.Context, r kmsg.Request) Result {
+func addPartitionsToTxn(h *Handler, ctx context.Context, r kmsg.Request) Result {
 	req := r.(*kmsg.AddPartitionsToTxnRequest)
 	resp := req.ResponseKind().(*kmsg.AddPartitionsToTxnResponse)
 	txns := req.Transactions
@@ -50,7 +51,7 @@ func addPartitionsToTxn(h *Handler, _ context.Context, r kmsg.Request) Result {
 	// appends of transactions on different coordinator shards overlap.
 	waits := make([]func() []int16, len(txns))
 	for i, t := range txns {
-		waits[i] = h.addOrVerify(t, req.Version)
+		waits[i] = h.addOrVerify(ctx, t, req.Version)
 	}
 	return Result{Wait: func() kmsg.Response {
 		results := make([]kmsg.AddPartitionsToTxnResponseTransaction, len(txns))
@@ -68,7 +69,7 @@ func addPartitionsToTxn(h *Handler, _ context.Context, r kmsg.Request) Result {
 
 // addOrVerify starts one transaction's part of a request and returns a
 // wait for its codes, one per partition in request order.
-func (h *Handler) addOrVerify(t kmsg.AddPartitionsToTxnRequestTransaction, version int16) func() []int16 {
+func (h *Handler) addOrVerify(ctx context.Context, t kmsg.AddPartitionsToTxnRequestTransaction, version int16) func() []int16 {
 	tps := txnPartitions(t.Topics)
 	now := func(code func(i int) int16) func() []int16 {
 		codes := make([]int16, len(tps))
@@ -81,6 +82,16 @@ func (h *Handler) addOrVerify(t kmsg.AddPartitionsToTxnRequestTransaction, versi
 	switch {
 	case h.env.Txns == nil:
 		return now(same(kerr.CoordinatorNotAvailable.Code))
+	case !h.authorized(ctx, acl.OpWrite, acl.ResourceTransactionalID, t.TransactionalID):
+		return now(same(kerr.TransactionalIDAuthorizationFailed.Code))
+	case h.authorizing() && h.anyDenied(ctx, tps):
+		auth := h.topicAuth(ctx, acl.OpWrite)
+		return now(func(i int) int16 {
+			if !auth.allowed(tps[i].Topic) {
+				return kerr.TopicAuthorizationFailed.Code
+			}
+			return kerr.OperationNotAttempted.Code
+		})
 	case h.anyMissing(tps):
 		return now(func(i int) int16 {
 			if h.env.Topics.Partition(tps[i].Topic, tps[i].Partition) == nil {
@@ -106,6 +117,18 @@ func (h *Handler) addOrVerify(t kmsg.AddPartitionsToTxnRequestTransaction, versi
 }
 
 // anyMissing reports whether a partition does not exist.
+// anyDenied reports whether the principal may not Write one of the
+// partitions' topics: then none is added.
+func (h *Handler) anyDenied(ctx context.Context, tps []txn.TopicPartition) bool {
+	auth := h.topicAuth(ctx, acl.OpWrite)
+	for _, tp := range tps {
+		if !auth.allowed(tp.Topic) {
+			return true
+		}
+	}
+	return false
+}
+
 func (h *Handler) anyMissing(tps []txn.TopicPartition) bool {
 	for _, tp := range tps {
 		if h.env.Topics.Partition(tp.Topic, tp.Partition) == nil {

@@ -16,21 +16,28 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"sluice/internal/acl"
 	"sluice/internal/topics"
 	"sluice/internal/txn"
 )
 
 func init() { register(25, 0, 4, addOffsetsToTxn) }
 
-func addOffsetsToTxn(h *Handler, _ context.Context, r kmsg.Request) Result {
+func addOffsetsToTxn(h *Handler, ctx context.Context, r kmsg.Request) Result {
 	req := r.(*kmsg.AddOffsetsToTxnRequest)
 	resp := req.ResponseKind().(*kmsg.AddOffsetsToTxnResponse)
 	switch {
 	case h.env.Txns == nil || h.env.Groups == nil:
 		resp.ErrorCode = kerr.CoordinatorNotAvailable.Code
 		return ready(resp)
+	case !h.authorized(ctx, acl.OpWrite, acl.ResourceTransactionalID, req.TransactionalID):
+		resp.ErrorCode = kerr.TransactionalIDAuthorizationFailed.Code
+		return ready(resp)
 	case req.Group == "":
 		resp.ErrorCode = kerr.InvalidGroupID.Code
+		return ready(resp)
+	case !h.authorized(ctx, acl.OpRead, acl.ResourceGroup, req.Group):
+		resp.ErrorCode = kerr.GroupAuthorizationFailed.Code
 		return ready(resp)
 	}
 	tp := txn.TopicPartition{Topic: topics.OffsetsTopic, Partition: h.env.Groups.PartitionFor(req.Group)}

@@ -20,15 +20,20 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"sluice/internal/acl"
 	"sluice/internal/txn"
 )
 
 func init() { register(26, 0, 5, endTxn) }
 
-func endTxn(h *Handler, _ context.Context, r kmsg.Request) Result {
+func endTxn(h *Handler, ctx context.Context, r kmsg.Request) Result {
 	req := r.(*kmsg.EndTxnRequest)
 	resp := req.ResponseKind().(*kmsg.EndTxnResponse)
 	resp.ProducerID, resp.ProducerEpoch = -1, -1
+	if !h.authorized(ctx, acl.OpWrite, acl.ResourceTransactionalID, req.TransactionalID) {
+		resp.ErrorCode = kerr.TransactionalIDAuthorizationFailed.Code
+		return ready(resp)
+	}
 	if h.env.Txns == nil {
 		resp.ErrorCode = kerr.CoordinatorNotAvailable.Code
 		return ready(resp)

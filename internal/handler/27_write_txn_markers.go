@@ -18,6 +18,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"sluice/internal/acl"
 	"sluice/internal/partition"
 	"sluice/internal/recordbatch"
 	"sluice/internal/txn"
@@ -25,9 +26,29 @@ import (
 
 func init() { register(27, 0, 2, writeTxnMarkers) }
 
-func writeTxnMarkers(h *Handler, _ context.Context, r kmsg.Request) Result {
+func writeTxnMarkers(h *Handler, ctx context.Context, r kmsg.Request) Result {
 	req := r.(*kmsg.WriteTxnMarkersRequest)
 	resp := req.ResponseKind().(*kmsg.WriteTxnMarkersResponse)
+	// Markers are the brokers' own: a client writing one could end
+	// anyone's transaction.
+	if !h.authorizedCluster(ctx, acl.OpClusterAction) {
+		for _, m := range req.Markers {
+			sm := kmsg.NewWriteTxnMarkersResponseMarker()
+			sm.ProducerID = m.ProducerID
+			for _, rt := range m.Topics {
+				st := kmsg.NewWriteTxnMarkersResponseMarkerTopic()
+				st.Topic = rt.Topic
+				for _, idx := range rt.Partitions {
+					sp := kmsg.NewWriteTxnMarkersResponseMarkerTopicPartition()
+					sp.Partition, sp.ErrorCode = idx, kerr.ClusterAuthorizationFailed.Code
+					st.Partitions = append(st.Partitions, sp)
+				}
+				sm.Topics = append(sm.Topics, st)
+			}
+			resp.Markers = append(resp.Markers, sm)
+		}
+		return ready(resp)
+	}
 	return Result{Wait: func() kmsg.Response {
 		for _, m := range req.Markers {
 			sm := kmsg.NewWriteTxnMarkersResponseMarker()

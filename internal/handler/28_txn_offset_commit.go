@@ -20,6 +20,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"sluice/internal/acl"
 	"sluice/internal/group"
 	"sluice/internal/topics"
 	"sluice/internal/txn"
@@ -27,7 +28,7 @@ import (
 
 func init() { register(28, 0, 5, txnOffsetCommit) }
 
-func txnOffsetCommit(h *Handler, _ context.Context, r kmsg.Request) Result {
+func txnOffsetCommit(h *Handler, ctx context.Context, r kmsg.Request) Result {
 	req := r.(*kmsg.TxnOffsetCommitRequest)
 	resp := req.ResponseKind().(*kmsg.TxnOffsetCommitResponse)
 	cr := group.TxnCommitRequest{CommitRequest: group.CommitRequest{Group: req.Group, Generation: -1}, ProducerID: req.ProducerID, Epoch: req.ProducerEpoch}
@@ -36,13 +37,25 @@ func txnOffsetCommit(h *Handler, _ context.Context, r kmsg.Request) Result {
 	}
 	type slot struct{ t, p int }
 	var slots []slot
+	var denied int16 // the code of every partition when the request is refused whole
+	switch {
+	case !h.authorized(ctx, acl.OpWrite, acl.ResourceTransactionalID, req.TransactionalID):
+		denied = kerr.TransactionalIDAuthorizationFailed.Code
+	case !h.authorized(ctx, acl.OpRead, acl.ResourceGroup, req.Group):
+		denied = kerr.GroupAuthorizationFailed.Code
+	}
+	topicOK := h.topicAuth(ctx, acl.OpRead)
 	for i, rt := range req.Topics {
 		st := kmsg.NewTxnOffsetCommitResponseTopic()
 		st.Topic = rt.Topic
 		for _, rp := range rt.Partitions {
 			sp := kmsg.NewTxnOffsetCommitResponseTopicPartition()
 			sp.Partition = rp.Partition
-			if h.env.Topics.Partition(rt.Topic, rp.Partition) == nil {
+			if denied != 0 {
+				sp.ErrorCode = denied
+			} else if !topicOK.allowed(rt.Topic) {
+				sp.ErrorCode = kerr.TopicAuthorizationFailed.Code
+			} else if h.env.Topics.Partition(rt.Topic, rp.Partition) == nil {
 				sp.ErrorCode = kerr.UnknownTopicOrPartition.Code
 			} else {
 				epoch := rp.LeaderEpoch

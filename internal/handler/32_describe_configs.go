@@ -18,6 +18,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"sluice/internal/acl"
 )
 
 func init() { register(32, 1, 4, describeConfigs) }
@@ -27,12 +29,17 @@ const (
 	resourceBroker = 4
 )
 
-func describeConfigs(h *Handler, _ context.Context, r kmsg.Request) Result {
+func describeConfigs(h *Handler, ctx context.Context, r kmsg.Request) Result {
 	req := r.(*kmsg.DescribeConfigsRequest)
 	resp := req.ResponseKind().(*kmsg.DescribeConfigsResponse)
 	for _, rr := range req.Resources {
 		sr := kmsg.NewDescribeConfigsResponseResource()
 		sr.ResourceType, sr.ResourceName = rr.ResourceType, rr.ResourceName
+		if code := h.configDenied(ctx, acl.OpDescribeConfigs, int8(rr.ResourceType), rr.ResourceName); code != 0 {
+			sr.ErrorCode = code
+			resp.Resources = append(resp.Resources, sr)
+			continue
+		}
 		switch kmsg.ConfigResourceType(rr.ResourceType) {
 		case resourceTopic:
 			h.describeTopicConfigs(rr, &sr)

@@ -14,17 +14,21 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"sluice/internal/acl"
 )
 
 func init() { register(33, 0, 2, alterConfigs) }
 
-func alterConfigs(h *Handler, _ context.Context, r kmsg.Request) Result {
+func alterConfigs(h *Handler, ctx context.Context, r kmsg.Request) Result {
 	req := r.(*kmsg.AlterConfigsRequest)
 	resp := req.ResponseKind().(*kmsg.AlterConfigsResponse)
 	for _, rr := range req.Resources {
 		sr := kmsg.NewAlterConfigsResponseResource()
 		sr.ResourceType, sr.ResourceName = rr.ResourceType, rr.ResourceName
-		if err := h.replaceTopicConfigs(rr, req.ValidateOnly); err != nil {
+		if code := h.configDenied(ctx, acl.OpAlterConfigs, int8(rr.ResourceType), rr.ResourceName); code != 0 {
+			sr.ErrorCode = code
+		} else if err := h.replaceTopicConfigs(rr, req.ValidateOnly); err != nil {
 			sr.ErrorCode, sr.ErrorMessage = err.code, &err.msg
 		}
 		resp.Resources = append(resp.Resources, sr)

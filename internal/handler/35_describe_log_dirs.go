@@ -10,16 +10,22 @@ import (
 	"context"
 	"syscall"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"sluice/internal/acl"
 	"sluice/internal/topics"
 )
 
 func init() { register(35, 1, 4, describeLogDirs) }
 
-func describeLogDirs(h *Handler, _ context.Context, r kmsg.Request) Result {
+func describeLogDirs(h *Handler, ctx context.Context, r kmsg.Request) Result {
 	req := r.(*kmsg.DescribeLogDirsRequest)
 	resp := req.ResponseKind().(*kmsg.DescribeLogDirsResponse)
+	if !h.authorizedCluster(ctx, acl.OpDescribe) {
+		resp.ErrorCode = kerr.ClusterAuthorizationFailed.Code // v3+; older versions are answered with no directories
+		return ready(resp)
+	}
 	dir := kmsg.NewDescribeLogDirsResponseDir()
 	dir.Dir = h.env.DataDir
 	dir.TotalBytes, dir.UsableBytes = diskSpace(h.env.DataDir)

@@ -12,11 +12,13 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"sluice/internal/acl"
 )
 
 func init() { register(37, 0, 3, createPartitions) }
 
-func createPartitions(h *Handler, _ context.Context, r kmsg.Request) Result {
+func createPartitions(h *Handler, ctx context.Context, r kmsg.Request) Result {
 	req := r.(*kmsg.CreatePartitionsRequest)
 	resp := req.ResponseKind().(*kmsg.CreatePartitionsResponse)
 	seen := map[string]int{}
@@ -29,6 +31,8 @@ func createPartitions(h *Handler, _ context.Context, r kmsg.Request) Result {
 		switch {
 		case seen[rt.Topic] > 1:
 			st.ErrorCode = kerr.InvalidRequest.Code
+		case !h.authorizedTopic(ctx, acl.OpAlter, rt.Topic):
+			st.ErrorCode = kerr.TopicAuthorizationFailed.Code
 		case !h.assignmentValid(rt.Assignment):
 			st.ErrorCode = kerr.InvalidReplicaAssignment.Code
 		default:

@@ -11,6 +11,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"sluice/internal/acl"
 )
 
 func init() { register(42, 0, 2, deleteGroups) }
@@ -23,6 +25,8 @@ func deleteGroups(h *Handler, ctx context.Context, r kmsg.Request) Result {
 		sg.Group = g
 		if g == "" {
 			sg.ErrorCode = kerr.InvalidGroupID.Code
+		} else if !h.authorized(ctx, acl.OpDelete, acl.ResourceGroup, g) {
+			sg.ErrorCode = kerr.GroupAuthorizationFailed.Code
 		} else {
 			sg.ErrorCode = h.env.Groups.DeleteGroup(ctx, g)
 		}

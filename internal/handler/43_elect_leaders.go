@@ -20,6 +20,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"sluice/internal/acl"
 )
 
 func init() { register(43, 0, 2, electLeaders) }
@@ -30,9 +32,16 @@ const (
 	electUnclean   int8 = 1
 )
 
-func electLeaders(h *Handler, _ context.Context, r kmsg.Request) Result {
+func electLeaders(h *Handler, ctx context.Context, r kmsg.Request) Result {
 	req := r.(*kmsg.ElectLeadersRequest)
 	resp := req.ResponseKind().(*kmsg.ElectLeadersResponse)
+	if !h.authorizedCluster(ctx, acl.OpAlter) {
+		resp.ErrorCode = kerr.ClusterAuthorizationFailed.Code
+		for _, rt := range req.Topics {
+			resp.Topics = append(resp.Topics, electionResults(rt, func(int32) (int16, *string) { return resp.ErrorCode, nil }))
+		}
+		return ready(resp)
+	}
 	how := req.ElectionType
 	if req.Version == 0 {
 		how = electPreferred

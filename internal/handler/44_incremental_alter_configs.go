@@ -17,6 +17,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"sluice/internal/acl"
 	"sluice/internal/metadata"
 )
 
@@ -29,13 +30,15 @@ const (
 	opSubtract = 3
 )
 
-func incrementalAlterConfigs(h *Handler, _ context.Context, r kmsg.Request) Result {
+func incrementalAlterConfigs(h *Handler, ctx context.Context, r kmsg.Request) Result {
 	req := r.(*kmsg.IncrementalAlterConfigsRequest)
 	resp := req.ResponseKind().(*kmsg.IncrementalAlterConfigsResponse)
 	for _, rr := range req.Resources {
 		sr := kmsg.NewIncrementalAlterConfigsResponseResource()
 		sr.ResourceType, sr.ResourceName = rr.ResourceType, rr.ResourceName
-		if err := h.alterTopicConfigs(rr, req.ValidateOnly); err != nil {
+		if code := h.configDenied(ctx, acl.OpAlterConfigs, int8(rr.ResourceType), rr.ResourceName); code != 0 {
+			sr.ErrorCode = code
+		} else if err := h.alterTopicConfigs(rr, req.ValidateOnly); err != nil {
 			sr.ErrorCode = err.code
 			sr.ErrorMessage = &err.msg
 		}

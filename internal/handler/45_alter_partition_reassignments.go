@@ -22,13 +22,19 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"sluice/internal/acl"
 )
 
 func init() { register(45, 0, 1, alterPartitionReassignments) }
 
-func alterPartitionReassignments(h *Handler, _ context.Context, r kmsg.Request) Result {
+func alterPartitionReassignments(h *Handler, ctx context.Context, r kmsg.Request) Result {
 	req := r.(*kmsg.AlterPartitionAssignmentsRequest)
 	resp := req.ResponseKind().(*kmsg.AlterPartitionAssignmentsResponse)
+	if !h.authorizedCluster(ctx, acl.OpAlter) {
+		resp.ErrorCode = kerr.ClusterAuthorizationFailed.Code
+		return ready(resp)
+	}
 	resp.AllowReplicationFactorChange = req.AllowReplicationFactorChange
 	for _, rt := range req.Topics {
 		st := kmsg.NewAlterPartitionAssignmentsResponseTopic()

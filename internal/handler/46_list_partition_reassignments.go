@@ -11,12 +11,19 @@ package handler
 import (
 	"context"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"sluice/internal/acl"
 )
 
 func init() { register(46, 0, 0, listPartitionReassignments) }
 
-func listPartitionReassignments(_ *Handler, _ context.Context, r kmsg.Request) Result {
+func listPartitionReassignments(h *Handler, ctx context.Context, r kmsg.Request) Result {
 	req := r.(*kmsg.ListPartitionReassignmentsRequest)
-	return ready(req.ResponseKind())
+	resp := req.ResponseKind().(*kmsg.ListPartitionReassignmentsResponse)
+	if !h.authorizedCluster(ctx, acl.OpDescribe) {
+		resp.ErrorCode = kerr.ClusterAuthorizationFailed.Code
+	}
+	return ready(resp)
 }

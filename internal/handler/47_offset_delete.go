@@ -10,8 +10,10 @@ import (
 	"context"
 	"slices"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"sluice/internal/acl"
 	"sluice/internal/group"
 )
 
@@ -20,21 +22,39 @@ func init() { register(47, 0, 0, offsetDelete) }
 func offsetDelete(h *Handler, ctx context.Context, r kmsg.Request) Result {
 	req := r.(*kmsg.OffsetDeleteRequest)
 	resp := req.ResponseKind().(*kmsg.OffsetDeleteResponse)
+	if !h.authorized(ctx, acl.OpDelete, acl.ResourceGroup, req.Group) {
+		resp.ErrorCode = kerr.GroupAuthorizationFailed.Code
+		return ready(resp)
+	}
+	topicOK := h.topicAuth(ctx, acl.OpRead)
 	var tps []group.TopicPartition
 	for _, rt := range req.Topics {
+		if !topicOK.allowed(rt.Topic) {
+			continue
+		}
 		for _, p := range rt.Partitions {
 			tps = append(tps, group.TopicPartition{Topic: rt.Topic, Partition: p.Partition})
 		}
 	}
-	top, codes := h.env.Groups.DeleteOffsets(ctx, req.Group, tps, subscribedTo)
+	var top int16
+	var codes []int16
+	if len(tps) > 0 || len(req.Topics) == 0 {
+		top, codes = h.env.Groups.DeleteOffsets(ctx, req.Group, tps, subscribedTo)
+	}
 	resp.ErrorCode = top
 	i := 0
 	for _, rt := range req.Topics {
 		st := kmsg.NewOffsetDeleteResponseTopic()
 		st.Topic = rt.Topic
+		denied := !topicOK.allowed(rt.Topic)
 		for _, p := range rt.Partitions {
 			sp := kmsg.NewOffsetDeleteResponseTopicPartition()
 			sp.Partition = p.Partition
+			if denied {
+				sp.ErrorCode = kerr.TopicAuthorizationFailed.Code
+				st.Partitions = append(st.Partitions, sp)
+				continue
+			}
 			if top == 0 {
 				sp.ErrorCode = codes[i]
 			}

@@ -14,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"sluice/internal/acl"
 	"sluice/internal/metadata"
 )
 
@@ -31,9 +32,14 @@ func scramMechanismCode(name string) int8 {
 	return 0
 }
 
-func describeUserScramCredentials(h *Handler, _ context.Context, r kmsg.Request) Result {
+func describeUserScramCredentials(h *Handler, ctx context.Context, r kmsg.Request) Result {
 	req := r.(*kmsg.DescribeUserSCRAMCredentialsRequest)
 	resp := req.ResponseKind().(*kmsg.DescribeUserSCRAMCredentialsResponse)
+	if !h.authorizedCluster(ctx, acl.OpDescribe) {
+		resp.ErrorCode = kerr.ClusterAuthorizationFailed.Code
+		resp.ErrorMessage = kmsg.StringPtr("describing SCRAM credentials needs Describe on the cluster")
+		return ready(resp)
+	}
 	h.env.Topics.ReadCatalog(func(st *metadata.State) {
 		names := make([]string, 0, len(req.Users))
 		count := map[string]int{}

@@ -28,6 +28,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"sluice/internal/acl"
 	"sluice/internal/metadata"
 	"sluice/internal/sasl"
 )
@@ -48,9 +49,29 @@ type scramChange struct {
 	fault   *scramFault
 }
 
-func alterUserScramCredentials(h *Handler, _ context.Context, r kmsg.Request) Result {
+func alterUserScramCredentials(h *Handler, ctx context.Context, r kmsg.Request) Result {
 	req := r.(*kmsg.AlterUserSCRAMCredentialsRequest)
 	resp := req.ResponseKind().(*kmsg.AlterUserSCRAMCredentialsResponse)
+	if !h.authorizedCluster(ctx, acl.OpAlter) {
+		// Every user named is answered, none changed.
+		seen := map[string]bool{}
+		deny := func(name string) {
+			if !seen[name] {
+				seen[name] = true
+				res := kmsg.NewAlterUserSCRAMCredentialsResponseResult()
+				res.User, res.ErrorCode = name, kerr.ClusterAuthorizationFailed.Code
+				res.ErrorMessage = kmsg.StringPtr("altering SCRAM credentials needs Alter on the cluster")
+				resp.Results = append(resp.Results, res)
+			}
+		}
+		for _, d := range req.Deletions {
+			deny(d.Name)
+		}
+		for _, u := range req.Upsertions {
+			deny(u.Name)
+		}
+		return ready(resp)
+	}
 	var order []string
 	users := map[string]*scramChange{}
 	user := func(name string) *scramChange {

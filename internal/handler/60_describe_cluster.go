@@ -15,6 +15,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"sluice/internal/acl"
 )
 
 func init() { register(60, 0, 1, describeCluster) }
@@ -22,6 +24,10 @@ func init() { register(60, 0, 1, describeCluster) }
 func describeCluster(h *Handler, ctx context.Context, r kmsg.Request) Result {
 	req := r.(*kmsg.DescribeClusterRequest)
 	resp := req.ResponseKind().(*kmsg.DescribeClusterResponse)
+	if !h.authorizedCluster(ctx, acl.OpDescribe) {
+		resp.ErrorCode = kerr.ClusterAuthorizationFailed.Code
+		return ready(resp)
+	}
 	resp.EndpointType = req.EndpointType
 	if req.Version >= 1 && req.EndpointType != 1 {
 		resp.ErrorCode = kerr.UnsupportedEndpointType.Code

@@ -12,11 +12,13 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"sluice/internal/acl"
 )
 
 func init() { register(61, 0, 0, describeProducers) }
 
-func describeProducers(h *Handler, _ context.Context, r kmsg.Request) Result {
+func describeProducers(h *Handler, ctx context.Context, r kmsg.Request) Result {
 	req := r.(*kmsg.DescribeProducersRequest)
 	resp := req.ResponseKind().(*kmsg.DescribeProducersResponse)
 	for _, rt := range req.Topics {
@@ -25,6 +27,11 @@ func describeProducers(h *Handler, _ context.Context, r kmsg.Request) Result {
 		for _, idx := range rt.Partitions {
 			sp := kmsg.NewDescribeProducersResponseTopicPartition()
 			sp.Partition = idx
+			if !h.authorizedTopic(ctx, acl.OpRead, rt.Topic) {
+				sp.ErrorCode = kerr.TopicAuthorizationFailed.Code
+				st.Partitions = append(st.Partitions, sp)
+				continue
+			}
 			p := h.env.Topics.Partition(rt.Topic, idx)
 			if p == nil {
 				sp.ErrorCode = kerr.UnknownTopicOrPartition.Code

@@ -14,12 +14,13 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"sluice/internal/acl"
 	"sluice/internal/txn"
 )
 
 func init() { register(66, 0, 2, listTransactions) }
 
-func listTransactions(h *Handler, _ context.Context, r kmsg.Request) Result {
+func listTransactions(h *Handler, ctx context.Context, r kmsg.Request) Result {
 	req := r.(*kmsg.ListTransactionsRequest)
 	resp := req.ResponseKind().(*kmsg.ListTransactionsResponse)
 	if h.env.Txns == nil {
@@ -37,7 +38,7 @@ func listTransactions(h *Handler, _ context.Context, r kmsg.Request) Result {
 	}
 	now := h.env.Clock().UnixMilli()
 	for _, t := range h.env.Txns.All() {
-		if !listed(req, t, pattern, now) {
+		if !listed(req, t, pattern, now) || !h.authorized(ctx, acl.OpDescribe, acl.ResourceTransactionalID, t.ID) {
 			continue
 		}
 		st := kmsg.NewListTransactionsResponseTransactionState()

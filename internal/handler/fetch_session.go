@@ -46,6 +46,7 @@ type fetchCtx struct {
 	mode    fetchMode
 	session *fetchsession.Session // incremental only
 	epoch   int32                 // the request's session epoch, incremental only
+	auth    *topicAuth            // nil: authorization is off
 }
 
 // openFetch decides the fetch's mode from its session id and epoch and, for
@@ -169,7 +170,7 @@ func (h *Handler) sessionPass(req *kmsg.FetchRequest, f *fetchCtx, last bool) (*
 // one topic share a response topic.
 func (h *Handler) readSession(req *kmsg.FetchRequest, f *fetchCtx) (*kmsg.FetchResponse, fetchTally, error) {
 	resp := req.ResponseKind().(*kmsg.FetchResponse)
-	tally := newTally(req)
+	tally := newTally(req, f)
 	var tc topicCache
 	err := f.session.Visit(f.epoch, func(p *fetchsession.Partition) {
 		sp := kmsg.NewFetchResponseTopicPartition()

@@ -12,6 +12,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"sluice/internal/acl"
 	"sluice/internal/cluster"
 	"sluice/internal/fetchsession"
 	"sluice/internal/group"
@@ -47,6 +48,9 @@ type Env struct {
 	// SASL, when set, makes every connection authenticate first; nil:
 	// connections are User:ANONYMOUS (PLAINTEXT).
 	SASL *SASLConfig
+	// Authorizer decides what each principal may do; nil or disabled:
+	// everything is allowed. The ACL APIs keep bindings either way.
+	Authorizer *acl.Authorizer
 }
 
 // RecordObserver is told of the records the produce and fetch paths move.

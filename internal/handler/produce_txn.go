@@ -124,13 +124,16 @@ const joinTxnWait = 5 * time.Second
 // record, not one each; the per-batch checks then find them added, or
 // covered by this add while it is pending. An error is left for those
 // checks to report per partition.
-func (h *Handler) addTxnPartitions(req *kmsg.ProduceRequest, joins *txnJoins) {
+func (h *Handler) addTxnPartitions(req *kmsg.ProduceRequest, joins *txnJoins, auth *topicAuth) {
 	if req.Version < 12 || req.TransactionID == nil || h.env.Txns == nil {
 		return
 	}
 	var tps []txn.TopicPartition
 	pid, epoch := int64(-1), int16(-1)
 	for _, rt := range req.Topics {
+		if !auth.allowed(rt.Topic) {
+			continue // answered TOPIC_AUTHORIZATION_FAILED: it joins nothing
+		}
 		for _, rp := range rt.Partitions {
 			if len(rp.Records) < recordbatch.HeaderSize {
 				continue

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+
+	"sluice/internal/acl"
 )
 
 // errRecordVersion is a record written at a version before its type
@@ -32,11 +34,13 @@ type State struct {
 	// scram holds each user's SCRAM credentials by mechanism. A credential
 	// is never changed in place, only replaced, so copies may share it.
 	scram map[string]map[string]ScramCredential
+	// acls holds the access control bindings, each once.
+	acls map[acl.Binding]struct{}
 }
 
 // NewState returns an empty catalog.
 func NewState() *State {
-	return &State{topics: map[string]*Topic{}, byID: map[TopicID]string{}, deleted: map[TopicID]string{}, scram: map[string]map[string]ScramCredential{}}
+	return &State{topics: map[string]*Topic{}, byID: map[TopicID]string{}, deleted: map[TopicID]string{}, scram: map[string]map[string]ScramCredential{}, acls: map[acl.Binding]struct{}{}}
 }
 
 // Apply changes the state by one record. It fails, changing nothing, for a
@@ -60,6 +64,8 @@ func (s *State) Apply(r Record) error {
 		return s.applyCreate(r)
 	case RecScram:
 		return s.applyScram(r)
+	case RecACLs:
+		return s.applyACLs(r)
 	case RecDeleteTopic:
 		t, ok := s.topics[r.Topic]
 		if !ok {

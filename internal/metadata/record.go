@@ -7,6 +7,8 @@ package metadata
 import (
 	"encoding/hex"
 	"fmt"
+
+	"sluice/internal/acl"
 )
 
 // RecordType names a change to the catalog.
@@ -20,6 +22,7 @@ const (
 	RecClusterID        RecordType = "cluster_id"
 	RecProducerIDs      RecordType = "producer_ids" // a block of producer ids was handed out
 	RecScram            RecordType = "scram"        // a user's SCRAM credentials were set or deleted
+	RecACLs             RecordType = "acls"         // access control bindings were added or removed
 )
 
 // recordVersion is the newest record version this binary reads; Apply
@@ -28,12 +31,15 @@ const (
 // type (versionOf), so a catalog that holds no credentials still opens in a
 // binary that predates them, and one that does is refused by such a binary
 // with the version message rather than an unknown type.
-const recordVersion = 2
+const recordVersion = 3
 
 // versionOf is the record version that introduced t.
 func versionOf(t RecordType) int {
-	if t == RecScram {
+	switch t {
+	case RecScram:
 		return 2
+	case RecACLs:
+		return 3
 	}
 	return 1
 }
@@ -54,6 +60,10 @@ type Record struct {
 	// set, by mechanism; a nil credential deletes that mechanism's.
 	User  string                      `json:"user,omitempty"`
 	Scram map[string]*ScramCredential `json:"scram,omitempty"`
+	// AddACLs and DeleteACLs are, for RecACLs, the bindings added and
+	// the ones removed (removals first).
+	AddACLs    []acl.Binding `json:"add_acls,omitempty"`
+	DeleteACLs []acl.Binding `json:"delete_acls,omitempty"`
 }
 
 // TopicID is a topic's 16-byte UUID.

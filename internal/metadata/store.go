@@ -282,5 +282,6 @@ func (st *State) Clone() *State {
 	for user, creds := range st.scram {
 		c.scram[user] = maps.Clone(creds)
 	}
+	maps.Copy(c.acls, st.acls)
 	return c
 }

@@ -134,7 +134,7 @@ func TestUnreadableRecordsAreRefused(t *testing.T) {
 		payload string
 		reason  string
 	}{
-		{"newer version", `{"v":3,"type":"create_topic","topic":"d"}`, "newer than this binary"},
+		{"newer version", `{"v":99,"type":"create_topic","topic":"d"}`, "newer than this binary"},
 		{"unknown field", `{"v":1,"type":"create_topic","topic":"d","shiny":true}`, "does not decode"},
 		{"unknown type", `{"v":1,"type":"rename_topic","topic":"a"}`, "unknown record type"},
 		{"not JSON", `{"v":1,`, "does not decode"},
