@@ -127,8 +127,8 @@ log.cleaner.min.cleanable.ratio=0.25
 		FetchSessionCacheSlots: -1, TxnMaxTimeout: time.Minute, TxnStatePartitions: 4, TxnIDExpiration: time.Hour,
 		SecurityProtocol: "SASL_PLAINTEXT", SASLMechanisms: []string{"PLAIN", "SCRAM-SHA-512"},
 		SASLPlainUsers: map[string]string{"alice": "secret=1", "bob": "builder"}, ReauthAfter: time.Minute,
-		Listeners: []broker.Listener{{Name: "SASL_PLAINTEXT", Protocol: "SASL_PLAINTEXT", Listen: "0.0.0.0:9093", Advertise: "broker.example:9093"}},
-		TLS:       tlsconf.Config{Keystore: ks, Truststore: ts, ClientAuth: "required"},
+		Listeners:  []broker.Listener{{Name: "SASL_PLAINTEXT", Protocol: "SASL_PLAINTEXT", Listen: "0.0.0.0:9093", Advertise: "broker.example:9093"}},
+		TLS:        tlsconf.Config{Keystore: ks, Truststore: ts, ClientAuth: "required"},
 		Authorizer: true, SuperUsers: []string{"User:admin", "User:ops"}, AllowIfNoACL: true,
 		TopicDefaults: map[string]string{
 			"retention.ms": "86400000", "retention.bytes": "1000000", "segment.bytes": "100000", "segment.ms": "60000",
