@@ -47,11 +47,16 @@ type Config struct {
 	// whose partition directories are on disk (sluice serve --recover-catalog).
 	RecoverCatalog bool
 
-	AutoCreateTopics       bool
-	DefaultPartitions      int32             // num.partitions: of a topic created without a count; default 1
-	MaxFrameBytes          int32             // socket.request.max.bytes; default 100 MiB
-	RetentionCheckInterval time.Duration     // default 5 minutes
-	TopicDefaults          map[string]string // broker-wide topic config defaults
+	AutoCreateTopics  bool
+	DefaultPartitions int32 // num.partitions: of a topic created without a count; default 1
+	MaxFrameBytes     int32 // socket.request.max.bytes; default 100 MiB
+	// Connection limits over every listener (max.connections,
+	// max.connections.per.ip; 0: none) and the idle timeout
+	// (connections.max.idle.ms; 0: none).
+	MaxConnections, MaxConnectionsPerIP int
+	ConnectionsMaxIdle                  time.Duration
+	RetentionCheckInterval              time.Duration     // default 5 minutes
+	TopicDefaults                       map[string]string // broker-wide topic config defaults
 
 	// Log cleaner (compacted topics).
 	CleanerBackoff             time.Duration // log.cleaner.backoff.ms; default 15s
@@ -277,9 +282,10 @@ func Start(cfg Config) (_ *Broker, err error) {
 	})
 	h.LoadACLs()
 	b := &Broker{cfg: cfg, topics: tm, groups: groups, txns: txns, sessions: sessions, cancel: cancel, metrics: bm, unlock: unlock}
+	limits := &server.Limits{MaxConnections: cfg.MaxConnections, MaxConnectionsPerIP: cfg.MaxConnectionsPerIP, IdleTimeout: cfg.ConnectionsMaxIdle}
 	for i, l := range cfg.Listeners {
 		b.srvs = append(b.srvs, server.New(lns[i].ln, h, server.Config{
-			MaxFrameBytes: cfg.MaxFrameBytes, Logger: cfg.Logger, Requests: bm.m,
+			MaxFrameBytes: cfg.MaxFrameBytes, Logger: cfg.Logger, Requests: bm.m, Limits: limits,
 			Listener: handler.Listener{Name: l.Name, SASL: l.usesSASL()}, TLS: lns[i].tls,
 		}))
 	}

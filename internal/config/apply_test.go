@@ -26,7 +26,7 @@ func TestBrokerDefaults(t *testing.T) {
 	}
 	want := broker.Config{
 		Listen: "127.0.0.1:9092", DataDir: "./sluice-data", Fsync: partition.FsyncAlways, FsyncInterval: time.Second,
-		DefaultPartitions: 1, MaxFrameBytes: 100 << 20, RetentionCheckInterval: 5 * time.Minute,
+		DefaultPartitions: 1, MaxFrameBytes: 100 << 20, RetentionCheckInterval: 5 * time.Minute, ConnectionsMaxIdle: 10 * time.Minute,
 		TopicDefaults: map[string]string{}, CleanerBackoff: 15 * time.Second, CleanerIOMaxBytesPerSecond: 50_000_000,
 		OffsetsPartitions: 16, OffsetsRetention: 7 * 24 * time.Hour,
 		GroupMinSessionTimeout: 6 * time.Second, GroupMaxSessionTimeout: 30 * time.Minute, GroupInitialRebalanceDelay: 3 * time.Second,
@@ -65,6 +65,9 @@ func TestBrokerEverySetting(t *testing.T) {
 sasl.enabled.mechanisms=plain, SCRAM-SHA-512
 sasl.plain.users.file=` + users + `
 connections.max.reauth.ms=60000
+connections.max.idle.ms=120000
+max.connections=500
+max.connections.per.ip=50
 listener.security.protocol.map=SASL_PLAINTEXT:SASL_PLAINTEXT,EXTERNAL:SASL_SSL
 ssl.keystore.location=` + ks + `
 ssl.keystore.type=pem
@@ -119,6 +122,7 @@ log.cleaner.min.cleanable.ratio=0.25
 	}
 	want := broker.Config{
 		Listen: "0.0.0.0:9093", Advertise: "broker.example:9093", DataDir: "/var/lib/sluice", NodeID: 7, MaxFrameBytes: 1000,
+		MaxConnections: 500, MaxConnectionsPerIP: 50, ConnectionsMaxIdle: 2 * time.Minute,
 		MetricsListen: ":9404", Fsync: partition.FsyncInterval, FsyncInterval: 250 * time.Millisecond, RecoverCatalog: true,
 		AutoCreateTopics: true, DefaultPartitions: 6, RetentionCheckInterval: time.Second,
 		CleanerBackoff: 100 * time.Millisecond, CleanerIOMaxBytesPerSecond: -1,

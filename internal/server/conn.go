@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"reflect"
 	"runtime/debug"
 	"time"
@@ -108,7 +109,10 @@ func (c *conn) serve(ctx context.Context) {
 	err := c.readLoop(ctx)
 	close(c.out)
 	<-writerDone
-	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
+	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		c.log.Info("server: closing a connection that sent no request for connections.max.idle.ms", "idle", c.srv.cfg.Limits.IdleTimeout.String())
+	case err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed):
 		c.log.Warn("server: closing connection", "err", err)
 	}
 }
@@ -140,6 +144,11 @@ func (c *conn) readLoop(ctx context.Context) (err error) {
 	var buf []byte
 	principal := c.sess.Principal()
 	for {
+		if d := c.srv.cfg.Limits.idle(); !d.IsZero() {
+			if err := c.raw.SetReadDeadline(d); err != nil {
+				return err
+			}
+		}
 		frame, err := wire.ReadFrameAlloc(br, buf, c.srv.cfg.MaxFrameBytes, frameBuffer)
 		if err != nil {
 			return err

@@ -35,6 +35,9 @@ type Config struct {
 	TLS *tls.Config
 	// HandshakeTimeout bounds the TLS handshake; 0 means 10 seconds.
 	HandshakeTimeout time.Duration
+	// Limits, shared by every listener of the broker, bounds its
+	// connections; nil: no limits.
+	Limits *Limits
 }
 
 // defaultHandshakeTimeout is long enough for a client on a slow link and
@@ -108,6 +111,12 @@ func (s *Server) start(ctx context.Context, nc net.Conn) {
 	if s.cfg.Listener.Name != "" {
 		log = log.With("listener", s.cfg.Listener.Name)
 	}
+	ip := remoteHost(nc)
+	if ok, limit := s.cfg.Limits.admit(ip); !ok {
+		log.Warn("server: refusing a connection over "+limit, "limit", limit)
+		nc.Close()
+		return
+	}
 	c := &conn{
 		srv: s, raw: nc, nc: nc, host: remoteHost(nc),
 		log:    log,
@@ -124,6 +133,7 @@ func (s *Server) start(ctx context.Context, nc net.Conn) {
 		s.mu.Lock()
 		delete(s.conns, c)
 		s.mu.Unlock()
+		s.cfg.Limits.release(ip)
 	}()
 }
 
