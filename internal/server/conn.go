@@ -34,8 +34,12 @@ const maxPipelined = 32
 var errAcksZeroFailed = errors.New("acks=0 produce failed; closing so the client notices")
 
 // maxKeptWriteBuffer is the largest response buffer a connection keeps for
-// the next response. Fetch responses of several MiB are routine; growing a
-// fresh buffer for each would copy every response several times over.
+// the next response while it has more to answer. Fetch responses of
+// several MiB are routine; growing a fresh buffer for each would copy
+// every response several times over. A connection with nothing left to
+// answer keeps at most maxKeptFrame of it and hands a larger one to the
+// pool (bufpool), taking one of the same size back for its next large
+// response: an idle connection holds little, whatever it once sent.
 const maxKeptWriteBuffer = 64 << 20
 
 // maxKeptFrame is the largest request buffer a connection keeps for its
@@ -261,6 +265,7 @@ func (c *conn) writeLoop(done chan<- struct{}) {
 	defer close(done)
 	bw := bufio.NewWriterSize(c.nc, 64<<10)
 	var buf []byte
+	pooled := 0 // the capacity of the last large buffer handed to the pool
 	failed := false
 	for p := range c.out {
 		if failed {
@@ -281,6 +286,9 @@ func (c *conn) writeLoop(done chan<- struct{}) {
 		if p.result.NoResponse || (resp == nil && !p.rawToken) {
 			continue
 		}
+		if buf == nil && pooled > 0 {
+			buf = bufpool.Get(pooled)[:0]
+		}
 		if p.rawToken {
 			buf = binary.BigEndian.AppendUint32(buf[:0], uint32(len(p.raw)))
 			buf = append(buf, p.raw...)
@@ -294,12 +302,18 @@ func (c *conn) writeLoop(done chan<- struct{}) {
 			failed = c.writeFailed(err)
 			continue
 		}
-		if len(c.out) == 0 {
+		idle := len(c.out) == 0
+		if idle {
 			if err := bw.Flush(); err != nil {
 				failed = c.writeFailed(err)
 			}
 		}
-		if cap(buf) > maxKeptWriteBuffer {
+		switch {
+		case cap(buf) > maxKeptWriteBuffer:
+			buf = nil
+		case idle && cap(buf) > maxKeptFrame:
+			pooled = cap(buf)
+			bufpool.Put(buf)
 			buf = nil
 		}
 	}
