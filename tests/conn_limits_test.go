@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
@@ -119,4 +120,88 @@ func TestIdleConnectionsAreClosed(t *testing.T) {
 	if got := len(consumeN(t, b.Addr(), topic, 5, kgo.FetchIsolationLevel(kgo.ReadCommitted()))); got != 5 {
 		t.Fatalf("consumed %d records, want 5", got)
 	}
+}
+
+// max.connections.unauthenticated: a burst of connections that never
+// authenticate on a SASL listener takes at most that many; the next one
+// is closed when accepted, a client already authenticated goes on being
+// served, and a connection that authenticates frees its place.
+func TestUnauthenticatedConnectionsAreBounded(t *testing.T) {
+	b := saslBroker(t, brokertest.WithConfig(func(c *broker.Config) { c.MaxUnauthenticatedConnections = 2 }))
+	topic := topicName(t, "unauth")
+	authed := newClient(t, b.Addr(), plainAuth(plainUser, plainPass), kgo.DefaultProduceTopic(topic))
+	createTopic(t, kadm.NewClient(authed), topic, 1, nil)
+	produce := func(v int) {
+		t.Helper()
+		if err := authed.ProduceSync(testCtx(t, 20*time.Second), &kgo.Record{Value: val(v)}).FirstErr(); err != nil {
+			t.Fatalf("authenticated produce %d: %v", v, err)
+		}
+	}
+	produce(0)
+	burst := []*rawConn{dialRaw(t, b.Addr()), dialRaw(t, b.Addr())}
+	for _, c := range burst {
+		c.apiVersions(1) // admitted, and never authenticating
+	}
+	over := dialRaw(t, b.Addr())
+	over.closedByBroker()
+	if !strings.Contains(b.Log.String(), "refusing a connection over max.connections.unauthenticated") {
+		t.Fatalf("no log line names the limit:\n%s", b.Log.String())
+	}
+	produce(1) // the authenticated client's connections are not affected
+	burst[0].nc.Close()
+	// A new client can authenticate once a place is free, and frees it.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c := dialRaw(t, b.Addr())
+		r := saslRawTry(c, 1, plainUser, plainPass)
+		if r != nil && r.ErrorCode == 0 {
+			break
+		}
+		c.nc.Close()
+		if time.Now().After(deadline) {
+			t.Fatal("no connection could authenticate after a place was freed")
+		}
+	}
+	last := dialRaw(t, b.Addr())
+	last.apiVersions(1) // the authenticated one freed its place
+	produce(2)
+	// The reader's own connections need places while they authenticate.
+	burst[1].nc.Close()
+	last.nc.Close()
+	if got := len(consumeN(t, b.Addr(), topic, 3, plainAuth(plainUser, plainPass))); got != 3 {
+		t.Fatalf("consumed %d records, want 3", got)
+	}
+}
+
+// saslRawTry authenticates c with PLAIN, or returns nil when the broker
+// closed the connection instead of answering.
+func saslRawTry(c *rawConn, corr int32, user, pass string) *kmsg.SASLAuthenticateResponse {
+	read := func() []byte {
+		var l [4]byte
+		if _, err := io.ReadFull(c.nc, l[:]); err != nil {
+			return nil
+		}
+		body := make([]byte, binary.BigEndian.Uint32(l[:]))
+		if _, err := io.ReadFull(c.nc, body); err != nil || len(body) < 4 {
+			return nil
+		}
+		return body[4:] // after the correlation id
+	}
+	hs := kmsg.NewPtrSASLHandshakeRequest()
+	hs.Version, hs.Mechanism = 1, "PLAIN"
+	c.request(hs, corr)
+	hsr := kmsg.NewPtrSASLHandshakeResponse()
+	hsr.Version = 1
+	if body := read(); body == nil || hsr.ReadFrom(body) != nil || hsr.ErrorCode != 0 {
+		return nil
+	}
+	au := kmsg.NewPtrSASLAuthenticateRequest()
+	au.Version, au.SASLAuthBytes = 1, []byte("\x00"+user+"\x00"+pass)
+	c.request(au, corr+1)
+	aur := kmsg.NewPtrSASLAuthenticateResponse()
+	aur.Version = 1
+	if body := read(); body == nil || aur.ReadFrom(body) != nil {
+		return nil
+	}
+	return aur
 }

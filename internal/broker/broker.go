@@ -55,8 +55,12 @@ type Config struct {
 	// (connections.max.idle.ms; 0: none).
 	MaxConnections, MaxConnectionsPerIP int
 	ConnectionsMaxIdle                  time.Duration
-	RetentionCheckInterval              time.Duration     // default 5 minutes
-	TopicDefaults                       map[string]string // broker-wide topic config defaults
+	// MaxUnauthenticatedConnections bounds the connections of SASL
+	// listeners not yet authenticated (max.connections.unauthenticated;
+	// 0: none).
+	MaxUnauthenticatedConnections int
+	RetentionCheckInterval        time.Duration     // default 5 minutes
+	TopicDefaults                 map[string]string // broker-wide topic config defaults
 
 	// Log cleaner (compacted topics).
 	CleanerBackoff             time.Duration // log.cleaner.backoff.ms; default 15s
@@ -282,7 +286,8 @@ func Start(cfg Config) (_ *Broker, err error) {
 	})
 	h.LoadACLs()
 	b := &Broker{cfg: cfg, topics: tm, groups: groups, txns: txns, sessions: sessions, cancel: cancel, metrics: bm, unlock: unlock}
-	limits := &server.Limits{MaxConnections: cfg.MaxConnections, MaxConnectionsPerIP: cfg.MaxConnectionsPerIP, IdleTimeout: cfg.ConnectionsMaxIdle}
+	limits := &server.Limits{MaxConnections: cfg.MaxConnections, MaxConnectionsPerIP: cfg.MaxConnectionsPerIP,
+		MaxUnauthenticated: cfg.MaxUnauthenticatedConnections, IdleTimeout: cfg.ConnectionsMaxIdle}
 	for i, l := range cfg.Listeners {
 		b.srvs = append(b.srvs, server.New(lns[i].ln, h, server.Config{
 			MaxFrameBytes: cfg.MaxFrameBytes, Logger: cfg.Logger, Requests: bm.m, Limits: limits,

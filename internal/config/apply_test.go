@@ -68,6 +68,7 @@ connections.max.reauth.ms=60000
 connections.max.idle.ms=120000
 max.connections=500
 max.connections.per.ip=50
+max.connections.unauthenticated=40
 listener.security.protocol.map=SASL_PLAINTEXT:SASL_PLAINTEXT,EXTERNAL:SASL_SSL
 ssl.keystore.location=` + ks + `
 ssl.keystore.type=pem
@@ -122,7 +123,7 @@ log.cleaner.min.cleanable.ratio=0.25
 	}
 	want := broker.Config{
 		Listen: "0.0.0.0:9093", Advertise: "broker.example:9093", DataDir: "/var/lib/sluice", NodeID: 7, MaxFrameBytes: 1000,
-		MaxConnections: 500, MaxConnectionsPerIP: 50, ConnectionsMaxIdle: 2 * time.Minute,
+		MaxConnections: 500, MaxConnectionsPerIP: 50, ConnectionsMaxIdle: 2 * time.Minute, MaxUnauthenticatedConnections: 40,
 		MetricsListen: ":9404", Fsync: partition.FsyncInterval, FsyncInterval: 250 * time.Millisecond, RecoverCatalog: true,
 		AutoCreateTopics: true, DefaultPartitions: 6, RetentionCheckInterval: time.Second,
 		CleanerBackoff: 100 * time.Millisecond, CleanerIOMaxBytesPerSecond: -1,

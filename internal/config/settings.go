@@ -96,6 +96,8 @@ var settings = []*Setting{
 		kind: integer{what: "a number of connections", lo: 0, hi: math.MaxInt32}, apply: func(c *broker.Config, v string) { c.MaxConnections = int(num(v)) }},
 	{Name: "max.connections.per.ip", Flag: "max-connections-per-ip", Default: "0", Usage: "client connections from one IP address at once; one over it is closed as soon as it is accepted; 0: no limit",
 		kind: integer{what: "a number of connections", lo: 0, hi: math.MaxInt32}, apply: func(c *broker.Config, v string) { c.MaxConnectionsPerIP = int(num(v)) }},
+	{Name: "max.connections.unauthenticated", Flag: "max-connections-unauthenticated", Default: "0", Usage: "connections of SASL listeners that have not finished authenticating, at once; one over it is closed as soon as it is accepted; 0: no limit",
+		kind: integer{what: "a number of connections", lo: 0, hi: math.MaxInt32}, apply: func(c *broker.Config, v string) { c.MaxUnauthenticatedConnections = int(num(v)) }},
 	{Name: "connections.max.idle.ms", Flag: "connections-max-idle", Default: "600000", Usage: "a connection that sends no request for this long is closed; 0: never",
 		kind: duration{unit: time.Millisecond, lo: 0, hi: maxMs}, apply: func(c *broker.Config, v string) { c.ConnectionsMaxIdle = millis(v) }},
 	{Name: "connections.max.reauth.ms", Flag: "connections-max-reauth", Default: "0", Usage: "SASL session lifetime (KIP-368): a client must authenticate again within it, else its connection is closed at its next request; 0: no limit",

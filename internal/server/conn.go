@@ -88,6 +88,10 @@ type conn struct {
 	// sess is the connection's authentication; set by serve before the
 	// loops start, then touched by the read loop only.
 	sess *handler.Session
+	// unauthenticated: the connection counts against
+	// Limits.MaxUnauthenticated until it authenticates (read loop only,
+	// then the server once the loops ended).
+	unauthenticated bool
 }
 
 func (c *conn) serve(ctx context.Context) {
@@ -169,6 +173,10 @@ func (c *conn) readLoop(ctx context.Context) (err error) {
 		if p := c.sess.Principal(); p != principal {
 			principal = p
 			c.log.Debug("server: authenticated", "principal", p, "by", "SASL")
+			if c.unauthenticated {
+				c.unauthenticated = false
+				c.srv.cfg.Limits.authenticated()
+			}
 		}
 		// Handlers keep no request bytes once they return: the connection
 		// keeps a small buffer for its next request and returns a large

@@ -14,18 +14,23 @@ import (
 type Limits struct {
 	MaxConnections      int // 0: no limit
 	MaxConnectionsPerIP int // 0: no limit
+	// MaxUnauthenticated bounds the connections of SASL listeners that
+	// have not finished authenticating, so that a burst of them cannot
+	// take every connection from clients that would; 0: no limit.
+	MaxUnauthenticated int
 	// IdleTimeout closes a connection that sent no request for that long
 	// (connections.max.idle.ms); 0: never.
 	IdleTimeout time.Duration
 
-	mu    sync.Mutex
-	total int
-	perIP map[string]int
+	mu      sync.Mutex
+	total   int
+	perIP   map[string]int
+	unauthn int
 }
 
-// admit counts a new connection from host, or refuses it and says which
-// limit it hit.
-func (l *Limits) admit(host string) (ok bool, why string) {
+// admit counts a new connection from host (one that must authenticate
+// first with sasl), or refuses it and says which limit it hit.
+func (l *Limits) admit(host string, sasl bool) (ok bool, why string) {
 	if l == nil {
 		return true, ""
 	}
@@ -36,6 +41,11 @@ func (l *Limits) admit(host string) (ok bool, why string) {
 		return false, "max.connections"
 	case l.MaxConnectionsPerIP > 0 && l.perIP[host] >= l.MaxConnectionsPerIP:
 		return false, "max.connections.per.ip"
+	case sasl && l.MaxUnauthenticated > 0 && l.unauthn >= l.MaxUnauthenticated:
+		return false, "max.connections.unauthenticated"
+	}
+	if sasl {
+		l.unauthn++
 	}
 	if l.perIP == nil {
 		l.perIP = map[string]int{}
@@ -56,6 +66,17 @@ func (l *Limits) release(host string) {
 	if l.perIP[host]--; l.perIP[host] <= 0 {
 		delete(l.perIP, host)
 	}
+}
+
+// authenticated uncounts a connection admitted with sasl once it has
+// authenticated, or ended without.
+func (l *Limits) authenticated() {
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	l.unauthn--
+	l.mu.Unlock()
 }
 
 // idle is the read deadline a connection waiting for its next request

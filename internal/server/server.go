@@ -112,13 +112,13 @@ func (s *Server) start(ctx context.Context, nc net.Conn) {
 		log = log.With("listener", s.cfg.Listener.Name)
 	}
 	ip := remoteHost(nc)
-	if ok, limit := s.cfg.Limits.admit(ip); !ok {
+	if ok, limit := s.cfg.Limits.admit(ip, s.cfg.Listener.SASL); !ok {
 		log.Warn("server: refusing a connection over "+limit, "limit", limit)
 		nc.Close()
 		return
 	}
 	c := &conn{
-		srv: s, raw: nc, nc: nc, host: remoteHost(nc),
+		srv: s, raw: nc, nc: nc, host: ip, unauthenticated: s.cfg.Listener.SASL,
 		log:    log,
 		out:    make(chan pending, maxPipelined),
 		closed: make(chan struct{}),
@@ -133,6 +133,9 @@ func (s *Server) start(ctx context.Context, nc net.Conn) {
 		s.mu.Lock()
 		delete(s.conns, c)
 		s.mu.Unlock()
+		if c.unauthenticated {
+			s.cfg.Limits.authenticated()
+		}
 		s.cfg.Limits.release(ip)
 	}()
 }
