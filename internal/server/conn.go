@@ -42,6 +42,13 @@ var errAcksZeroFailed = errors.New("acks=0 produce failed; closing so the client
 // response: an idle connection holds little, whatever it once sent.
 const maxKeptWriteBuffer = 64 << 20
 
+// connBufferBytes is the size of a connection's read and write buffers,
+// which it holds for its whole life: small, so that ten thousand idle
+// connections hold little, and enough to read a request's header and
+// small requests, and to gather small responses, in one system call.
+// Larger frames and responses bypass them.
+const connBufferBytes = 8 << 10
+
 // maxKeptFrame is the largest request buffer a connection keeps for its
 // next request; larger frames are read into pooled buffers (bufpool), so
 // that an idle connection holds no more than this.
@@ -148,7 +155,7 @@ func (c *conn) readLoop(ctx context.Context) (err error) {
 			err = fmt.Errorf("panic handling request: %v\n%s", r, debug.Stack())
 		}
 	}()
-	br := bufio.NewReaderSize(c.nc, 64<<10)
+	br := bufio.NewReaderSize(c.nc, connBufferBytes)
 	var buf []byte
 	principal := c.sess.Principal()
 	for {
@@ -271,10 +278,22 @@ func (c *conn) unsupported(p pending, hdr wire.RequestHeader) (pending, error) {
 
 func (c *conn) writeLoop(done chan<- struct{}) {
 	defer close(done)
-	bw := bufio.NewWriterSize(c.nc, 64<<10)
+	// Responses are gathered in buf while more are queued, and written
+	// with one system call when the queue is empty or buf is large: no
+	// buffered writer of its own, so an idle connection holds nothing
+	// for writing.
 	var buf []byte
 	pooled := 0 // the capacity of the last large buffer handed to the pool
 	failed := false
+	flush := func() {
+		if len(buf) == 0 || failed {
+			return
+		}
+		if _, err := c.nc.Write(buf); err != nil {
+			failed = c.writeFailed(err)
+		}
+		buf = buf[:0]
+	}
 	for p := range c.out {
 		if failed {
 			abandon(p.result) // drain so the read loop never blocks
@@ -287,36 +306,32 @@ func (c *conn) writeLoop(done chan<- struct{}) {
 		}
 		c.answered(p)
 		if p.result.CloseConn {
-			_ = bw.Flush()
-			failed = c.writeFailed(errAcksZeroFailed)
+			flush()
+			if !failed {
+				failed = c.writeFailed(errAcksZeroFailed)
+			}
 			continue
 		}
-		if p.result.NoResponse || (resp == nil && !p.rawToken) {
-			continue
-		}
-		if buf == nil && pooled > 0 {
-			buf = bufpool.Get(pooled)[:0]
-		}
-		if p.rawToken {
-			buf = binary.BigEndian.AppendUint32(buf[:0], uint32(len(p.raw)))
-			buf = append(buf, p.raw...)
-		} else {
-			buf = wire.AppendResponse(buf[:0], p.correlationID, resp)
-		}
-		if p.result.Release != nil {
-			p.result.Release(resp)
-		}
-		if _, err := bw.Write(buf); err != nil {
-			failed = c.writeFailed(err)
-			continue
-		}
-		idle := len(c.out) == 0
-		if idle {
-			if err := bw.Flush(); err != nil {
-				failed = c.writeFailed(err)
+		if !p.result.NoResponse && (resp != nil || p.rawToken) {
+			if buf == nil && pooled > 0 {
+				buf = bufpool.Get(pooled)[:0]
+			}
+			if p.rawToken {
+				buf = binary.BigEndian.AppendUint32(buf, uint32(len(p.raw)))
+				buf = append(buf, p.raw...)
+			} else {
+				buf = wire.AppendResponse(buf, p.correlationID, resp)
+			}
+			if p.result.Release != nil {
+				p.result.Release(resp)
 			}
 		}
+		idle := len(c.out) == 0
+		if idle || len(buf) >= maxKeptFrame {
+			flush()
+		}
 		switch {
+		case len(buf) > 0: // gathered, not yet written: keep it
 		case cap(buf) > maxKeptWriteBuffer:
 			buf = nil
 		case idle && cap(buf) > maxKeptFrame:
@@ -325,6 +340,7 @@ func (c *conn) writeLoop(done chan<- struct{}) {
 			buf = nil
 		}
 	}
+	flush()
 }
 
 // answered tells the request observer, if any, that p's response is ready.
