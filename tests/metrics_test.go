@@ -168,6 +168,19 @@ func TestMetricsAfterKnownWorkload(t *testing.T) {
 	if got := metricValue(t, m, "kafka_server_replicamanager_produceridcount"); got != 2 {
 		t.Errorf("producer ids kept = %v, want 2 (one producer, two partitions)", got)
 	}
+	// A deleted topic's series go with it, its counters included.
+	if _, err := newAdmin(t, addr).DeleteTopic(testCtx(t, 10*time.Second), "metered"); err != nil {
+		t.Fatal(err)
+	}
+	after := scrape(t, maddr)
+	for _, name := range []string{"kafka_server_brokertopicmetrics_messagesin_total", "kafka_server_brokertopicmetrics_bytesin_total",
+		"kafka_server_brokertopicmetrics_bytesout_total", "kafka_log_log_size"} {
+		for _, series := range after[name].GetMetric() {
+			if hasLabels(series, []string{"topic", "metered"}) {
+				t.Errorf("%s still has a series for the deleted topic", name)
+			}
+		}
+	}
 }
 
 // A retried idempotent batch is answered with its offsets and not appended

@@ -64,6 +64,10 @@ type Metrics struct {
 	// topics produced to or fetched from. A sync.Map, so that the produce
 	// and fetch paths of every partition read it without a shared lock.
 	topics sync.Map
+	// exists, once the broker serves (Watch), says whether a topic is
+	// still there: a deleted topic's counters are dropped at the next
+	// scrape instead of staying until a restart.
+	exists atomic.Pointer[func(string) bool]
 
 	ready atomic.Bool
 }

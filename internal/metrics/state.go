@@ -21,7 +21,13 @@ type Sources struct {
 
 // Watch registers the collector of the broker's state, read from src at
 // every scrape. Call it once, when the broker serves.
-func (m *Metrics) Watch(src Sources) { m.reg.MustRegister(stateCollector{src}) }
+func (m *Metrics) Watch(src Sources) {
+	if src.Topics != nil {
+		exists := func(name string) bool { return src.Topics.Get(name) != nil }
+		m.exists.Store(&exists)
+	}
+	m.reg.MustRegister(stateCollector{src})
+}
 
 var (
 	tpLabels = []string{"topic", "partition"}

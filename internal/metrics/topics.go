@@ -22,8 +22,13 @@ func (c topicCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c topicCollector) Collect(ch chan<- prometheus.Metric) {
+	exists := c.m.exists.Load()
 	c.m.topics.Range(func(k, v any) bool {
 		name, t := k.(string), v.(*topicCounters)
+		if exists != nil && !(*exists)(name) {
+			c.m.topics.Delete(name) // deleted: a topic made again under its name counts from 0
+			return true
+		}
 		ch <- prometheus.MustNewConstMetric(descBytesIn, prometheus.CounterValue, float64(t.bytesIn.Load()), name)
 		ch <- prometheus.MustNewConstMetric(descBytesOut, prometheus.CounterValue, float64(t.bytesOut.Load()), name)
 		ch <- prometheus.MustNewConstMetric(descMessagesIn, prometheus.CounterValue, float64(t.messagesIn.Load()), name)
