@@ -64,12 +64,12 @@ func produce(h *Handler, ctx context.Context, r kmsg.Request) Result {
 	resp := req.ResponseKind().(*kmsg.ProduceResponse)
 	acksOK := req.Acks == -1 || req.Acks == 0 || req.Acks == 1
 	var waits []durableWait
-	joins := &txnJoins{deferred: req.Acks == -1}
+	joins := txnJoins{deferred: req.Acks == -1} // on the stack: the wait takes only joins.adds
 	auth := h.topicAuth(ctx, acl.OpWrite)
 	txnDenied := req.TransactionID != nil && h.authorizing() &&
 		!h.authorized(ctx, acl.OpWrite, acl.ResourceTransactionalID, *req.TransactionID)
 	if acksOK && !txnDenied {
-		h.addTxnPartitions(req, joins, &auth)
+		h.addTxnPartitions(req, &joins, &auth)
 	}
 	resp.Topics = make([]kmsg.ProduceResponseTopic, len(req.Topics))
 	for i, rt := range req.Topics {
@@ -93,7 +93,7 @@ func produce(h *Handler, ctx context.Context, r kmsg.Request) Result {
 				refused(kerr.TopicAuthorizationFailed.Code, "the principal may not write topic %s", rt.Topic).answer(sp, req.Version)
 				continue
 			}
-			if p, next := h.producePartition(rt.Topic, rp, req, sp, joins); p != nil && req.Acks == -1 {
+			if p, next := h.producePartition(rt.Topic, rp, req, sp, &joins); p != nil && req.Acks == -1 {
 				waits = append(waits, durableWait{p, next, sp})
 			}
 		}
@@ -101,21 +101,22 @@ func produce(h *Handler, ctx context.Context, r kmsg.Request) Result {
 	if req.Acks == 0 && acksOK {
 		return Result{NoResponse: true, CloseConn: anyError(resp)}
 	}
-	if len(waits) == 0 && len(joins.adds) == 0 {
+	adds := joins.adds
+	if len(waits) == 0 && len(adds) == 0 {
 		return ready(resp)
 	}
 	timeout := time.Duration(req.TimeoutMillis) * time.Millisecond
 	return Result{
 		Wait: func() kmsg.Response {
-			h.awaitDurable(waits, joins.durables(), timeout)
-			joins.finish(resp, req.Version)
+			h.awaitDurable(waits, adds.durables(), timeout)
+			adds.finish(resp, req.Version)
 			return resp
 		},
 		Abandon: func() {
 			for _, w := range waits {
 				w.p.Flush()
 			}
-			joins.abandon()
+			adds.abandon()
 		},
 	}
 }

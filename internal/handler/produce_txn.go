@@ -166,8 +166,11 @@ func (h *Handler) addTxnPartitions(req *kmsg.ProduceRequest, joins *txnJoins, au
 // (txn.Service.Reconcile).
 type txnJoins struct {
 	deferred bool // acks=all
-	adds     []txnJoin
+	adds     txnAdds
 }
+
+// txnAdds are the adds a request kept, for its wait to sync and apply.
+type txnAdds []txnJoin
 
 // txnJoin is one started add and what it covers.
 type txnJoin struct {
@@ -202,9 +205,9 @@ func (j *txnJoins) covers(tp txn.TopicPartition, pid int64, epoch int16) bool {
 }
 
 // durables is where each kept add must be synced to.
-func (j *txnJoins) durables() []partition.Durable {
-	ds := make([]partition.Durable, 0, len(j.adds))
-	for _, a := range j.adds {
+func (adds txnAdds) durables() []partition.Durable {
+	ds := make([]partition.Durable, 0, len(adds))
+	for _, a := range adds {
 		ds = append(ds, *a.started.Durable)
 	}
 	return ds
@@ -214,8 +217,8 @@ func (j *txnJoins) durables() []partition.Durable {
 // succeeded) and refuses the partitions of those that failed, although
 // their data was appended: the producer retries, and the retry finds the
 // partition not in the transaction.
-func (j *txnJoins) finish(resp *kmsg.ProduceResponse, version int16) {
-	for _, a := range j.adds {
+func (adds txnAdds) finish(resp *kmsg.ProduceResponse, version int16) {
+	for _, a := range adds {
 		err := a.started.Wait()
 		if err == nil {
 			continue
@@ -234,8 +237,8 @@ func (j *txnJoins) finish(resp *kmsg.ProduceResponse, version int16) {
 
 // abandon applies every kept add in the background when the request's
 // wait will not run: until applied, the id's other requests wait.
-func (j *txnJoins) abandon() {
-	for _, a := range j.adds {
+func (adds txnAdds) abandon() {
+	for _, a := range adds {
 		go a.started.Wait()
 	}
 }
