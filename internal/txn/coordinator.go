@@ -512,8 +512,8 @@ func (c *Coordinator) Recover() []*Markers {
 // that says why: the transaction hangs until an operator aborts it, as
 // Sluice never decides a transaction on a guess.
 func (c *Coordinator) Reconcile(now int64, tp TopicPartition, pid int64, epoch int16) (id string, o Outcome) {
-	for _, candidate := range c.sortedIDs() {
-		if e := c.txns[candidate]; e.loaded && e.cur.ProducerID == pid {
+	for candidate, e := range c.txns { // a producer id belongs to one id: no order needed
+		if e.loaded && e.cur.ProducerID == pid {
 			id = candidate
 			break
 		}
