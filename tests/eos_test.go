@@ -25,19 +25,19 @@ func TestExactlyOncePipelineSurvivesWorkerKills(t *testing.T) {
 	b, adm, in, out := pipelineTopics(t, "eos", 3, n)
 	group := "eos-" + in
 	bin := testBinary(t, "eosworker")
-	start := func(name string) *semChild {
-		return semStart(t, name, bin, "-brokers", b.Addr(), "-group", group, "-in", in, "-out", out, "-txn-id", group+"-"+name)
+	start := func(name string) *brokertest.Child {
+		return brokertest.StartChild(t, name, bin, "-brokers", b.Addr(), "-group", group, "-in", in, "-out", out, "-txn-id", group+"-"+name)
 	}
 	start("steady")
 	deadline := time.After(3 * time.Minute)
 	for round := range 3 {
 		victim := start("victim")
 		for commits := 0; commits < 2; { // let it commit, then kill it mid-stream
-			if line := victim.next(t, deadline); len(line) > 9 && line[:9] == "committed" {
+			if line := victim.Next(t, deadline); len(line) > 9 && line[:9] == "committed" {
 				commits++
 			}
 		}
-		victim.kill()
+		victim.Kill()
 		t.Logf("round %d: victim killed", round)
 	}
 	start("victim") // the last incarnation runs to the end with the steady one
@@ -98,8 +98,8 @@ func TestPythonExactlyOnceLoop(t *testing.T) {
 	endList := make([]string, 2)
 	ends.Each(func(o kadm.ListedOffset) { endList[o.Partition] = strconv.FormatInt(o.Offset, 10) })
 	group := "pyeos-" + in
-	w := semStart(t, "eos_worker.py", py, filepath.Join("testdata", "eos_worker.py"), b.Addr(), group, in, out, "py-"+group, strings.Join(endList, ","))
-	w.waitSuccess(t, 2*time.Minute)
+	w := brokertest.StartChild(t, "eos_worker.py", py, filepath.Join("testdata", "eos_worker.py"), b.Addr(), group, in, out, "py-"+group, strings.Join(endList, ","))
+	w.Wait(t, 2*time.Minute)
 	checkPipelineOutput(t, b, adm, group, in, out, n)
 }
 
@@ -203,8 +203,8 @@ func TestKafkajsExactlyOnceLoop(t *testing.T) {
 	endList := make([]string, 2)
 	ends.Each(func(o kadm.ListedOffset) { endList[o.Partition] = strconv.FormatInt(o.Offset, 10) })
 	group := "jseos-" + in
-	w := semStart(t, "eos.js", node, filepath.Join("kafkajs", "eos.js"), b.Addr(), group, in, out, "js-"+group, strings.Join(endList, ","))
-	w.waitSuccess(t, 2*time.Minute)
+	w := brokertest.StartChild(t, "eos.js", node, filepath.Join("kafkajs", "eos.js"), b.Addr(), group, in, out, "js-"+group, strings.Join(endList, ","))
+	w.Wait(t, 2*time.Minute)
 	checkPipelineOutput(t, b, adm, group, in, out, n)
 }
 

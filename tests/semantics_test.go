@@ -9,7 +9,6 @@ package tests
 // and repeated record exactly.
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"os"
@@ -19,7 +18,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -43,103 +41,6 @@ func testBinary(t *testing.T, name string) string {
 
 // semConsumerBinary builds ./tests/consumer.
 func semConsumerBinary(t *testing.T) string { return testBinary(t, "consumer") }
-
-// semChild is a child process whose stdout lines arrive on lines (closed at
-// EOF) and whose stderr is kept for failure messages.
-type semChild struct {
-	name   string
-	cmd    *exec.Cmd
-	lines  chan string
-	stderr *brokertest.SyncBuffer
-	exited chan struct{}
-	err    error // cmd.Wait's result, set before exited is closed
-}
-
-func semStart(t *testing.T, name, bin string, args ...string) *semChild {
-	t.Helper()
-	return semStartEnv(t, nil, name, bin, args...)
-}
-
-// semStartEnv is semStart with extra environment variables.
-func semStartEnv(t *testing.T, env []string, name, bin string, args ...string) *semChild {
-	t.Helper()
-	c := &semChild{
-		name:   name,
-		cmd:    exec.Command(bin, args...),
-		lines:  make(chan string, 1<<16),
-		stderr: &brokertest.SyncBuffer{},
-		exited: make(chan struct{}),
-	}
-	c.cmd.Stderr = c.stderr
-	c.cmd.Env = append(os.Environ(), env...)
-	stdout, err := c.cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", name, err)
-	}
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		sc.Buffer(make([]byte, 64<<10), 4<<20)
-		for sc.Scan() {
-			c.lines <- sc.Text()
-		}
-		close(c.lines)
-		c.err = c.cmd.Wait()
-		close(c.exited)
-	}()
-	t.Cleanup(c.kill)
-	return c
-}
-
-// kill sends SIGKILL and waits until the process is gone and its stdout is
-// drained into lines.
-func (c *semChild) kill() {
-	_ = c.cmd.Process.Signal(syscall.SIGKILL)
-	<-c.exited
-}
-
-// next returns the next stdout line, failing the test if the process ends
-// or d passes first.
-func (c *semChild) next(t *testing.T, deadline <-chan time.Time) string {
-	t.Helper()
-	select {
-	case l, ok := <-c.lines:
-		if !ok {
-			<-c.exited
-			t.Fatalf("%s exited (%v) early:\n%s", c.name, c.err, c.stderr.String())
-		}
-		return l
-	case <-deadline:
-		t.Fatalf("%s: no progress before the deadline:\n%s", c.name, c.stderr.String())
-	}
-	return ""
-}
-
-// waitSuccess waits for a clean exit (draining stdout meanwhile) and returns
-// the stdout lines not read yet.
-func (c *semChild) waitSuccess(t *testing.T, d time.Duration) []string {
-	t.Helper()
-	var rest []string
-	deadline := time.After(d)
-	for {
-		select {
-		case l, ok := <-c.lines:
-			if ok {
-				rest = append(rest, l)
-				continue
-			}
-			<-c.exited
-			if c.err != nil {
-				t.Fatalf("%s: %v\n%s", c.name, c.err, c.stderr.String())
-			}
-			return rest
-		case <-deadline:
-			t.Fatalf("%s did not finish within %v:\n%s\nlast output: %q", c.name, d, c.stderr.String(), rest[max(0, len(rest)-20):])
-		}
-	}
-}
 
 // ---------------------------------------------------------------------------
 // Records and offsets
@@ -307,13 +208,13 @@ func semHead(v []int) string {
 // processing the rest (delay per record) takes far longer than the kill.
 func semRunKilled(t *testing.T, addr, group, topic, out, mode string, minDone int) {
 	t.Helper()
-	c := semStart(t, "consumer run 1 ("+mode+")", semConsumerBinary(t),
+	c := brokertest.StartChild(t, "consumer run 1 ("+mode+")", semConsumerBinary(t),
 		"-brokers", addr, "-group", group, "-topic", topic, "-out", out,
 		"-mode", mode, "-batch", "100", "-delay", "5ms")
 	deadline := time.After(90 * time.Second)
 	done, size, inBatch := 0, 0, 0
 	for {
-		l := c.next(t, deadline)
+		l := c.Next(t, deadline)
 		f := append(strings.Fields(l), "")
 		switch {
 		case f[0] == "committed" && len(f) == 4, f[0] == "batch":
@@ -325,7 +226,7 @@ func semRunKilled(t *testing.T, addr, group, topic, out, mode string, minDone in
 			done++
 			inBatch++
 			if done >= minDone && size >= 20 && inBatch <= size/2 {
-				c.kill()
+				c.Kill()
 				return
 			}
 		}
@@ -361,10 +262,10 @@ func semKillAndResume(t *testing.T, prefix, mode string, n int, parts int32) (ad
 
 func semRunToEnd(t *testing.T, addr, group, topic, out, mode string) {
 	t.Helper()
-	c := semStart(t, "consumer run 2 ("+mode+")", semConsumerBinary(t),
+	c := brokertest.StartChild(t, "consumer run 2 ("+mode+")", semConsumerBinary(t),
 		"-brokers", addr, "-group", group, "-topic", topic, "-out", out,
 		"-mode", mode, "-batch", "100")
-	c.waitSuccess(t, 120*time.Second)
+	c.Wait(t, 120*time.Second)
 }
 
 // ---------------------------------------------------------------------------
@@ -796,14 +697,13 @@ func TestPythonSeedConsumerAtLeastOnce(t *testing.T) {
 	// Run 1 takes 5ms per record (SEED_PROCESS_MS), so commits keep up
 	// with processing as in a real application; SIGKILL after k records.
 	// Every line it printed was processed.
-	run1 := semStartEnv(t, []string{"SEED_PROCESS_MS=5"}, "seed_consumer.py run 1", py, script, b.Addr(), group, topic)
+	run1 := brokertest.StartChildEnv(t, []string{"SEED_PROCESS_MS=5"}, "seed_consumer.py run 1", py, script, b.Addr(), group, topic)
 	var vals1 []int
 	deadline := time.After(90 * time.Second)
 	for len(vals1) < k {
-		vals1 = append(vals1, semAtoi(t, run1.next(t, deadline)))
+		vals1 = append(vals1, semAtoi(t, run1.Next(t, deadline)))
 	}
-	run1.kill()
-	for l := range run1.lines { // already closed: what it printed before dying
+	for _, l := range run1.Kill() { // what it printed before dying
 		vals1 = append(vals1, semAtoi(t, l))
 	}
 	for v, c := range semCounts(vals1) {
@@ -836,7 +736,7 @@ func TestPythonSeedConsumerAtLeastOnce(t *testing.T) {
 
 	// Run 2: until every value is processed and the group committed the
 	// end offsets; then SIGTERM, which runs the seed's close().
-	run2 := semStart(t, "seed_consumer.py run 2", py, script, b.Addr(), group, topic)
+	run2 := brokertest.StartChild(t, "seed_consumer.py run 2", py, script, b.Addr(), group, topic)
 	var vals2 []int
 	all := map[int]bool{}
 	for v := range seen1 {
@@ -844,13 +744,12 @@ func TestPythonSeedConsumerAtLeastOnce(t *testing.T) {
 	}
 	deadline = time.After(120 * time.Second)
 	for len(all) < n {
-		v := semAtoi(t, run2.next(t, deadline))
+		v := semAtoi(t, run2.Next(t, deadline))
 		vals2 = append(vals2, v)
 		all[v] = true
 	}
 	semWaitCommitted(t, adm, group, topic, ends)
-	_ = run2.cmd.Process.Signal(syscall.SIGTERM)
-	for _, l := range run2.waitSuccess(t, 30*time.Second) {
+	for _, l := range run2.Stop(t, 30*time.Second) {
 		vals2 = append(vals2, semAtoi(t, l))
 	}
 

@@ -2,6 +2,7 @@ package brokertest
 
 import (
 	"bufio"
+	"os"
 	"os/exec"
 	"syscall"
 	"testing"
@@ -24,6 +25,12 @@ type Child struct {
 // StartChild runs bin with args; it is killed when the test ends.
 func StartChild(t testing.TB, name, bin string, args ...string) *Child {
 	t.Helper()
+	return StartChildEnv(t, nil, name, bin, args...)
+}
+
+// StartChildEnv is StartChild with variables added to the environment.
+func StartChildEnv(t testing.TB, env []string, name, bin string, args ...string) *Child {
+	t.Helper()
 	c := &Child{
 		Name:   name,
 		Stderr: &SyncBuffer{},
@@ -32,6 +39,9 @@ func StartChild(t testing.TB, name, bin string, args ...string) *Child {
 		exited: make(chan struct{}),
 	}
 	c.cmd.Stderr = c.Stderr
+	if env != nil {
+		c.cmd.Env = append(os.Environ(), env...)
+	}
 	stdout, err := c.cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
