@@ -127,3 +127,20 @@ func (c *Child) rest() []string {
 	<-c.exited
 	return rest
 }
+
+// Died waits up to d for a process that kills itself (a crash the test
+// asked it for), checks that SIGKILL ended it, and returns the stdout
+// lines Next has not returned.
+func (c *Child) Died(t testing.TB, d time.Duration) []string {
+	t.Helper()
+	select {
+	case <-c.exited:
+	case <-time.After(d):
+		t.Fatalf("%s did not die within %v:\n%s", c.Name, d, c.Stderr.String())
+	}
+	rest := c.rest()
+	if ws, ok := c.cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
+		t.Fatalf("%s ended with %v, not SIGKILL:\n%s", c.Name, c.cmd.ProcessState, c.Stderr.String())
+	}
+	return rest
+}

@@ -1,11 +1,9 @@
 package extest
 
 import (
-	"bufio"
 	"os"
 	"os/exec"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -38,17 +36,13 @@ func PythonProgram(t *testing.T, script string) []string {
 	return []string{py, "-u", script}
 }
 
-// Program is an example running as a child process. Every line it prints
-// on stdout is an event the test reads with Next; stderr is kept for
-// failure messages.
+// Program is an example running as a child process (brokertest.Child).
+// Every line it prints on stdout is an event the test reads with Next;
+// stderr is kept for failure messages.
 type Program struct {
-	Name   string
-	cmd    *exec.Cmd
-	lines  chan string
-	Seen   []string // every line read so far, by Next, Drain or Stop
-	stderr *brokertest.SyncBuffer
-	exited chan struct{}
-	err    error // cmd.Wait's result, set before exited is closed
+	Name string
+	Seen []string // every line read so far, by Next, Kill, Died or Stop
+	c    *brokertest.Child
 }
 
 // Start runs command (from GoProgram or PythonProgram) with args. The
@@ -56,100 +50,35 @@ type Program struct {
 func Start(t *testing.T, name string, command []string, args ...string) *Program {
 	t.Helper()
 	argv := append(append([]string{}, command...), args...)
-	p := &Program{
-		Name:   name,
-		cmd:    exec.Command(argv[0], argv[1:]...),
-		lines:  make(chan string, 1<<16),
-		stderr: &brokertest.SyncBuffer{},
-		exited: make(chan struct{}),
-	}
-	p.cmd.Stderr = p.stderr
-	stdout, err := p.cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", name, err)
-	}
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		sc.Buffer(make([]byte, 64<<10), 4<<20)
-		for sc.Scan() {
-			p.lines <- sc.Text()
-		}
-		close(p.lines)
-		p.err = p.cmd.Wait()
-		close(p.exited)
-	}()
-	t.Cleanup(func() {
-		_ = p.cmd.Process.Signal(syscall.SIGKILL)
-		<-p.exited
-	})
-	return p
+	return &Program{Name: name, c: brokertest.StartChild(t, name, argv[0], argv[1:]...)}
 }
 
 // Next returns the next line the program prints. It fails the test if the
 // program exits first or the deadline passes.
 func (p *Program) Next(t *testing.T, deadline <-chan time.Time) string {
 	t.Helper()
-	select {
-	case l, ok := <-p.lines:
-		if !ok {
-			<-p.exited
-			t.Fatalf("%s exited (%v) early; its stderr:\n%s", p.Name, p.err, p.stderr.String())
-		}
-		p.Seen = append(p.Seen, l)
-		return l
-	case <-deadline:
-		t.Fatalf("%s: no progress before the deadline; its stderr:\n%s", p.Name, p.stderr.String())
-	}
-	return ""
+	l := p.c.Next(t, deadline)
+	p.Seen = append(p.Seen, l)
+	return l
 }
 
 // Kill sends SIGKILL, waits for the process to end and reads what it
 // printed before it died into Seen.
-func (p *Program) Kill() {
-	_ = p.cmd.Process.Signal(syscall.SIGKILL)
-	p.drain()
-}
+func (p *Program) Kill() { p.Seen = append(p.Seen, p.c.Kill()...) }
 
 // Died waits for a program that kills itself (a crash the test asked it
 // for) and checks that SIGKILL ended it.
 func (p *Program) Died(t *testing.T, d time.Duration) {
 	t.Helper()
-	select {
-	case <-p.exited:
-	case <-time.After(d):
-		t.Fatalf("%s did not die within %v; its stderr:\n%s", p.Name, d, p.stderr.String())
-	}
-	p.drain()
-	if ws, ok := p.cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
-		t.Fatalf("%s ended with %v, not SIGKILL; its stderr:\n%s", p.Name, p.cmd.ProcessState, p.stderr.String())
-	}
-}
-
-func (p *Program) drain() {
-	for l := range p.lines {
-		p.Seen = append(p.Seen, l)
-	}
-	<-p.exited
+	p.Seen = append(p.Seen, p.c.Died(t, d)...)
 }
 
 // Stop sends SIGTERM, which every example takes as "finish the work in
 // hand and exit", and checks it exits 0 within d.
 func (p *Program) Stop(t *testing.T, d time.Duration) {
 	t.Helper()
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.exited:
-	case <-time.After(d):
-		t.Fatalf("%s did not stop within %v of SIGTERM; its stderr:\n%s", p.Name, d, p.stderr.String())
-	}
-	p.drain()
-	if p.err != nil {
-		t.Fatalf("%s: %v; its stderr:\n%s", p.Name, p.err, p.stderr.String())
-	}
+	p.Seen = append(p.Seen, p.c.Stop(t, d)...)
 }
 
 // Stderr returns what the program wrote on stderr so far.
-func (p *Program) Stderr() string { return p.stderr.String() }
+func (p *Program) Stderr() string { return p.c.Stderr.String() }
