@@ -108,7 +108,6 @@ func (p *Partition) appendBatch(b recordbatch.Batch) (AppendResult, error) {
 			p.trackTxnLocked(nil)
 		}
 	}
-	p.snapshotOnRollLocked()
 	return res, nil
 }
 
@@ -125,15 +124,21 @@ func (p *Partition) writeLocked(b recordbatch.Batch, now time.Time) (int64, erro
 		p.fail(err)
 		return base, err
 	}
+	p.snapshotOnRollLocked(base)
 	return base, nil
 }
 
-// snapshotOnRollLocked writes the producer state when the log has just
-// started a new segment, so that a restart after a crash replays at most
-// about one segment. The snapshot may cover bytes not yet synced; if a
-// crash takes them, the snapshot lies past the recovered log end and the
-// next start ignores it and replays the whole log. Requires p.mu.
-func (p *Partition) snapshotOnRollLocked() {
+// snapshotOnRollLocked writes the producer state when the append of the
+// batch at base has just started a new segment, so that a restart after a
+// crash replays at most about one segment. It runs before the batch is
+// applied to the state: the snapshot is as of base, the new segment's
+// first offset, and covers only the segments before it, which the roll
+// synced together with their aborted-transaction indexes. (A snapshot
+// past what was synced could survive a power loss that kept an abort
+// marker's bytes and lost its index entry: the next start would trust the
+// snapshot, not replay the marker, and serve the aborted records to
+// read_committed consumers.) Requires p.mu.
+func (p *Partition) snapshotOnRollLocked(base int64) {
 	n := p.log.Segments()
 	if n == p.segments {
 		return
@@ -142,7 +147,7 @@ func (p *Partition) snapshotOnRollLocked() {
 	if p.cfg.FS == nil || p.producers.Len() == 0 {
 		return
 	}
-	if err := p.writeProducerSnapshotLocked(p.cfg.FS); err != nil {
+	if err := p.writeProducerSnapshotLocked(p.cfg.FS, base); err != nil {
 		p.logger.Warn("partition: producer snapshot at roll failed", "topic", p.Topic, "partition", p.Index, "err", err)
 	}
 }
@@ -263,7 +268,7 @@ func (p *Partition) Close() error {
 	defer p.mu.Unlock()
 	if p.cfg.FS != nil && p.Err() == nil {
 		if err := p.log.Sync(); err == nil {
-			if err := p.writeProducerSnapshotLocked(p.cfg.FS); err != nil {
+			if err := p.writeProducerSnapshotLocked(p.cfg.FS, p.log.NextOffset()); err != nil {
 				p.logger.Warn("partition: producer snapshot not written; the next start replays the log", "err", err)
 			}
 		}

@@ -159,16 +159,17 @@ func (p *Partition) replayBatch(b recordbatch.Batch) {
 	}
 }
 
-// writeProducerSnapshot writes the state as of the log end, atomically: a
-// temporary file, synced, renamed over the old one, directory synced.
-func (p *Partition) writeProducerSnapshotLocked(fsys vfs.FS) error {
+// writeProducerSnapshotLocked writes the state, which must be the state
+// as of offset at, atomically: a temporary file, synced, renamed over the
+// old one, directory synced.
+func (p *Partition) writeProducerSnapshotLocked(fsys vfs.FS, at int64) error {
 	dir := p.log.Dir()
 	tmp := path.Join(dir, producerSnapshotFile+".tmp")
 	f, err := fsys.Create(tmp)
 	if err != nil {
 		return err
 	}
-	data := p.producers.Snapshot(p.log.NextOffset())
+	data := p.producers.Snapshot(at)
 	if _, err := f.Write(data); err != nil {
 		f.Close()
 		return err

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"sluice/internal/commitlog"
+	"sluice/internal/producerstate"
 	"sluice/internal/recordbatch"
 	"sluice/internal/vfs"
 )
@@ -94,7 +95,26 @@ func TestProducerSnapshotOnRoll(t *testing.T) {
 	for seq := int32(0); p.Segments() < 2; seq++ {
 		appendDurable(t, p, idemBatch(3, 0, seq))
 	}
-	if _, _, err := mem.Stat("/data/t-0/producer.snapshot"); err != nil {
+	f, err := mem.Open("/data/t-0/producer.snapshot")
+	if err != nil {
 		t.Fatalf("no snapshot after the roll: %v", err)
+	}
+	defer f.Close()
+	size, _ := f.Size()
+	data := make([]byte, size)
+	if _, err := f.ReadAt(data, 0); err != nil {
+		t.Fatal(err)
+	}
+	st, at, err := producerstate.Restore(data, producerstate.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// As of the new segment's first offset, before the batch that rolled:
+	// only what the roll synced (an abort marker's index entry included).
+	if first := p.LogEndOffset() - 1; at != first {
+		t.Fatalf("snapshot at offset %d, want %d (the new segment's base)", at, first)
+	}
+	if last := st.Producers()[0].LastSequence; last != int32(p.LogEndOffset()-2) {
+		t.Fatalf("snapshot's last sequence %d, want %d: it must not hold the batch that rolled", last, p.LogEndOffset()-2)
 	}
 }

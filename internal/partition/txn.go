@@ -112,7 +112,6 @@ func (p *Partition) appendMarker(m recordbatch.ControlMarker) (AppendResult, err
 			return res, err
 		}
 	}
-	p.snapshotOnRollLocked()
 	res.BaseOffset, res.NextOffset = base, b.NextOffset()
 	return res, nil
 }
@@ -141,7 +140,6 @@ func (p *Partition) appendTxnWrite(b recordbatch.Batch) (AppendResult, error) {
 	}
 	p.producers.ApplyTxnWrite(b.ProducerID(), b.ProducerEpoch(), base, b.MaxTimestamp())
 	p.trackTxnLocked(nil)
-	p.snapshotOnRollLocked()
 	res.BaseOffset, res.NextOffset = base, b.NextOffset()
 	return res, nil
 }
