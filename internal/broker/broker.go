@@ -41,6 +41,9 @@ type Config struct {
 
 	Fsync         partition.FsyncPolicy
 	FsyncInterval time.Duration // for fsync=interval; default partition.DefaultFsyncInterval
+	// NoPreallocate is log.preallocate=false: segment files grow with each
+	// append instead of being extended with zeros ahead of them.
+	NoPreallocate bool
 
 	// RecoverCatalog: start on a damaged catalog with the records before
 	// the damage, saving the damaged file, and register again the topics
@@ -241,7 +244,7 @@ func Start(cfg Config) (_ *Broker, err error) {
 		}
 	}()
 	tm, err := topics.Open(cfg.FS, topics.Config{
-		DataDir: cfg.DataDir, Fsync: cfg.Fsync, FsyncInterval: cfg.FsyncInterval,
+		DataDir: cfg.DataDir, Fsync: cfg.Fsync, FsyncInterval: cfg.FsyncInterval, NoPreallocate: cfg.NoPreallocate,
 		Defaults: cfg.TopicDefaults, DefaultPartitions: cfg.DefaultPartitions, Logger: cfg.Logger, Clock: cfg.Clock,
 		RecoverCatalog: cfg.RecoverCatalog,
 	})

@@ -169,6 +169,7 @@ func (w *cleanedWriter) finish() error {
 		return fmt.Errorf("commitlog: fsync %s: %w", w.path, err)
 	}
 	w.s.size.Store(w.pos)
+	w.s.alloc = w.pos
 	w.s.synced.Store(w.pos)
 	return nil
 }

@@ -24,6 +24,10 @@ type Config struct {
 	// RetentionAge: delete segments whose newest timestamp is older than
 	// this. <0 unlimited; 0 => 7 days.
 	RetentionAge time.Duration
+	// PreallocateBytes bounds how far the active segment's file is
+	// extended with zeros ahead of its appends (preallocate.go). 0 =>
+	// 1 MiB; <0 => off: each append grows the file.
+	PreallocateBytes int64
 	// CleanShutdown tells Open that the log was closed cleanly, every
 	// byte synced: nothing can be torn, so recovery cuts nothing and
 	// refuses a segment that does not read. Used only by Open.
@@ -38,6 +42,7 @@ const (
 	defaultSegmentAge    = 7 * 24 * time.Hour
 	defaultIndexInterval = 4096
 	defaultRetentionAge  = 7 * 24 * time.Hour
+	defaultPreallocate   = 1 << 20
 )
 
 // withDefaults returns c with zero fields replaced by their defaults.
@@ -57,6 +62,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.RetentionAge == 0 {
 		c.RetentionAge = defaultRetentionAge
+	}
+	if c.PreallocateBytes == 0 {
+		c.PreallocateBytes = defaultPreallocate
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

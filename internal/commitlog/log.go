@@ -159,10 +159,13 @@ func (l *Log) Append(batch []byte, now time.Time) error {
 		return err
 	}
 	pos := s.size.Load()
-	if _, err := s.file.Write(batch); err != nil {
+	if _, err := s.file.WriteAt(batch, pos); err != nil {
 		// A partial write may have left bytes past size: the sticky error
 		// stops appends, and recovery cuts them as a torn tail.
 		return l.fail(fmt.Errorf("commitlog: write %s/%s: %w", l.dir, s.name, err))
+	}
+	if err := l.preallocate(s, pos+h.size, cfg); err != nil {
+		return err
 	}
 	if s.rollBaseMs == noTime {
 		s.rollBaseMs = now.UnixMilli()
@@ -225,7 +228,11 @@ func (l *Log) roll() (*segment, error) {
 	if err := old.syncTxnIndex(); err != nil {
 		return nil, l.fail(fmt.Errorf("commitlog: fsync %s: %w", l.path(old.base, txnIndexSuffix), err))
 	}
-	if size := old.size.Load(); old.synced.Load() < size {
+	trimmed, err := l.trimPreallocated(old)
+	if err != nil {
+		return nil, err
+	}
+	if size := old.size.Load(); old.synced.Load() < size || trimmed {
 		if err := old.file.Sync(); err != nil {
 			return nil, l.fail(fmt.Errorf("commitlog: fsync %s/%s: %w", l.dir, old.name, err))
 		}
@@ -316,12 +323,20 @@ func (l *Log) Close() error {
 		}
 		targets := make([]syncTarget, 0, len(segs))
 		for _, s := range segs {
-			if size := s.size.Load(); size > s.synced.Load() || s.txnUnsynced.Load() {
+			// A closed log ends with its batches: no preallocated zeros
+			// (preallocate.go) are left for the next Open to read.
+			trimmed, terr := l.trimPreallocated(s)
+			if terr != nil && err == nil {
+				err = terr
+			}
+			if size := s.size.Load(); size > s.synced.Load() || s.txnUnsynced.Load() || trimmed {
 				s.ref()
 				targets = append(targets, syncTarget{s, size})
 			}
 		}
-		err = l.syncSegments(targets, l.dirDirty.Swap(false))
+		if serr := l.syncSegments(targets, l.dirDirty.Swap(false)); err == nil {
+			err = serr
+		}
 	}
 	for _, s := range segs {
 		if cerr := s.unref(); cerr != nil && err == nil {

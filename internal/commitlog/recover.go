@@ -240,10 +240,26 @@ func (l *Log) recoverTail(s *segment, buf []byte) ([]byte, error) {
 	if err != nil {
 		return w.buf, err
 	}
-	if reason != nil && l.cfg.Load().CleanShutdown {
+	zeroed := false
+	if reason != nil {
+		// Preallocated space (preallocate.go), which no batch can be.
+		if zeroed, err = zeroTail(s, pos, fileSize); err != nil {
+			return w.buf, fmt.Errorf("commitlog: reading %s: %w", s.name, err)
+		}
+	}
+	if reason != nil && !zeroed && l.cfg.Load().CleanShutdown {
 		return w.buf, l.damaged(s, pos, next, reason)
 	}
-	if reason != nil {
+	if zeroed {
+		if err := s.file.Truncate(pos); err != nil {
+			return w.buf, fmt.Errorf("commitlog: truncate preallocated space of %s: %w", s.name, err)
+		}
+		if err := s.file.Sync(); err != nil {
+			return w.buf, fmt.Errorf("commitlog: truncate preallocated space of %s: %w", s.name, err)
+		}
+		l.logger.Info("commitlog: dropped preallocated space after the last batch", "dir", l.dir, "segment", s.name,
+			"offset", next, "position", pos, "zeroBytes", fileSize-pos)
+	} else if reason != nil {
 		if err := s.file.Truncate(pos); err != nil {
 			return w.buf, fmt.Errorf("commitlog: truncate torn tail of %s: %w", s.name, err)
 		}
@@ -254,6 +270,7 @@ func (l *Log) recoverTail(s *segment, buf []byte) ([]byte, error) {
 			"offset", next, "position", pos, "droppedBytes", fileSize-pos, "reason", reason.Error())
 	}
 	s.size.Store(pos)
+	s.alloc = pos
 	s.next.Store(next)
 	s.synced.Store(pos)
 	return w.buf, nil
@@ -295,6 +312,7 @@ func (l *Log) loadSegment(s *segment, buf []byte) ([]byte, error) {
 		return buf, l.damaged(s, pos, next, reason)
 	}
 	s.size.Store(pos)
+	s.alloc = fileSize
 	s.next.Store(next)
 	s.synced.Store(pos)
 	if err := l.writeIndexes(s); err != nil {
@@ -330,6 +348,7 @@ func (l *Log) loadWithIndexes(s *segment, off []byte, fileSize int64, buf []byte
 	}
 	s.adoptIndexes(offsetIndex(off), timeIndex(ts))
 	s.size.Store(pos)
+	s.alloc = fileSize
 	s.next.Store(next)
 	s.synced.Store(pos)
 	s.indexOnDisk = true

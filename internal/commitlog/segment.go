@@ -48,6 +48,8 @@ type segment struct {
 	hasTS          bool
 	rollBaseMs     int64 // time the segment's age counts from; noTime if unknown
 	indexOnDisk    bool  // the index files on disk match memory
+	alloc          int64 // the file's size: size plus preallocated zeros (preallocate.go)
+	preallocStep   int64 // the last extension's length
 }
 
 func newSegment(base int64, name string, f vfs.File) *segment {

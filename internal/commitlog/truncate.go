@@ -71,6 +71,7 @@ func (l *Log) TruncateTo(offset int64) error {
 	if err := s.file.Truncate(pos); err != nil {
 		return l.fail(fmt.Errorf("commitlog: truncate %s/%s: %w", l.dir, s.name, err))
 	}
+	s.alloc = pos
 	if err := s.file.Sync(); err != nil {
 		return l.fail(fmt.Errorf("commitlog: fsync %s/%s: %w", l.dir, s.name, err))
 	}

@@ -40,6 +40,9 @@ type Config struct {
 	DataDir       string
 	Fsync         partition.FsyncPolicy
 	FsyncInterval time.Duration
+	// NoPreallocate is log.preallocate=false: segment files grow with
+	// each append instead of ahead of them (commitlog/preallocate.go).
+	NoPreallocate bool
 	Defaults      map[string]string // broker-level topic config defaults (e.g. from flags)
 	// DefaultPartitions is num.partitions: the partitions of a topic
 	// created without a count; 0 means 1.
@@ -249,6 +252,9 @@ func (m *Manager) resolve(set map[string]string) metadata.TopicConfig {
 func (m *Manager) logConfig(tc metadata.TopicConfig) commitlog.Config {
 	c := logConfig(tc, m.cfg.Logger)
 	c.CleanShutdown = m.cleanStart
+	if m.cfg.NoPreallocate {
+		c.PreallocateBytes = -1
+	}
 	return c
 }
 

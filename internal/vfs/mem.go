@@ -34,9 +34,12 @@ type memNode struct {
 	mu     sync.RWMutex
 	data   []byte
 	synced []byte
-	// rewritten reports that bytes below len(synced) changed since the last
-	// Sync, so Sync must copy everything rather than extend synced.
-	rewritten bool
+	// rewritten reports that bytes below len(synced) changed since the
+	// last Sync, from rewrittenFrom on: Sync copies from there rather than
+	// only extending synced. (Segments overwrite their preallocated zeros,
+	// so this is every Sync of a busy segment.)
+	rewritten     bool
+	rewrittenFrom int
 }
 
 // NewMem returns an empty MemFS with only the root directory.
@@ -74,7 +77,7 @@ func (m *MemFS) Create(name string) (File, error) {
 	} else {
 		n.mu.Lock()
 		n.data = nil
-		n.rewritten = true
+		n.markRewrittenLocked(0)
 		n.mu.Unlock()
 	}
 	return &memFile{name: name, node: n}, nil
@@ -359,8 +362,17 @@ func (n *memNode) writeAtLocked(p []byte, off int64) {
 	}
 	copy(n.data[off:], p)
 	if off < int64(len(n.synced)) {
-		n.rewritten = true
+		n.markRewrittenLocked(int(off))
 	}
+}
+
+// markRewrittenLocked notes that bytes from off on differ from synced.
+// Requires n.mu.
+func (n *memNode) markRewrittenLocked(off int) {
+	if !n.rewritten || off < n.rewrittenFrom {
+		n.rewrittenFrom = off
+	}
+	n.rewritten = true
 }
 
 func (f *memFile) Truncate(size int64) error {
@@ -379,7 +391,7 @@ func (f *memFile) Truncate(size int64) error {
 		n.data = append(n.data, make([]byte, size-int64(len(n.data)))...)
 	}
 	if size < int64(len(n.synced)) {
-		n.rewritten = true
+		n.markRewrittenLocked(int(size))
 	}
 	return nil
 }
@@ -402,12 +414,15 @@ func (f *memFile) Sync() error {
 	n := f.node
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if n.rewritten || len(n.synced) > len(n.data) {
-		n.synced = clonePrefix(n.data)
+	from := len(n.synced)
+	if n.rewritten {
+		from = n.rewrittenFrom
 		n.rewritten = false
-		return nil
 	}
-	n.synced = append(n.synced, n.data[len(n.synced):]...)
+	from = min(from, len(n.data))
+	// synced is this node's own copy (CrashClone copies it), so it can be
+	// cut and extended in place.
+	n.synced = append(n.synced[:from], n.data[from:]...)
 	return nil
 }
 
