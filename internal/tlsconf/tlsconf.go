@@ -2,7 +2,8 @@
 // listeners from PEM files: the broker's certificate chain and key,
 // re-read when the file changes so that a renewed certificate is served
 // without a restart; the certificate authorities client certificates are
-// checked against; and whether a client certificate is asked for.
+// checked against, re-read the same way; and whether a client
+// certificate is asked for.
 package tlsconf
 
 import (
@@ -51,13 +52,16 @@ func New(cfg Config) (*tls.Config, error) {
 	if cfg.Keystore == "" {
 		return nil, errors.New("no keystore: an SSL or SASL_SSL listener needs ssl.keystore.location")
 	}
-	ks := &keystore{path: cfg.Keystore, log: cfg.Logger}
-	if err := ks.load(); err != nil {
+	ks := newKeystore(cfg.Keystore, cfg.Logger)
+	if err := ks.loadLocked(); err != nil {
 		return nil, err
 	}
 	tc := &tls.Config{
-		MinVersion:     tls.VersionTLS12,
-		GetCertificate: ks.get,
+		MinVersion: tls.VersionTLS12,
+		GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+			c, _ := ks.get()
+			return c, nil
+		},
 	}
 	switch cfg.ClientAuth {
 	case "", ClientAuthNone:
@@ -76,11 +80,13 @@ func New(cfg Config) (*tls.Config, error) {
 			// then be a principal.
 			return nil, fmt.Errorf("ssl.client.auth=%s needs ssl.truststore.location: the authorities client certificates must chain to", cfg.ClientAuth)
 		}
-		pool, err := ReadCertPool(cfg.Truststore)
-		if err != nil {
+		ts := newTruststore(cfg.Truststore, cfg.Logger)
+		if err := ts.loadLocked(); err != nil {
 			return nil, err
 		}
-		tc.ClientCAs = pool
+		tc.ClientCAs = ts.val
+		cas := &clientCAs{base: tc.Clone(), trust: ts}
+		tc.GetConfigForClient = cas.forClient
 	}
 	return tc, nil
 }
@@ -114,58 +120,110 @@ func ReadKeyPair(path string) (tls.Certificate, error) {
 	return c, nil
 }
 
-// keystore is the broker's certificate, read again when the file's
-// modification time or size changes.
-type keystore struct {
-	path string
-	log  *slog.Logger
+// reloading is a value read from a PEM file and read again when the
+// file's modification time or size changes, checked at each handshake
+// (a stat: cheap beside the handshake). A file that cannot be read or
+// parsed keeps the value loaded before (a renewal may be half written),
+// reported once per version of the file; only the first load fails.
+type reloading[T any] struct {
+	path  string
+	what  string // "keystore", "truststore": for messages
+	parse func(path string) (T, error)
+	about func(T) []any // what a reload line says of the new value
+	log   *slog.Logger
 
 	mu      sync.Mutex
-	cert    *tls.Certificate
+	val     T
+	loaded  bool
+	version int // counts loads, so users can cache what they derive
 	modTime time.Time
 	size    int64
 }
 
-// load reads the file if it changed since the last read. A file that
-// cannot be read or parsed keeps the certificate already loaded (a
-// renewal may be half written); only the first load fails.
-func (k *keystore) load() error {
-	fi, err := os.Stat(k.path)
+// loadLocked reads the file if it changed since the last read. Requires
+// r.mu (or no concurrent use yet).
+func (r *reloading[T]) loadLocked() error {
+	fi, err := os.Stat(r.path)
 	if err != nil {
-		if k.cert == nil {
-			return fmt.Errorf("keystore: %w", err)
+		if !r.loaded {
+			return fmt.Errorf("%s: %w", r.what, err)
 		}
-		k.log.Warn("tls: keystore unreadable; serving the certificate loaded before", "path", k.path, "err", err)
+		r.log.Warn("tls: "+r.what+" unreadable; using the one loaded before", "path", r.path, "err", err)
 		return nil
 	}
-	if k.cert != nil && fi.ModTime().Equal(k.modTime) && fi.Size() == k.size {
+	if r.loaded && fi.ModTime().Equal(r.modTime) && fi.Size() == r.size {
 		return nil
 	}
-	c, err := ReadKeyPair(k.path)
+	v, err := r.parse(r.path)
 	if err != nil {
-		if k.cert == nil {
+		if !r.loaded {
 			return err
 		}
-		k.log.Warn("tls: keystore changed but cannot be used; serving the certificate loaded before", "path", k.path, "err", err)
+		r.log.Warn("tls: "+r.what+" changed but cannot be used; using the one loaded before", "path", r.path, "err", err)
 		// Remember this version so that a bad file is reported once, not
 		// at every handshake.
-		k.modTime, k.size = fi.ModTime(), fi.Size()
+		r.modTime, r.size = fi.ModTime(), fi.Size()
 		return nil
 	}
-	if k.cert != nil && c.Leaf != nil { // Leaf is parsed unless GODEBUG x509keypairleaf=0
-		k.log.Info("tls: keystore reloaded", "path", k.path, "subject", c.Leaf.Subject.String(), "notAfter", c.Leaf.NotAfter)
-	} else if k.cert != nil {
-		k.log.Info("tls: keystore reloaded", "path", k.path)
+	if r.loaded {
+		r.log.Info("tls: "+r.what+" reloaded", append([]any{"path", r.path}, r.about(v)...)...)
 	}
-	k.cert, k.modTime, k.size = &c, fi.ModTime(), fi.Size()
+	r.val, r.loaded, r.modTime, r.size = v, true, fi.ModTime(), fi.Size()
+	r.version++
 	return nil
 }
 
-func (k *keystore) get(*tls.ClientHelloInfo) (*tls.Certificate, error) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	_ = k.load() // an error keeps the certificate loaded before
-	return k.cert, nil
+// get returns the current value and its version, reading the file again
+// if it changed.
+func (r *reloading[T]) get() (T, int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	_ = r.loadLocked() // an error keeps the value loaded before
+	return r.val, r.version
+}
+
+func newKeystore(path string, log *slog.Logger) *reloading[*tls.Certificate] {
+	return &reloading[*tls.Certificate]{path: path, what: "keystore", log: log,
+		parse: func(path string) (*tls.Certificate, error) {
+			c, err := ReadKeyPair(path)
+			return &c, err
+		},
+		about: func(c *tls.Certificate) []any {
+			if c.Leaf == nil { // Leaf is parsed unless GODEBUG x509keypairleaf=0
+				return nil
+			}
+			return []any{"subject", c.Leaf.Subject.String(), "notAfter", c.Leaf.NotAfter}
+		}}
+}
+
+func newTruststore(path string, log *slog.Logger) *reloading[*x509.CertPool] {
+	return &reloading[*x509.CertPool]{path: path, what: "truststore", log: log, parse: ReadCertPool,
+		about: func(*x509.CertPool) []any { return nil }}
+}
+
+// clientCAs serves the configuration of each handshake with the
+// truststore as it is now: a changed file (a new authority added, or one
+// removed) applies from the next handshake on, like a renewed keystore.
+// Connections already made are not checked again.
+type clientCAs struct {
+	base  *tls.Config
+	trust *reloading[*x509.CertPool]
+
+	mu      sync.Mutex
+	cfg     *tls.Config // base with the pool of version
+	version int
+}
+
+func (c *clientCAs) forClient(*tls.ClientHelloInfo) (*tls.Config, error) {
+	pool, version := c.trust.get()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cfg == nil || c.version != version {
+		cfg := c.base.Clone()
+		cfg.ClientCAs = pool
+		c.cfg, c.version = cfg, version
+	}
+	return c.cfg, nil
 }
 
 // Principal is the principal of a TLS connection's client: "User:" and

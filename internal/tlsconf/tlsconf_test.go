@@ -126,3 +126,82 @@ func TestNewRefuses(t *testing.T) {
 		}
 	}
 }
+
+// serverHandshake runs a handshake over loopback TCP of a client that
+// trusts ca and presents client, and returns the server's error.
+func serverHandshake(t *testing.T, cfg *tls.Config, ca *tlstest.CA, client tls.Certificate) error {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	done := make(chan error, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			done <- err
+			return
+		}
+		defer c.Close()
+		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+		done <- tls.Server(c, cfg).Handshake()
+	}()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	cl := tls.Client(c, &tls.Config{RootCAs: ca.Pool(), ServerName: "localhost", Certificates: []tls.Certificate{client}})
+	_ = cl.Handshake() // under TLS 1.3 the client may finish before the server has checked it
+	return <-done
+}
+
+// A changed truststore applies from the next handshake on: an authority
+// added is trusted, one removed is not; a file that cannot be used keeps
+// the authorities loaded before.
+func TestTruststoreReload(t *testing.T) {
+	dir := t.TempDir()
+	first, second := tlstest.NewCA(t, "first-ca"), tlstest.NewCA(t, "second-ca")
+	ks := tlstest.Write(t, dir, "broker.pem", first.Server(t, "broker").PEM)
+	ts := tlstest.Write(t, dir, "ca.pem", first.PEM)
+	cfg, err := New(Config{Keystore: ks, Truststore: ts, ClientAuth: ClientAuthRequired})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byFirst := first.Client(t, pkix.Name{CommonName: "alice"}).TLS
+	bySecond := second.Client(t, pkix.Name{CommonName: "bob"}).TLS
+	check := func(step string, wantFirst, wantSecond bool) {
+		t.Helper()
+		for _, c := range []struct {
+			name  string
+			cert  tls.Certificate
+			trust bool
+		}{{"first", byFirst, wantFirst}, {"second", bySecond, wantSecond}} {
+			err := serverHandshake(t, cfg, first, c.cert)
+			if (err == nil) != c.trust {
+				t.Fatalf("%s: client of the %s authority: handshake error %v, want trusted=%v", step, c.name, err, c.trust)
+			}
+			if err != nil && !strings.Contains(err.Error(), "certificate") {
+				t.Fatalf("%s: refused for another reason: %v", step, err)
+			}
+		}
+	}
+	check("at start", true, false)
+
+	now := time.Now()
+	replace := func(data []byte, at time.Time) {
+		t.Helper()
+		tlstest.Write(t, dir, "ca.pem", data)
+		if err := os.Chtimes(ts, at, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	replace(append(append([]byte(nil), first.PEM...), second.PEM...), now.Add(time.Minute))
+	check("second authority added", true, true)
+	replace([]byte("not a truststore"), now.Add(2*time.Minute))
+	check("bad file", true, true)
+	replace(second.PEM, now.Add(3*time.Minute))
+	check("first authority removed", false, true)
+}
