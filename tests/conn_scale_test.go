@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kbin"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
@@ -176,29 +175,14 @@ func openConns(t *testing.T, addr string, n int, open func(i int) (net.Conn, err
 			}
 		}
 	})
-	var next atomic.Int64
-	errs := make(chan error, scaleDialers)
-	for range scaleDialers {
-		go func() {
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= n {
-					errs <- nil
-					return
-				}
-				c, err := open(i)
-				if err != nil {
-					errs <- fmt.Errorf("connection %d of %d to %s: %w", i, n, addr, err)
-					return
-				}
-				conns[i] = c
-			}
-		}()
-	}
-	var err error
-	for range scaleDialers {
-		err = errors.Join(err, <-errs)
-	}
+	err := inParallel(n, func(i int) error {
+		c, err := open(i)
+		if err != nil {
+			return fmt.Errorf("connection %d of %d to %s: %w", i, n, addr, err)
+		}
+		conns[i] = c
+		return nil
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -266,6 +250,25 @@ func unauthenticatedConn(addr string, host int, handshake bool) (net.Conn, error
 // time, from the burst's addresses, and waits for the broker to close
 // each: every unauthenticated place is taken.
 func refusedConns(addr string, n int) error {
+	return inParallel(n, func(i int) error {
+		nc, err := dialFrom(addr, 100+i%scaleBurstHosts)
+		if err != nil {
+			return err
+		}
+		_ = nc.SetReadDeadline(time.Now().Add(10 * time.Second))
+		_, err = nc.Read(make([]byte, 1))
+		nc.Close()
+		var ne net.Error
+		if err == nil || (errors.As(err, &ne) && ne.Timeout()) {
+			return fmt.Errorf("an unauthenticated connection over the limit was not closed (%v)", err)
+		}
+		return nil
+	})
+}
+
+// inParallel runs fn for 0..n-1, scaleDialers at a time; each runner
+// stops at its first error.
+func inParallel(n int, fn func(i int) error) error {
 	var next atomic.Int64
 	errs := make(chan error, scaleDialers)
 	for range scaleDialers {
@@ -276,17 +279,8 @@ func refusedConns(addr string, n int) error {
 					errs <- nil
 					return
 				}
-				nc, err := dialFrom(addr, 100+i%scaleBurstHosts)
-				if err != nil {
+				if err := fn(i); err != nil {
 					errs <- err
-					return
-				}
-				_ = nc.SetReadDeadline(time.Now().Add(10 * time.Second))
-				_, err = nc.Read(make([]byte, 1))
-				nc.Close()
-				var ne net.Error
-				if err == nil || (errors.As(err, &ne) && ne.Timeout()) {
-					errs <- fmt.Errorf("an unauthenticated connection over the limit was not closed (%v)", err)
 					return
 				}
 			}
@@ -297,19 +291,6 @@ func refusedConns(addr string, n int) error {
 		err = errors.Join(err, <-errs)
 	}
 	return err
-}
-
-// rawFrame is req framed by hand: header v1, or v2 when flexible.
-func rawFrame(req kmsg.Request, corr int32) []byte {
-	body := kbin.AppendInt16(nil, req.Key())
-	body = kbin.AppendInt16(body, req.GetVersion())
-	body = kbin.AppendInt32(body, corr)
-	body = kbin.AppendNullableString(body, nil)
-	if req.IsFlexible() {
-		body = append(body, 0)
-	}
-	body = req.AppendTo(body)
-	return append(binary.BigEndian.AppendUint32(nil, uint32(len(body))), body...)
 }
 
 // roundTripRaw sends req on nc and reads its answer into resp (a
