@@ -32,10 +32,16 @@ func dialRaw(t *testing.T, addr string) *rawConn {
 	return &rawConn{t, nc}
 }
 
-// request frames a request by hand: header v1 (or v2 when flexible).
+// request frames a request by hand (rawFrame) and sends it.
 func (c *rawConn) request(req kmsg.Request, corr int32) {
-	var body []byte
-	body = kbin.AppendInt16(body, req.Key())
+	if _, err := c.nc.Write(rawFrame(req, corr)); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+// rawFrame is req framed by hand: header v1, or v2 when flexible.
+func rawFrame(req kmsg.Request, corr int32) []byte {
+	body := kbin.AppendInt16(nil, req.Key())
 	body = kbin.AppendInt16(body, req.GetVersion())
 	body = kbin.AppendInt32(body, corr)
 	body = kbin.AppendNullableString(body, nil)
@@ -43,7 +49,7 @@ func (c *rawConn) request(req kmsg.Request, corr int32) {
 		body = append(body, 0)
 	}
 	body = req.AppendTo(body)
-	c.write(body)
+	return append(binary.BigEndian.AppendUint32(nil, uint32(len(body))), body...)
 }
 
 func (c *rawConn) write(body []byte) {

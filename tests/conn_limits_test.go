@@ -5,9 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
-	"runtime"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -206,49 +204,4 @@ func saslRawTry(c *rawConn, corr int32, user, pass string) *kmsg.SASLAuthenticat
 		return nil
 	}
 	return aur
-}
-
-// Thousands of idle connections cost little memory each, and the broker
-// goes on serving a client meanwhile. The connections and the broker share
-// this process, so the figure includes the client side of each (small).
-func TestManyIdleConnectionsStayCheap(t *testing.T) {
-	var lim syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
-		t.Fatal(err)
-	}
-	if lim.Cur < lim.Max { // each connection is two descriptors here
-		lim.Cur = min(lim.Max, 1<<15)
-		_ = syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
-		_ = syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim)
-	}
-	n := min(5000, (int(lim.Cur)-500)/2)
-	if n < 1000 {
-		t.Skipf("only %d file descriptors", lim.Cur)
-	}
-	b := brokertest.Start(t)
-	heap := func() uint64 {
-		runtime.GC()
-		var m runtime.MemStats
-		runtime.ReadMemStats(&m)
-		return m.HeapInuse + m.StackInuse
-	}
-	before := heap()
-	conns := make([]*rawConn, 0, n)
-	for range n {
-		c := dialRaw(t, b.Addr())
-		c.apiVersions(1) // served once, then idle
-		conns = append(conns, c)
-	}
-	per := float64(heap()-before) / float64(n) / 1024
-	t.Logf("%d idle connections: %.1f KiB each (broker and client side together)", n, per)
-	if per > 64 {
-		t.Fatalf("%d idle connections take %.1f KiB each, want at most 64", n, per)
-	}
-	topic := topicName(t, "idle")
-	createTopic(t, newAdmin(t, b.Addr()), topic, 1, nil)
-	produceValues(t, b.Addr(), topic, 0, 10)
-	if got := len(consumeN(t, b.Addr(), topic, 10)); got != 10 {
-		t.Fatalf("consumed %d records, want 10", got)
-	}
-	conns[0].apiVersions(2) // the idle ones are still served
 }

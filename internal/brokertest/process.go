@@ -34,13 +34,20 @@ var listeningRE = regexp.MustCompile(`sluice: listening"? listener=(\S+) securit
 // replace the listen address. The process is killed when the test ends.
 func StartProcess(t testing.TB, dataDir string, extra ...string) *Process {
 	t.Helper()
+	return StartProcessBinary(t, Binary(t), dataDir, extra...)
+}
+
+// StartProcessBinary is StartProcess with the sluice binary at bin (one
+// built without the race detector, say).
+func StartProcessBinary(t testing.TB, bin, dataDir string, extra ...string) *Process {
+	t.Helper()
 	args := []string{"serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--log-level", "debug"}
 	if slices.ContainsFunc(extra, func(a string) bool { return a == "--listeners" || strings.HasPrefix(a, "--listeners=") }) {
 		args = slices.Delete(args, 1, 3) // the short form and --listeners do not go together
 	}
 	args = append(args, extra...)
 	p := &Process{DataDir: dataDir, Args: extra, Log: &SyncBuffer{}, exited: make(chan struct{})}
-	p.cmd = exec.Command(Binary(t), args...)
+	p.cmd = exec.Command(bin, args...)
 	stderr, err := p.cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -88,6 +95,9 @@ func (p *Process) ListenerAddr(name string) string {
 	}
 	return ""
 }
+
+// Pid is the process id.
+func (p *Process) Pid() int { return p.cmd.Process.Pid }
 
 // Kill sends SIGKILL and waits for the process to exit.
 func (p *Process) Kill() {
