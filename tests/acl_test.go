@@ -525,3 +525,97 @@ func TestACLAdminAPIs(t *testing.T) {
 		t.Fatalf("alice fetches ga's offsets: %+v", fetched)
 	}
 }
+
+// Authorized operations (KIP-430): asked for, Metadata, DescribeCluster
+// and DescribeGroups carry the bitfield of what the principal may do;
+// not asked for, INT32_MIN. A super user gets every operation of the
+// type.
+func TestAuthorizedOperations(t *testing.T) {
+	b := aclBroker(t)
+	admCl := userClient(t, b.Addr(), plainUser, plainPass)
+	adm := kadm.NewClient(admCl)
+	createTopic(t, adm, "ops", 1, nil)
+	createACLs(t, adm, kadm.NewACLs().Allow("User:alice").Topics("ops").Operations(kadm.OpRead))
+	createACLs(t, adm, kadm.NewACLs().Allow("User:alice").Topics("ops").Operations(kadm.OpAlterConfigs))
+	createACLs(t, adm, kadm.NewACLs().Allow("User:alice").Groups("g-ops").Operations(kadm.OpDescribe))
+	createACLs(t, adm, kadm.NewACLs().Allow("User:alice").Clusters().Operations(kadm.OpIdempotentWrite))
+	aliceCl := userClient(t, b.Addr(), alice, alicePass)
+
+	bits := func(ops ...kmsg.ACLOperation) int32 {
+		var b int32
+		for _, op := range ops {
+			b |= 1 << op
+		}
+		return b
+	}
+	const notAsked = -2147483648
+	topicOps := bits(kmsg.ACLOperationRead, kmsg.ACLOperationWrite, kmsg.ACLOperationCreate, kmsg.ACLOperationDescribe,
+		kmsg.ACLOperationDelete, kmsg.ACLOperationAlter, kmsg.ACLOperationDescribeConfigs, kmsg.ACLOperationAlterConfigs)
+	clusterOps := bits(kmsg.ACLOperationCreate, kmsg.ACLOperationClusterAction, kmsg.ACLOperationDescribeConfigs,
+		kmsg.ACLOperationAlterConfigs, kmsg.ACLOperationIdempotentWrite, kmsg.ACLOperationAlter, kmsg.ACLOperationDescribe)
+
+	// kgo sends each request at the highest version both sides speak: a
+	// client capped at Kafka 2.7's versions asks Metadata v9, which has
+	// the cluster's operations (v8-v10).
+	metadata := func(cl *kgo.Client, ask bool) *kmsg.MetadataResponse {
+		t.Helper()
+		req := kmsg.NewPtrMetadataRequest()
+		rt := kmsg.NewMetadataRequestTopic()
+		rt.Topic = kmsg.StringPtr("ops")
+		req.Topics = append(req.Topics, rt)
+		req.IncludeTopicAuthorizedOperations, req.IncludeClusterAuthorizedOperations = ask, ask
+		resp := requestBroker(t, cl, req).(*kmsg.MetadataResponse)
+		if len(resp.Topics) != 1 || resp.Topics[0].ErrorCode != 0 {
+			t.Fatalf("metadata of ops: %+v", resp.Topics)
+		}
+		return resp
+	}
+	for _, c := range []struct {
+		who              string
+		cl, v9           *kgo.Client
+		topic, cluster   int32
+		group            int32
+		describeCluster  int32
+		describeClusterE *kerr.Error
+	}{
+		// Read implies Describe, AlterConfigs implies DescribeConfigs;
+		// IdempotentWrite implies nothing else on the cluster.
+		{"alice", aliceCl, userClient(t, b.Addr(), alice, alicePass, kgo.MaxVersions(kversion.V2_7_0())), bits(kmsg.ACLOperationRead, kmsg.ACLOperationDescribe, kmsg.ACLOperationAlterConfigs, kmsg.ACLOperationDescribeConfigs),
+			bits(kmsg.ACLOperationIdempotentWrite), bits(kmsg.ACLOperationDescribe), 0, kerr.ClusterAuthorizationFailed},
+		{"super user", admCl, userClient(t, b.Addr(), plainUser, plainPass, kgo.MaxVersions(kversion.V2_7_0())), topicOps, clusterOps, bits(kmsg.ACLOperationRead, kmsg.ACLOperationDescribe, kmsg.ACLOperationDelete), clusterOps, nil},
+	} {
+		resp := metadata(c.v9, true)
+		if got := resp.Topics[0].AuthorizedOperations; resp.Version != 9 || got != c.topic {
+			t.Errorf("%s: topic operations (Metadata v%d) %b, want %b at v9", c.who, resp.Version, got, c.topic)
+		}
+		if got := resp.AuthorizedOperations; got != c.cluster {
+			t.Errorf("%s: cluster operations (Metadata v9) %b, want %b", c.who, got, c.cluster)
+		}
+		resp = metadata(c.v9, false)
+		if resp.Topics[0].AuthorizedOperations != notAsked || resp.AuthorizedOperations != notAsked {
+			t.Errorf("%s: not asked, got topic %d cluster %d, want INT32_MIN", c.who, resp.Topics[0].AuthorizedOperations, resp.AuthorizedOperations)
+		}
+		if resp := metadata(c.cl, true); resp.Version != 12 || resp.Topics[0].AuthorizedOperations != c.topic {
+			t.Errorf("%s: topic operations (Metadata v%d) %b, want %b at v12", c.who, resp.Version, resp.Topics[0].AuthorizedOperations, c.topic)
+		}
+
+		dg := kmsg.NewPtrDescribeGroupsRequest()
+		dg.Groups, dg.IncludeAuthorizedOperations = []string{"g-ops"}, true
+		dgResp := requestBroker(t, c.cl, dg).(*kmsg.DescribeGroupsResponse)
+		if g := dgResp.Groups[0]; g.ErrorCode != 0 || g.AuthorizedOperations != c.group {
+			t.Errorf("%s: DescribeGroups code %d operations %b, want %b", c.who, g.ErrorCode, g.AuthorizedOperations, c.group)
+		}
+		dg.IncludeAuthorizedOperations = false
+		if g := requestBroker(t, c.cl, dg).(*kmsg.DescribeGroupsResponse).Groups[0]; g.AuthorizedOperations != notAsked {
+			t.Errorf("%s: DescribeGroups not asked, operations %d, want INT32_MIN", c.who, g.AuthorizedOperations)
+		}
+		dc := kmsg.NewPtrDescribeClusterRequest()
+		dc.IncludeClusterAuthorizedOperations = true
+		dcResp := requestBroker(t, c.cl, dc).(*kmsg.DescribeClusterResponse)
+		if c.describeClusterE != nil {
+			wantCode(t, c.who+": DescribeCluster", dcResp.ErrorCode, c.describeClusterE)
+		} else if dcResp.ErrorCode != 0 || dcResp.ClusterAuthorizedOperations != c.describeCluster {
+			t.Errorf("%s: DescribeCluster code %d operations %b, want %b", c.who, dcResp.ErrorCode, dcResp.ClusterAuthorizedOperations, c.describeCluster)
+		}
+	}
+}

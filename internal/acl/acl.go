@@ -204,3 +204,25 @@ func implies(granted, op Operation) bool {
 	}
 	return false
 }
+
+// supported lists the operations each resource type has, as Kafka lists
+// them for authorized-operations answers (KIP-430).
+var supported = map[ResourceType][]Operation{
+	ResourceTopic:           {OpRead, OpWrite, OpCreate, OpDescribe, OpDelete, OpAlter, OpDescribeConfigs, OpAlterConfigs},
+	ResourceGroup:           {OpRead, OpDescribe, OpDelete},
+	ResourceCluster:         {OpCreate, OpClusterAction, OpDescribeConfigs, OpAlterConfigs, OpIdempotentWrite, OpAlter, OpDescribe},
+	ResourceTransactionalID: {OpDescribe, OpWrite},
+}
+
+// Operations returns the bitfield of the operations of rt for which
+// allowed is true: bit n set for the operation of code n, as Metadata,
+// DescribeGroups and DescribeCluster answer them (KIP-430).
+func Operations(rt ResourceType, allowed func(Operation) bool) int32 {
+	var bits int32
+	for _, op := range supported[rt] {
+		if allowed(op) {
+			bits |= 1 << op
+		}
+	}
+	return bits
+}

@@ -178,3 +178,21 @@ func TestAuthorizeAny(t *testing.T) {
 		}
 	}
 }
+
+// Operations sets bit n for the operation of code n, over the type's own
+// operations only.
+func TestOperationsBitfield(t *testing.T) {
+	all := func(Operation) bool { return true }
+	if got, want := Operations(ResourceGroup, all), int32(1<<OpRead|1<<OpDescribe|1<<OpDelete); got != want {
+		t.Fatalf("group: %b, want %b", got, want)
+	}
+	if got, want := Operations(ResourceTransactionalID, all), int32(1<<OpDescribe|1<<OpWrite); got != want {
+		t.Fatalf("transactional id: %b, want %b", got, want)
+	}
+	if got := Operations(ResourceTopic, func(op Operation) bool { return op == OpWrite }); got != 1<<OpWrite {
+		t.Fatalf("topic, write only: %b", got)
+	}
+	if got := Operations(ResourceTopic, func(Operation) bool { return false }); got != 0 {
+		t.Fatalf("nothing allowed: %b", got)
+	}
+}

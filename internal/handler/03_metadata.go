@@ -24,6 +24,10 @@ package handler
 // TOPIC_AUTHORIZATION_FAILED (whether or not it exists, so that names do
 // not leak). Auto-creation needs Create on the cluster or on the topic;
 // without it the unknown topic gets TOPIC_AUTHORIZATION_FAILED.
+//
+// v8 on, when asked, each topic found carries the bitfield of the
+// operations the principal may perform on it, and up to v10 the answer
+// carries the cluster's (KIP-430); not asked, they stay INT32_MIN.
 
 import (
 	"context"
@@ -63,17 +67,27 @@ func metadataHandler(h *Handler, ctx context.Context, r kmsg.Request) Result {
 	resp.ClusterID = &clusterID
 	resp.ControllerID = h.env.Cluster.ControllerID()
 
+	if req.IncludeClusterAuthorizedOperations && req.Version <= 10 {
+		resp.AuthorizedOperations = h.authorizedOperations(ctx, acl.ResourceCluster, acl.ClusterName)
+	}
 	if req.Topics == nil || (req.Version == 0 && len(req.Topics) == 0) {
 		for _, t := range sortedTopics(h.env.Topics.All()) {
 			if h.authorizedTopic(ctx, acl.OpDescribe, t.Name) {
 				resp.Topics = append(resp.Topics, h.metadataTopic(t))
 			}
 		}
-		return ready(resp)
+	} else {
+		autoCreate := h.env.AutoCreateTopics && (req.Version < 4 || req.AllowAutoTopicCreation)
+		for _, rt := range req.Topics {
+			resp.Topics = append(resp.Topics, h.lookupTopic(ctx, rt, autoCreate))
+		}
 	}
-	autoCreate := h.env.AutoCreateTopics && (req.Version < 4 || req.AllowAutoTopicCreation)
-	for _, rt := range req.Topics {
-		resp.Topics = append(resp.Topics, h.lookupTopic(ctx, rt, autoCreate))
+	if req.IncludeTopicAuthorizedOperations {
+		for i := range resp.Topics {
+			if t := &resp.Topics[i]; t.ErrorCode == 0 && t.Topic != nil {
+				t.AuthorizedOperations = h.authorizedOperations(ctx, acl.ResourceTopic, *t.Topic)
+			}
+		}
 	}
 	return ready(resp)
 }

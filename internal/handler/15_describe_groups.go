@@ -4,7 +4,8 @@ package handler
 //
 // State, protocol and members with their metadata and assignments. An
 // unknown group is reported as state Dead with no error, as Kafka does up
-// to v5. v3 adds authorized operations (not computed: no ACLs); v4 the
+// to v5. v3 adds authorized operations (KIP-430: the bitfield of what the
+// principal may do to the group, when asked); v4 the
 // group.instance.id of each member (KIP-345).
 
 import (
@@ -41,6 +42,9 @@ func describeGroups(h *Handler, ctx context.Context, r kmsg.Request) Result {
 				}
 				sg.Members = append(sg.Members, sm)
 			}
+		}
+		if req.IncludeAuthorizedOperations && sg.ErrorCode == 0 {
+			sg.AuthorizedOperations = h.authorizedOperations(ctx, acl.ResourceGroup, g)
 		}
 		resp.Groups = append(resp.Groups, sg)
 	}

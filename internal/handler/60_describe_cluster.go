@@ -8,7 +8,8 @@ package handler
 // UNSUPPORTED_ENDPOINT_TYPE, since Sluice has no separate controllers.
 // Brokers are given at the addresses advertised for the listener the
 // request came in on; one without that listener is left out, as in
-// Metadata.
+// Metadata. Asked for, the answer carries the bitfield of the operations
+// the principal may perform on the cluster (KIP-430).
 
 import (
 	"context"
@@ -32,6 +33,9 @@ func describeCluster(h *Handler, ctx context.Context, r kmsg.Request) Result {
 	if req.Version >= 1 && req.EndpointType != 1 {
 		resp.ErrorCode = kerr.UnsupportedEndpointType.Code
 		return ready(resp)
+	}
+	if req.IncludeClusterAuthorizedOperations {
+		resp.ClusterAuthorizedOperations = h.authorizedOperations(ctx, acl.ResourceCluster, acl.ClusterName)
 	}
 	resp.ClusterID = h.env.Topics.ClusterID()
 	resp.ControllerID = h.env.Cluster.ControllerID()

@@ -111,3 +111,10 @@ func (h *Handler) configDenied(ctx context.Context, op acl.Operation, resourceTy
 	}
 	return 0
 }
+
+// authorizedOperations is the bitfield of what the request's principal
+// may do to the resource (KIP-430): every operation of its type when
+// authorization is off.
+func (h *Handler) authorizedOperations(ctx context.Context, rt acl.ResourceType, name string) int32 {
+	return acl.Operations(rt, func(op acl.Operation) bool { return h.authorized(ctx, op, rt, name) })
+}
