@@ -70,7 +70,10 @@ type Log struct {
 	next     atomic.Int64 // log end offset
 	synced   atomic.Int64 // offset after the last durable batch
 	dirDirty atomic.Bool  // segments were created since the last SyncDir
-	failed   atomic.Pointer[error]
+	// lastSyncBytes is how many bytes the last sync made durable: whether
+	// preallocating pays (preallocate.go).
+	lastSyncBytes atomic.Int64
+	failed        atomic.Pointer[error]
 }
 
 // Dir returns the log's directory.

@@ -184,3 +184,37 @@ func TestPreallocationOff(t *testing.T) {
 		t.Fatalf("file holds %d bytes, want %d", got, 7*testBatchSize)
 	}
 }
+
+// Preallocation follows the size of the syncs: after one that covered
+// 32 KiB or more, appends grow the file (a second write of every byte
+// would cost more than the fsyncs save); after a small one, the file is
+// extended again.
+func TestPreallocationOnlyWhileSyncsAreSmall(t *testing.T) {
+	m := vfs.NewMem()
+	l := openLog(t, m, Config{})
+	defer l.Close()
+	name := segPath(0, logSuffix)
+	syncN := func(n int) {
+		t.Helper()
+		appendN(t, l, n, t0)
+		if err := l.Sync(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// 64 KiB of batches in one sync: large.
+	syncN(64 << 10 / testBatchSize)
+	grownTo := fileSize(t, m, name)
+	// Use up what the first append preallocated, then some.
+	for l.Size() <= grownTo+testBatchSize {
+		appendN(t, l, 1, t0)
+	}
+	if got := fileSize(t, m, name); got != l.Size() {
+		t.Fatalf("after a large sync the file holds %d bytes, its batches %d: it was extended", got, l.Size())
+	}
+	// A small sync: the next append past the end extends again.
+	syncN(1)
+	appendN(t, l, 1, t0)
+	if got := fileSize(t, m, name); got <= l.Size() {
+		t.Fatalf("after a small sync the file holds %d bytes, its batches %d: not extended", got, l.Size())
+	}
+}

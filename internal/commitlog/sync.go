@@ -52,7 +52,9 @@ func (l *Log) Sync() error {
 // dirty, and unpins the targets. Requires syncMu.
 func (l *Log) syncSegments(targets []syncTarget, dirty bool) error {
 	var err error
+	var covered int64
 	for _, t := range targets {
+		covered += max(t.size-t.s.synced.Load(), 0)
 		if err == nil {
 			// The aborted-transaction index first: a marker must not be
 			// durable without its entry.
@@ -67,6 +69,9 @@ func (l *Log) syncSegments(targets []syncTarget, dirty bool) error {
 		if cerr := t.s.unref(); cerr != nil {
 			l.logger.Warn("commitlog: closing segment", "dir", l.dir, "segment", t.s.name, "err", cerr)
 		}
+	}
+	if len(targets) > 0 {
+		l.lastSyncBytes.Store(covered)
 	}
 	if err == nil && dirty {
 		if serr := l.fsys.SyncDir(l.dir); serr != nil {
