@@ -129,7 +129,7 @@ var settings = []*Setting{
 	// Durability.
 	{Name: "fsync", Flag: "fsync", Default: "always", Usage: "when to fsync: always (acks=all answered after fsync), interval, never; see docs/durability.md",
 		kind: enum{"always", "interval", "never"}, apply: func(c *broker.Config, v string) { c.Fsync, _ = partition.ParseFsyncPolicy(v) }},
-	{Name: "log.preallocate", Default: "true", Usage: "extend each partition's active segment file with zeros up to 1 MiB ahead of its appends, so that an fsync writes data only (Kafka's default is false); turn off on copy-on-write file systems",
+	{Name: "log.preallocate", Default: "true", Usage: "while a partition's fsyncs are small, extend its active segment file with zeros up to 1 MiB ahead of its appends, so that an fsync writes data only (Kafka's default is false); turn off on copy-on-write file systems",
 		kind: boolean{}, apply: func(c *broker.Config, v string) { c.NoPreallocate = v != "true" }},
 	{Name: "log.flush.interval.ms", Flag: "fsync-interval", Default: "1000", Usage: "sync period for fsync=interval",
 		kind: ms, apply: func(c *broker.Config, v string) { c.FsyncInterval = millis(v) }},
