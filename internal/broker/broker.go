@@ -44,6 +44,9 @@ type Config struct {
 	// NoPreallocate is log.preallocate=false: segment files grow with each
 	// append instead of being extended with zeros ahead of them.
 	NoPreallocate bool
+	// NoJournal is fsync.journal=false: under fsync=always each partition
+	// syncs its own segments instead of the journal they share.
+	NoJournal bool
 
 	// RecoverCatalog: start on a damaged catalog with the records before
 	// the damage, saving the damaged file, and register again the topics
@@ -244,7 +247,7 @@ func Start(cfg Config) (_ *Broker, err error) {
 		}
 	}()
 	tm, err := topics.Open(cfg.FS, topics.Config{
-		DataDir: cfg.DataDir, Fsync: cfg.Fsync, FsyncInterval: cfg.FsyncInterval, NoPreallocate: cfg.NoPreallocate,
+		DataDir: cfg.DataDir, Fsync: cfg.Fsync, FsyncInterval: cfg.FsyncInterval, NoPreallocate: cfg.NoPreallocate, Journal: !cfg.NoJournal,
 		Defaults: cfg.TopicDefaults, DefaultPartitions: cfg.DefaultPartitions, Logger: cfg.Logger, Clock: cfg.Clock,
 		RecoverCatalog: cfg.RecoverCatalog,
 	})
@@ -373,8 +376,10 @@ func listen(cfg Config) (_ []openListener, self cluster.Node, err error) {
 			// SASL names the principal; as in Kafka (KIP-684), the
 			// broker-wide ssl.client.auth asks SSL listeners only for
 			// certificates, so that SASL clients need no keystore.
+			// (GetConfigForClient hands out the truststore's current
+			// authorities with the broker-wide client authentication.)
 			o.tls = tc.Clone()
-			o.tls.ClientAuth, o.tls.ClientCAs = tls.NoClientCert, nil
+			o.tls.ClientAuth, o.tls.ClientCAs, o.tls.GetConfigForClient = tls.NoClientCert, nil, nil
 		}
 		out = append(out, o)
 		host, port, err := advertised(l.Advertise, ln.Addr())

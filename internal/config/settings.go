@@ -131,6 +131,8 @@ var settings = []*Setting{
 		kind: enum{"always", "interval", "never"}, apply: func(c *broker.Config, v string) { c.Fsync, _ = partition.ParseFsyncPolicy(v) }},
 	{Name: "log.preallocate", Default: "true", Usage: "while a partition's fsyncs are small, extend its active segment file with zeros up to 1 MiB ahead of its appends, so that an fsync writes data only (Kafka's default is false); turn off on copy-on-write file systems",
 		kind: boolean{}, apply: func(c *broker.Config, v string) { c.NoPreallocate = v != "true" }},
+	{Name: "fsync.journal", Default: "true", Usage: "under fsync=always, write every batch also to a journal all partitions share, and answer acks=all after one fsync of it rather than one per partition written (their segments are synced in bulk later); see docs/durability.md",
+		kind: boolean{}, apply: func(c *broker.Config, v string) { c.NoJournal = v != "true" }},
 	{Name: "log.flush.interval.ms", Flag: "fsync-interval", Default: "1000", Usage: "sync period for fsync=interval",
 		kind: ms, apply: func(c *broker.Config, v string) { c.FsyncInterval = millis(v) }},
 	{Name: "recover.catalog", Flag: "recover-catalog", Default: "false", Usage: "start on a damaged catalog: keep the records before the damage (the damaged file is saved beside it) and register again the topics found on disk; see docs/durability.md",

@@ -124,6 +124,12 @@ func (p *Partition) writeLocked(b recordbatch.Batch, now time.Time) (int64, erro
 		p.fail(err)
 		return base, err
 	}
+	if p.journal != nil {
+		if err := p.journalLocked(b); err != nil {
+			p.fail(err)
+			return base, err
+		}
+	}
 	p.snapshotOnRollLocked(base)
 	return base, nil
 }

@@ -38,6 +38,7 @@ import (
 	"time"
 
 	"sluice/internal/commitlog"
+	"sluice/internal/journal"
 	"sluice/internal/producerstate"
 	"sluice/internal/vfs"
 )
@@ -89,6 +90,17 @@ type Config struct {
 	// FS, when set, is where the producer-state snapshot is kept beside the
 	// log (written at Close, read at Open).
 	FS vfs.FS
+	// Journal, under fsync=always, is the log shared by the broker's
+	// partitions that every append is also written to, under JournalKey:
+	// a durable wait syncs it rather than the partition's segments, which
+	// its checkpoints sync (journal.go). nil: the partition syncs its own
+	// segments. Fixed at Open.
+	Journal    Journal
+	JournalKey journal.Key
+	// Replay is what the journal held for this partition at the start:
+	// Open appends again the batches past the recovered log end. Used
+	// only by Open.
+	Replay []journal.Entry
 }
 
 // Partition is one partition of a topic.
@@ -125,19 +137,23 @@ type Partition struct {
 	watchers  map[chan<- struct{}]struct{}
 	closed    bool
 	slot      syncSlot // the sync running under fsync=always (sync.go); guarded by hwMu
+	// jleo and jpos: the log end offset after the last append and the
+	// journal position its record ends at (journal.go); guarded by hwMu.
+	jleo, jpos int64
+
+	journal    Journal // fixed at Open; nil unless fsync=always with a journal
+	journalKey journal.Key
 
 	flushReq  chan struct{} // buffered 1: a sync is wanted
 	flushDone chan struct{} // closed when the flusher exits
 	stop      chan struct{}
 }
 
-// Open wraps a recovered log and starts its flusher. It syncs the log
-// first: whatever recovery kept becomes durable before any reader can see
-// it, since the HW starts at the log end.
+// Open wraps a recovered log and starts its flusher. It appends again
+// the journal's batches the log lacks (cfg.Replay), then syncs the log:
+// whatever recovery kept or replayed becomes durable before any reader
+// can see it, since the HW starts at the log end.
 func Open(log *commitlog.Log, topic string, index int32, cfg Config, clock func() time.Time) (*Partition, error) {
-	if err := log.Sync(); err != nil {
-		return nil, err
-	}
 	if cfg.FsyncInterval <= 0 {
 		cfg.FsyncInterval = DefaultFsyncInterval
 	}
@@ -156,6 +172,20 @@ func Open(log *commitlog.Log, topic string, index int32, cfg Config, clock func(
 	if err := p.loadProducers(cfg.FS); err != nil {
 		return nil, err
 	}
+	// After the producers: a snapshot is trusted only up to the log end
+	// recovery found (see snapshotOnRollLocked), and the replay applies
+	// each batch to the state as the log's own replay does.
+	if err := p.replayJournal(cfg.Replay); err != nil {
+		return nil, err
+	}
+	if err := log.Sync(); err != nil {
+		return nil, err
+	}
+	p.hw = log.NextOffset()
+	if cfg.Fsync == FsyncAlways && cfg.Journal != nil {
+		p.journal, p.journalKey = cfg.Journal, cfg.JournalKey
+	}
+	p.cfg.Replay = nil // not kept: the batches are in the log now
 	if err := p.beginNextEpoch(); err != nil {
 		return nil, err
 	}

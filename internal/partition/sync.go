@@ -114,8 +114,16 @@ func (p *Partition) state(next int64) (done bool, err error) {
 // the log end, so it returns at once.
 func MakeDurable(ctx context.Context, ds []Durable) {
 	pending := make([]int, 0, len(ds))
+	var journaled []int
 	for i := range ds {
-		pending = append(pending, i)
+		if ds[i].P.journal != nil {
+			journaled = append(journaled, i)
+		} else {
+			pending = append(pending, i)
+		}
+	}
+	if journaled != nil {
+		makeJournaledDurable(ds, journaled)
 	}
 	for len(pending) > 0 {
 		var claims []claimed

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"sluice/internal/commitlog"
+	"sluice/internal/journal"
 	"sluice/internal/metadata"
 	"sluice/internal/partition"
 	"sluice/internal/vfs"
@@ -43,6 +44,11 @@ type Config struct {
 	// NoPreallocate is log.preallocate=false: segment files grow with
 	// each append instead of ahead of them (commitlog/preallocate.go).
 	NoPreallocate bool
+	// Journal, under fsync=always, writes every batch also to the journal
+	// the partitions share and makes acks=all durable by syncing it
+	// (package journal). Whatever the setting, a journal a crash left is
+	// replayed at the start.
+	Journal bool
 	Defaults      map[string]string // broker-level topic config defaults (e.g. from flags)
 	// DefaultPartitions is num.partitions: the partitions of a topic
 	// created without a count; 0 means 1.
@@ -72,13 +78,20 @@ type Manager struct {
 	// cleanStart: the previous run shut down cleanly, so recovery treats
 	// any unreadable batch as damage (see shutdown.go). Only during Open.
 	cleanStart bool
+	// replay is what the journal held at the start, for the partitions
+	// Open opens; nil afterwards.
+	replay  *journal.Recovered
+	journal *journal.Journal // nil without one
 
 	mu     sync.Mutex                                  // serializes admin changes
 	topics atomic.Pointer[map[string]*Topic]           // copy-on-write snapshot for readers
 	byID   atomic.Pointer[map[metadata.TopicID]*Topic] // the same topics by id (Fetch v13+)
 }
 
-const catalogDir = "__sluice_catalog"
+const (
+	catalogDir = "__sluice_catalog"
+	journalDir = "__sluice_journal"
+)
 
 // Open loads the catalog from the data dir and opens every partition.
 func Open(fsys vfs.FS, cfg Config) (*Manager, error) {
@@ -106,7 +119,15 @@ func Open(fsys vfs.FS, cfg Config) (*Manager, error) {
 		store.Close()
 		return nil, err
 	}
+	if err := m.openJournal(); err != nil {
+		store.Close()
+		return nil, err
+	}
 	if err := m.openAll(); err != nil {
+		m.close(false)
+		return nil, err
+	}
+	if err := m.startJournal(); err != nil {
 		m.close(false)
 		return nil, err
 	}
@@ -217,6 +238,10 @@ func (m *Manager) openPartition(e metadata.Topic, i int32, tc metadata.TopicConf
 		log.Close()
 		return nil, fmt.Errorf("open %s-%d: %w", e.Name, i, err)
 	}
+	pc.JournalKey = journalKey(e.ID, i)
+	if m.replay != nil {
+		pc.Replay = m.replay.For(pc.JournalKey)
+	}
 	p, err := partition.Open(log, e.Name, i, pc, m.cfg.Clock)
 	if err != nil {
 		log.Close()
@@ -268,6 +293,7 @@ func (m *Manager) partitionConfig(tc metadata.TopicConfig) partition.Config {
 		LogAppendTime:   tc.LogAppendTime,
 		Logger:          m.cfg.Logger,
 		FS:              m.fs,
+		Journal:         m.partitionJournal(),
 	}
 }
 
@@ -352,6 +378,12 @@ func (m *Manager) close(markClean bool) error {
 		for _, p := range t.Partitions {
 			errs = append(errs, p.Close())
 		}
+	}
+	clean := errors.Join(errs...) == nil
+	if m.journal != nil {
+		// Clean: every partition synced its segments at Close, so the
+		// journal holds nothing the next start needs.
+		errs = append(errs, m.journal.Close(clean))
 	}
 	if err := errors.Join(errs...); err == nil && markClean {
 		errs = append(errs, m.markCleanShutdown())

@@ -45,7 +45,7 @@ func (m *Manager) surveyDataDir(st *metadata.State) (*survey, error) {
 	}
 	sv := &survey{live: map[string]bool{}, needMeta: map[string]bool{}, orphans: map[string]orphan{}}
 	for _, n := range names {
-		if n == catalogDir {
+		if n == catalogDir || n == journalDir {
 			continue
 		}
 		if err := m.classify(sv, st, n); err != nil {
