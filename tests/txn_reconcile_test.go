@@ -2,6 +2,7 @@ package tests
 
 import (
 	"encoding/binary"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -99,7 +100,16 @@ func TestRestartGivesLostAddsBackToTheirTransaction(t *testing.T) {
 // a transaction of its own, and every partition's last stable offset
 // reaches its high watermark: nothing of the old transaction hangs, and
 // nothing of it becomes visible.
+//
+// With the journal the add and the data are made durable by one fsync of
+// it; without, by the syncs of the partitions' own files in parallel.
 func TestPowerLossDuringTransactionalProduceLeavesNothingHanging(t *testing.T) {
+	for _, journal := range []bool{true, false} {
+		t.Run(fmt.Sprintf("journal=%v", journal), func(t *testing.T) { powerLossDuringTransactionalProduce(t, journal) })
+	}
+}
+
+func powerLossDuringTransactionalProduce(t *testing.T, journal bool) {
 	mem := vfs.NewMem()
 	var mu sync.Mutex
 	var clones []*vfs.MemFS
@@ -114,7 +124,7 @@ func TestPowerLossDuringTransactionalProduceLeavesNothingHanging(t *testing.T) {
 		}
 		return nil
 	})
-	b := brokertest.Start(t, brokertest.WithFS(fsys))
+	b := brokertest.Start(t, brokertest.WithFS(fsys), brokertest.WithConfig(func(c *broker.Config) { c.NoJournal = !journal }))
 	topic := topicName(t, "powerproduce")
 	createTopic(t, newAdmin(t, b.Addr()), topic, 3, nil)
 	id := "powerproduce-" + topic
@@ -141,13 +151,14 @@ func TestPowerLossDuringTransactionalProduceLeavesNothingHanging(t *testing.T) {
 	armed = false
 	all := append(clones, mem.CrashClone())
 	mu.Unlock()
-	if len(all) < 3 {
-		t.Fatalf("only %d fsyncs during the produce", len(all)-1)
+	// Clones: one at each fsync, and one after the last.
+	if want := map[bool]int{true: 1, false: 2}[journal]; len(all)-1 < want {
+		t.Fatalf("only %d fsyncs during the produce, want %d or more", len(all)-1, want)
 	}
 	cl.Close()
 	b.Close()
 	for i, clone := range all {
-		after := brokertest.StartConfig(t, broker.Config{Listen: "127.0.0.1:0", DataDir: b.Cfg.DataDir, FS: clone})
+		after := brokertest.StartConfig(t, broker.Config{Listen: "127.0.0.1:0", DataDir: b.Cfg.DataDir, FS: clone, NoJournal: !journal})
 		next := newClient(t, after.Addr(), opts...)
 		produceTxn(t, next, topic, 3, 200, 1, true)
 		next.Close()

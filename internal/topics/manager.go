@@ -277,7 +277,10 @@ func (m *Manager) resolve(set map[string]string) metadata.TopicConfig {
 func (m *Manager) logConfig(tc metadata.TopicConfig) commitlog.Config {
 	c := logConfig(tc, m.cfg.Logger)
 	c.CleanShutdown = m.cleanStart
-	if m.cfg.NoPreallocate {
+	// With the journal, acks=all waits for its fsync, not the segments':
+	// theirs come in bulk at checkpoints, where preallocating saves
+	// nothing (commitlog/preallocate.go).
+	if m.cfg.NoPreallocate || m.journalOn() {
 		c.PreallocateBytes = -1
 	}
 	return c
