@@ -48,8 +48,8 @@ type Config struct {
 	// the partitions share and makes acks=all durable by syncing it
 	// (package journal). Whatever the setting, a journal a crash left is
 	// replayed at the start.
-	Journal bool
-	Defaults      map[string]string // broker-level topic config defaults (e.g. from flags)
+	Journal  bool
+	Defaults map[string]string // broker-level topic config defaults (e.g. from flags)
 	// DefaultPartitions is num.partitions: the partitions of a topic
 	// created without a count; 0 means 1.
 	DefaultPartitions int32
