@@ -26,7 +26,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"sluice/internal/broker"
@@ -43,13 +42,12 @@ const (
 // killFixture is a broker with the input topic "in" filled.
 type killFixture struct {
 	addr string
-	adm  *kadm.Client
 }
 
 func setupKill(t *testing.T) *killFixture {
 	t.Helper()
 	b := brokertest.Start(t, brokertest.WithConfig(func(c *broker.Config) { c.GroupInitialRebalanceDelay = -1 }))
-	f := &killFixture{addr: b.Addr(), adm: brokertest.Admin(t, b.Addr())}
+	f := &killFixture{addr: b.Addr()}
 	createTopic(t, f.addr, "in", killPartitions)
 	cl := brokertest.Client(t, f.addr, kgo.DefaultProduceTopic("in"), kgo.RecordPartitioner(kgo.ManualPartitioner()))
 	recs := make([]*kgo.Record, killInput)
@@ -191,19 +189,14 @@ func wantWithinOnePoll(t *testing.T, n int, what string) {
 	}
 }
 
-// committed is the group's committed offset per partition (absent: none).
+// committed is the group's committed offset per partition of the input
+// (absent: none), read once no undecided transaction holds one of them
+// (see brokertest.StableCommitted). A copier killed between its
+// TxnOffsetCommit and its EndTxn leaves its transaction open until its
+// timeout (franz-go's default, 40 s) aborts it: the bound is above that.
 func (f *killFixture) committed(t *testing.T, group string) map[int32]int64 {
 	t.Helper()
-	// require_stable (KIP-447): a transaction's offsets become visible once
-	// its marker on the offsets partition is written, which may come after
-	// its output's markers are.
-	rs, err := f.adm.FetchOffsets(kadm.RequireStable(brokertest.Context(t, 30*time.Second)), group)
-	if err != nil {
-		t.Fatalf("fetch offsets of %s: %v", group, err)
-	}
-	out := map[int32]int64{}
-	rs.Each(func(o kadm.OffsetResponse) { out[o.Partition] = o.At })
-	return out
+	return brokertest.StableCommitted(t, f.addr, group, "in", 60*time.Second)
 }
 
 // nextOffsets is one past the highest offset printed, per partition.

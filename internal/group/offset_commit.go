@@ -78,6 +78,41 @@ func failAll(codes []int16, code int16) func(context.Context) []int16 {
 func (s *Service) Fetch(group string, tps []TopicPartition) map[TopicPartition]Committed {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.fetchLocked(group, tps)
+}
+
+// FetchStable is Fetch for an OffsetFetch with require_stable (KIP-447):
+// it also returns the partitions, of those it answers, whose offset an
+// undecided transaction holds. Both are read under one lock: read apart,
+// a commit marker applied between the two reads would let the offset from
+// before the transaction pass for stable after the transaction's output
+// became visible. With tps nil only committed partitions are answered, as
+// by Kafka: a partition whose only offset is pending is left out.
+func (s *Service) FetchStable(group string, tps []TopicPartition) (committed map[TopicPartition]Committed, unstable map[TopicPartition]bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	committed = s.fetchLocked(group, tps)
+	check := func(tp TopicPartition) {
+		if s.offsets.Unstable(group, tp) {
+			if unstable == nil {
+				unstable = map[TopicPartition]bool{}
+			}
+			unstable[tp] = true
+		}
+	}
+	if tps == nil {
+		for tp := range committed {
+			check(tp)
+		}
+	}
+	for _, tp := range tps {
+		check(tp)
+	}
+	return committed, unstable
+}
+
+// fetchLocked is Fetch. Requires s.mu.
+func (s *Service) fetchLocked(group string, tps []TopicPartition) map[TopicPartition]Committed {
 	if tps == nil {
 		return s.offsets.Group(group)
 	}

@@ -114,13 +114,5 @@ func encodeOffsets(records []offsetRecord) []recordbatch.Record {
 	return recs
 }
 
-// Unstable reports whether an undecided transaction holds an offset of
-// the group's partition (OffsetFetch with require_stable, KIP-447).
-func (s *Service) Unstable(group string, tp TopicPartition) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.offsets.Unstable(group, tp)
-}
-
 // PartitionFor returns the index of the group's offsets partition.
 func (s *Service) PartitionFor(group string) int32 { return int32(s.partitionFor(group)) }

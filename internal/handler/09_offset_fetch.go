@@ -7,9 +7,14 @@ package handler
 // top-level error code and a null topic list meaning every committed
 // partition; v5 the leader epoch (KIP-320); v7 require_stable (KIP-447):
 // a partition whose offset an undecided transaction is about to change
-// answers UNSTABLE_OFFSET_COMMIT, and the client retries; v8 asks for
-// several groups at once (KIP-709); v9 carries a KIP-848 member id and
-// epoch, which classic groups ignore.
+// answers UNSTABLE_OFFSET_COMMIT, and the client retries (the offsets and
+// the undecided ones are read at one instant, so a stable answer is never
+// the offset from before a transaction whose commit is visible); with a
+// null topic list, as in Kafka, only partitions with a committed offset
+// are listed, so one whose first offset is still pending is left out, not
+// answered UNSTABLE_OFFSET_COMMIT: a client that must know names the
+// partitions. v8 asks for several groups at once (KIP-709); v9 carries a
+// KIP-848 member id and epoch, which classic groups ignore.
 
 import (
 	"context"
@@ -80,7 +85,13 @@ func (h *Handler) fetchGroupOffsets(ctx context.Context, g string, rts []kmsg.Of
 			}
 		}
 	}
-	got := h.env.Groups.Fetch(g, tps)
+	var got map[group.TopicPartition]group.Committed
+	var unstable map[group.TopicPartition]bool
+	if requireStable {
+		got, unstable = h.env.Groups.FetchStable(g, tps)
+	} else {
+		got = h.env.Groups.Fetch(g, tps)
+	}
 	if tps == nil {
 		for tp := range got {
 			tps = append(tps, tp)
@@ -116,7 +127,7 @@ func (h *Handler) fetchGroupOffsets(ctx context.Context, g string, rts []kmsg.Of
 			empty := ""
 			sp.Metadata = &empty
 		}
-		if requireStable && h.env.Groups.Unstable(g, tp) {
+		if unstable[tp] {
 			sp.Offset, sp.ErrorCode = -1, kerr.UnstableOffsetCommit.Code
 		}
 		if denied {

@@ -124,24 +124,15 @@ func EndOffsets(t *testing.T, addr, topic string) Offsets {
 }
 
 // Committed returns the group's committed offsets for topic (a partition
-// with no commit is absent).
+// with no commit is absent), once no undecided transaction holds one of
+// them (brokertest.StableCommitted: a transaction's offsets are stable
+// once its marker reaches the offsets partition, which follows EndTxn's
+// answer). A program killed between its TxnOffsetCommit and its EndTxn
+// leaves its transaction open until its timeout (the examples' is 30 s)
+// aborts it: the bound is above that.
 func Committed(t *testing.T, addr, group, topic string) Offsets {
 	t.Helper()
-	// require_stable (KIP-447): a transaction's offsets become visible
-	// once its markers are written, which follows EndTxn's answer; a
-	// plain fetch right after the commit could read the offsets before.
-	fetched, err := brokertest.Admin(t, addr).FetchOffsets(kadm.RequireStable(Context(t, 10*time.Second)), group)
-	if err != nil {
-		t.Fatalf("fetch offsets of %s: %v", group, err)
-	}
-	out := Offsets{}
-	for p, r := range fetched[topic] {
-		if r.Err != nil {
-			t.Fatalf("fetch offsets of %s %s/%d: %v", group, topic, p, r.Err)
-		}
-		out[p] = r.At
-	}
-	return out
+	return Offsets(brokertest.StableCommitted(t, addr, group, topic, time.Minute))
 }
 
 // ReadAll reads every record of topic, from the start to the end offsets
