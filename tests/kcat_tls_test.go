@@ -111,12 +111,8 @@ func TestKcatSASLSSLScram(t *testing.T) {
 			t.Fatalf("%s/%s: kcat said, without %q:\n%s", who[0], who[1], want, stderr)
 		}
 	}
-	ends, err := adm.ListEndOffsets(testCtx(t, 10*time.Second), topic)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if o, _ := ends.Lookup(topic, 0); o.Err != nil || o.Offset != 100 {
-		t.Fatalf("%s ends at %d (%v), want 100", topic, o.Offset, o.Err)
+	if end := endOffset(t, adm, topic); end != 100 {
+		t.Fatalf("%s ends at %d, want 100", topic, end)
 	}
 }
 

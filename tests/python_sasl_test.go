@@ -94,11 +94,7 @@ func TestPythonSASLSSLScram(t *testing.T) {
 			t.Fatalf("%s/%s: first error %+v, want -169 _AUTHENTICATION %q...", who[0], who[1], e, prefix)
 		}
 	}
-	ends, err := adm.ListEndOffsets(testCtx(t, 10*time.Second), topic)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if o, _ := ends.Lookup(topic, 0); o.Err != nil || o.Offset != 100 {
-		t.Fatalf("%s ends at %d (%v), want 100", topic, o.Offset, o.Err)
+	if end := endOffset(t, adm, topic); end != 100 {
+		t.Fatalf("%s ends at %d, want 100", topic, end)
 	}
 }
