@@ -237,16 +237,18 @@ func (e *scramExchange) User() string { return e.user }
 // nonce comes twice, and the proof is computed over an AuthMessage holding
 // exactly those bytes. RFC 5802 wants the r value equal to the server's,
 // and the library refuses anything else; Kafka's broker only checks that
-// it ends with the server's (ScramSaslServer.verifyClientProof) and so
+// it ends with the server's (ScramSaslServer.evaluateResponse) and so
 // accepts librdkafka, whose users expect Sluice to do the same.
 //
 // Tolerating it costs nothing: what makes the exchange fresh is the server
-// nonce, which must still be there, whole, at the end; the proof is
-// checked over the AuthMessage built from the bytes the client sent, so
-// nothing in them can be changed without the password; and the
-// ServerSignature is computed over the same AuthMessage, as the client
-// computes it. Only this one form is checked here; every other message,
-// the standard one first, goes to the library.
+// nonce, which must still be there, whole, at the end, and which the
+// proof covers anyway through the server-first message in the
+// AuthMessage, so a proof from another exchange is worth nothing here; the
+// proof is checked over the AuthMessage built from the bytes the client
+// sent, so nothing in them, the prefix included, can be changed without
+// the password; and the ServerSignature is computed over the same
+// AuthMessage, as the client computes it. Only this one form is checked
+// here; every other message, the standard one first, goes to the library.
 
 // nonceIsPrefixed reports whether the client-final message's r attribute,
 // its second as the library reads it, is longer than the server's nonce
