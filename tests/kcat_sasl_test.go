@@ -15,9 +15,7 @@ import (
 // librdkafka through kcat over SASL_PLAINTEXT with PLAIN: 100 lines
 // produced with acks=all and consumed back in order; a wrong password and
 // an unknown user are refused with librdkafka's authentication error and
-// the broker's one message. (librdkafka's SCRAM is not accepted yet: its
-// final message repeats the client nonce in front of the server's, which
-// Kafka tolerates and the RFC 5802 check of the SCRAM library does not.)
+// the broker's one message. (SCRAM with librdkafka: TestKcatSASLSSLScram.)
 func TestKcatSASLPlain(t *testing.T) {
 	kcat := needTool(t, "kcat")
 	b := saslBroker(t)

@@ -64,6 +64,9 @@ type Authenticator struct {
 	// secret makes the credentials of unknown users: stable for a user
 	// while the broker runs, unguessable from outside.
 	secret []byte
+	// nonce makes the server's part of SCRAM nonces; nil is the
+	// library's random one. Tests fix it to reach prefixedFinal.
+	nonce scram.NonceGeneratorFcn
 }
 
 // New returns an authenticator over cfg.
@@ -128,15 +131,25 @@ func (e *plainExchange) Step(in []byte) ([]byte, bool, error) {
 
 func (e *plainExchange) User() string { return e.user }
 
-// scramExchange runs the server side of RFC 5802 with the scram library.
+// scramExchange runs the server side of RFC 5802 with the scram library,
+// and checks librdkafka's final message itself (prefixedFinal), the one
+// form the library refuses that Kafka accepts.
 type scramExchange struct {
-	conv     *scram.ServerConversation
-	hashSize int
-	steps    int
-	user     string
+	conv  *scram.ServerConversation
+	hash  scram.HashGeneratorFcn
+	steps int
+	user  string
+
+	// What prefixedFinal needs of the first step, which the library keeps
+	// to itself: the client-first message as sent, the server-first
+	// message answered, and the credential the lookup gave (a made-up one
+	// for an unknown user).
+	first, serverFirst string
+	cred               Credential
 }
 
 func (a *Authenticator) scram(mechanism string, h scram.HashGeneratorFcn) Exchange {
+	e := &scramExchange{hash: h}
 	srv, err := h.NewServer(func(user string) (scram.StoredCredentials, error) {
 		c, ok := Credential{}, false
 		if a.cfg.Scram != nil {
@@ -145,6 +158,7 @@ func (a *Authenticator) scram(mechanism string, h scram.HashGeneratorFcn) Exchan
 		if !ok {
 			c = a.unknownUser(mechanism, user)
 		}
+		e.cred = c
 		return scram.StoredCredentials{
 			KeyFactors: scram.KeyFactors{Salt: string(c.Salt), Iters: c.Iterations},
 			StoredKey:  c.StoredKey, ServerKey: c.ServerKey,
@@ -153,7 +167,11 @@ func (a *Authenticator) scram(mechanism string, h scram.HashGeneratorFcn) Exchan
 	if err != nil { // only for a nil lookup
 		panic(err)
 	}
-	return &scramExchange{conv: srv.NewConversation(), hashSize: h().Size()}
+	if a.nonce != nil {
+		srv = srv.WithNonceGenerator(a.nonce)
+	}
+	e.conv = srv.NewConversation()
+	return e
 }
 
 // unknownUser is the credential an unknown user is challenged with: a
@@ -169,29 +187,37 @@ func (a *Authenticator) unknownUser(mechanism, user string) Credential {
 }
 
 func (e *scramExchange) Step(in []byte) (out []byte, done bool, err error) {
+	// Whatever in the client's bytes the library or prefixedFinal does
+	// not expect must fail the authentication, not the broker.
+	defer func() {
+		if v := recover(); v != nil {
+			out, done, err = nil, false, fmt.Errorf("%w: a panic on the client's SCRAM message: %v", ErrFailed, v)
+		}
+	}()
 	e.steps++
 	// The library XORs the client's proof with a signature of the hash's
 	// size, indexing the signature by the proof's length: a longer proof
 	// must not reach it. Nor may a client-first message whose GS2 flag
-	// is empty, which it indexes unchecked.
-	if e.steps == 2 && !proofFits(in, e.hashSize) || e.steps == 1 && len(in) > 0 && in[0] == ',' {
+	// is empty, which it indexes unchecked. prefixedFinal leaves the
+	// library's conversation where it was, so a third token must be
+	// refused here rather than taken for a final message.
+	if e.steps == 2 && !proofFits(in, e.hash().Size()) || e.steps == 1 && len(in) > 0 && in[0] == ',' || e.steps > 2 {
 		return nil, false, ErrFailed
 	}
-	// Whatever else in the client's bytes the library does not expect must
-	// fail the authentication, not the broker.
-	defer func() {
-		if v := recover(); v != nil {
-			out, done, err = nil, false, fmt.Errorf("%w: the SCRAM library panicked on the client's message: %v", ErrFailed, v)
+	var reply string
+	if e.steps == 2 && e.nonceIsPrefixed(string(in)) {
+		reply, err = e.prefixedFinal(string(in))
+	} else {
+		reply, err = e.conv.Step(string(in))
+		if err == nil && e.conv.Done() && !e.conv.Valid() {
+			err = errors.New("the library did not validate the exchange")
 		}
-	}()
-	reply, err := e.conv.Step(string(in))
+	}
 	if err != nil {
 		return nil, false, fmt.Errorf("%w: %v", ErrFailed, err)
 	}
-	if e.conv.Done() && !e.conv.Valid() {
-		return nil, false, ErrFailed
-	}
-	if !e.conv.Done() {
+	if e.steps == 1 {
+		e.first, e.serverFirst = string(in), reply
 		return []byte(reply), false, nil
 	}
 	// An authorization id other than the user would be acting for someone
@@ -204,6 +230,87 @@ func (e *scramExchange) Step(in []byte) (out []byte, done bool, err error) {
 }
 
 func (e *scramExchange) User() string { return e.user }
+
+// librdkafka's client-final message is "c=biws,r=<client nonce><server
+// nonce>,p=<proof>", where <server nonce> is the server-first message's
+// whole r value, which itself starts with the client nonce: the client
+// nonce comes twice, and the proof is computed over an AuthMessage holding
+// exactly those bytes. RFC 5802 wants the r value equal to the server's,
+// and the library refuses anything else; Kafka's broker only checks that
+// it ends with the server's (ScramSaslServer.evaluateResponse) and so
+// accepts librdkafka, whose users expect Sluice to do the same.
+//
+// Tolerating it costs nothing: what makes the exchange fresh is the server
+// nonce, which must still be there, whole, at the end, and which the
+// proof covers anyway through the server-first message in the
+// AuthMessage, so a proof from another exchange is worth nothing here; the
+// proof is checked over the AuthMessage built from the bytes the client
+// sent, so nothing in them, the prefix included, can be changed without
+// the password; and the ServerSignature is computed over the same
+// AuthMessage, as the client computes it. Only this one form is checked
+// here; every other message, the standard one first, goes to the library.
+
+// nonceIsPrefixed reports whether the client-final message's r attribute,
+// its second as the library reads it, is longer than the server's nonce
+// and ends with it: the form only prefixedFinal accepts.
+func (e *scramExchange) nonceIsPrefixed(final string) bool {
+	fields := strings.Split(final, ",")
+	if len(fields) < 2 {
+		return false
+	}
+	nonce, ok := strings.CutPrefix(fields[1], "r=")
+	server := e.serverNonce()
+	return ok && len(nonce) > len(server) && strings.HasSuffix(nonce, server)
+}
+
+// serverNonce is the r value of the server-first message the library
+// made: "r=<nonce>,s=<salt>,i=<iterations>".
+func (e *scramExchange) serverNonce() string {
+	r, _, _ := strings.Cut(e.serverFirst, ",")
+	return strings.TrimPrefix(r, "r=")
+}
+
+// prefixedFinal checks a client-final message whose nonce ends with the
+// server's, as RFC 5802 checks the proof otherwise (section 3), and
+// returns the server-final message "v=<ServerSignature>". It accepts
+// librdkafka's form only: no GS2 authorization id or channel binding (the
+// client-first message began "n,,", so c is "biws"), no extensions.
+func (e *scramExchange) prefixedFinal(final string) (string, error) {
+	firstBare, ok := strings.CutPrefix(e.first, "n,,")
+	fields := strings.Split(final, ",")
+	if !ok || len(fields) != 3 || fields[0] != "c=biws" {
+		return "", errors.New("a final message with a prefixed nonce must have no authorization id, channel binding or extension")
+	}
+	nonce, ok := strings.CutPrefix(fields[1], "r=")
+	if !ok || !strings.HasSuffix(nonce, e.serverNonce()) {
+		return "", errors.New("the final message's nonce does not end with the server's")
+	}
+	p, ok := strings.CutPrefix(fields[2], "p=")
+	proof, err := base64.StdEncoding.DecodeString(p)
+	if !ok || err != nil || len(proof) != e.hash().Size() {
+		return "", errors.New("the final message's proof is malformed")
+	}
+	withoutProof := final[:strings.LastIndexByte(final, ',')]
+	authMessage := []byte(firstBare + "," + e.serverFirst + "," + withoutProof)
+	mac := func(key []byte) []byte {
+		m := hmac.New(e.hash, key)
+		m.Write(authMessage)
+		return m.Sum(nil)
+	}
+	// ClientKey = ClientProof XOR ClientSignature; the client knew the
+	// password if H(ClientKey) is the StoredKey.
+	clientSignature := mac(e.cred.StoredKey)
+	clientKey := make([]byte, len(proof))
+	for i := range proof {
+		clientKey[i] = proof[i] ^ clientSignature[i]
+	}
+	h := e.hash()
+	h.Write(clientKey)
+	if !hmac.Equal(h.Sum(nil), e.cred.StoredKey) {
+		return "", errors.New("the final message's proof is invalid")
+	}
+	return "v=" + base64.StdEncoding.EncodeToString(mac(e.cred.ServerKey)), nil
+}
 
 // proofFits reports whether the client-final message's proof, its last
 // attribute, decodes to size bytes.
