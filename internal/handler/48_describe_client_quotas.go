@@ -76,7 +76,8 @@ func quotaErrorCode(err error) int16 {
 	return kerr.InvalidRequest.Code
 }
 
-// compareEntities orders entities by their components, defaults first.
+// compareEntities orders entities by user, client id and ip; of each
+// part, the default first, then names, then entities without it.
 func compareEntities(a, b quota.Entity) int {
 	pa, pb := []quota.Part{a.User, a.ClientID, a.IP}, []quota.Part{b.User, b.ClientID, b.IP}
 	for i := range pa {
@@ -91,11 +92,11 @@ func comparePart(a, b quota.Part) int {
 	rank := func(p quota.Part) int {
 		switch {
 		case !p.Set:
-			return 0
+			return 2
 		case p.Default:
-			return 1
+			return 0
 		}
-		return 2
+		return 1
 	}
 	if c := cmp.Compare(rank(a), rank(b)); c != 0 {
 		return c
