@@ -34,6 +34,12 @@ func dialRaw(t *testing.T, addr string) *rawConn {
 
 // request frames a request by hand: header v1 (or v2 when flexible).
 func (c *rawConn) request(req kmsg.Request, corr int32) {
+	c.write(requestFrame(req, corr))
+}
+
+// requestFrame is a request framed by hand, without its length: header
+// v1 (or v2 when flexible), no client id.
+func requestFrame(req kmsg.Request, corr int32) []byte {
 	var body []byte
 	body = kbin.AppendInt16(body, req.Key())
 	body = kbin.AppendInt16(body, req.GetVersion())
@@ -42,8 +48,7 @@ func (c *rawConn) request(req kmsg.Request, corr int32) {
 	if req.IsFlexible() {
 		body = append(body, 0)
 	}
-	body = req.AppendTo(body)
-	c.write(body)
+	return req.AppendTo(body)
 }
 
 func (c *rawConn) write(body []byte) {

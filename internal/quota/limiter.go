@@ -53,7 +53,7 @@ func RequestTime(d time.Duration) float64 { return d.Seconds() * 100 }
 // request takes its amount; a request that leaves it below zero is
 // throttled for the time the bucket needs to refill to zero (Kafka's
 // (rate - quota) / quota × window, which is the excess over the quota
-// divided by it). Kafka measures with a sampled rate over the windows,
+// divided by it). The bucket never owes more than it can hold. Kafka measures with a sampled rate over the windows,
 // under which a greedy client's burst comes back each time the window
 // that held it expires; the bucket gives the same long-run rate and the
 // same first burst without that.
@@ -169,7 +169,10 @@ func (l *Limiter) take(k Kind, user, clientID string, amount float64, now time.T
 	if try && left < 0 && b.tokens < cp {
 		return -max(l.bound(k, secondsOf((amount-b.tokens)/r.quota)), 1)
 	}
-	b.tokens = left
+	// The debt kept is at most the burst: Kafka's rate forgets usage once
+	// its windows have passed, so one huge request is not held against
+	// the client for longer than that after its own throttle.
+	b.tokens = max(left, -cp)
 	if left >= 0 {
 		return 0
 	}

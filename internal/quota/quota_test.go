@@ -199,6 +199,11 @@ func TestLimiterThrottle(t *testing.T) {
 	if d := l.Record(Request, "u", "x", RequestTime(10*time.Second), now); d != time.Second {
 		t.Fatalf("request throttle %v, want the 1s cap", d)
 	}
+	// The debt kept is at most the burst (2 s at 10%): once the windows
+	// have passed, the client starts afresh, as with Kafka's rate.
+	if d := l.Record(Request, "u", "x", 0.1, now.Add(4*time.Second)); d != 0 {
+		t.Fatalf("request throttle %v four seconds later, want none", d)
+	}
 	// Removing the quotas stops throttling.
 	l.Set(nil)
 	if l.Active() || l.Record(Produce, "u", "slow", 1e9, now) != 0 {
@@ -228,7 +233,8 @@ func TestLimiterTryRecord(t *testing.T) {
 	// A full bucket takes more than the burst, and throttles for the excess.
 	now = now.Add(time.Hour)
 	try(300, 2*time.Second, true)
-	try(1, 2010*time.Millisecond, false)
+	// The debt kept is the burst, not the whole excess.
+	try(1, 1010*time.Millisecond, false)
 }
 
 // The measured rate of a greedy client converges to its quota.
