@@ -236,13 +236,8 @@ func TestClientQuotasAlterDescribe(t *testing.T) {
 		t.Fatalf("kadm describe: %+v %v", described, err)
 	}
 
-	cfg := b.Cfg
-	if err := b.Close(); err != nil {
-		t.Fatal(err)
-	}
-	cfg.Listen, cfg.Logger = "127.0.0.1:0", nil
-	b2 := brokertest.StartConfig(t, cfg)
-	wantLines(t, "after restart", describeQuotas(t, newClient(t, b2.Addr()), false), want...)
+	b = restartInProcess(t, b)
+	wantLines(t, "after restart", describeQuotas(t, newClient(t, b.Addr()), false), want...)
 }
 
 // With authorization on, altering quotas needs AlterConfigs on the

@@ -51,18 +51,8 @@ func TestQuotasPersist(t *testing.T) {
 	}
 	s.Close()
 
-	var versions []int
-	if _, err := scan("t", readAll(t, fsys, testCatalog), func(r Record) error { versions = append(versions, r.Version); return nil }); err != nil {
-		t.Fatal(err)
-	}
-	if want := []int{1, 4, 4, 4}; !slices.Equal(versions, want) {
-		t.Fatalf("record versions %v, want %v", versions, want)
-	}
-	s, err = OpenStore(fsys, testDir, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	wantVersions(t, fsys, 1, 4, 4, 4)
+	s = reopen(t, fsys)
 	s.Read(func(st *State) {
 		want := map[quota.Entity]map[string]float64{{User: quota.Named("alice")}: {quota.ProducerByteRate: 4096}}
 		got := st.Quotas()
@@ -85,4 +75,27 @@ func TestQuotaRecordOlderVersionRefused(t *testing.T) {
 	if err := NewState().Apply(r); err == nil {
 		t.Fatal("a version-3 quota record was applied")
 	}
+}
+
+// wantVersions checks the version of every record in the catalog.
+func wantVersions(t *testing.T, fsys vfs.FS, want ...int) {
+	t.Helper()
+	var versions []int
+	if _, err := scan("t", readAll(t, fsys, testCatalog), func(r Record) error { versions = append(versions, r.Version); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(versions, want) {
+		t.Fatalf("record versions %v, want %v", versions, want)
+	}
+}
+
+// reopen opens the catalog again, closed at the end of the test.
+func reopen(t *testing.T, fsys vfs.FS) *Store {
+	t.Helper()
+	s, err := OpenStore(fsys, testDir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }
