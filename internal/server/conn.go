@@ -392,15 +392,20 @@ func (c *conn) writeLoop(done chan<- struct{}) {
 			continue
 		}
 		c.answered(p)
-		var throttled time.Duration
+		var throttled time.Duration // muted from when the response is written
+		delayed := false
 		if p.throttle > 0 || (resp != nil && c.srv.handler.Throttling()) {
-			var clientSide bool
-			if throttled, clientSide = throttle(p, resp); throttled > 0 && !clientSide {
+			d, clientSide := throttle(p, resp)
+			if delayed = d > 0 && !clientSide; delayed {
+				// Before KIP-219: muted while the response waits, not after.
+				c.mute(time.Now().Add(d))
 				flush()
-				if !c.sleep(throttled) {
+				if !c.sleep(d) {
 					failed = c.writeFailed(errors.New("closed while delaying a throttled response"))
 					continue
 				}
+			} else {
+				throttled = d
 			}
 		}
 		if p.result.CloseConn {
@@ -425,7 +430,7 @@ func (c *conn) writeLoop(done chan<- struct{}) {
 			}
 		}
 		idle := len(c.out) == 0
-		if idle || len(buf) >= maxKeptFrame || throttled > 0 {
+		if idle || len(buf) >= maxKeptFrame || throttled > 0 || delayed {
 			flush()
 		}
 		if throttled > 0 {
