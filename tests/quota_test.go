@@ -279,3 +279,47 @@ func TestThrottledConnectionIsMuted(t *testing.T) {
 		t.Fatalf("v5 response after %v with throttle_time_ms %d, want it delayed by a throttle of about half a second or more", time.Since(sent), resp.ThrottleMillis)
 	}
 }
+
+// User quotas (KIP-55) follow the connection's SASL principal, and the
+// most specific entity wins: alice's quota throttles alice under any
+// client id but the one her user-and-client-id quota lifts, and bob has
+// none.
+func TestUserQuotaFollowsPrincipal(t *testing.T) {
+	b := saslBroker(t, brokertest.WithConfig(func(c *broker.Config) {
+		c.SASLPlainUsers = map[string]string{plainUser: plainPass, alice: alicePass, bob: bobPass}
+		c.QuotaWindows = 1
+	}))
+	admin := userClient(t, b.Addr(), plainUser, plainPass)
+	createTopic(t, kadm.NewClient(admin), "users", 1, nil)
+	wantLines(t, "set", alterQuotas(t, admin, false,
+		quotaEntry{quotaEntity("user", alice), []quotaOp{{key: "producer_byte_rate", value: 1024}}},
+		quotaEntry{quotaEntity("user", alice, "client-id", "vip"), []quotaOp{{key: "producer_byte_rate", value: 1 << 30}}},
+	), "ok", "ok")
+
+	throttleOf := func(user, pass, clientID string) int32 {
+		cl := userClient(t, b.Addr(), user, pass, kgo.ClientID(clientID))
+		req := kmsg.NewPtrProduceRequest()
+		req.Acks, req.TimeoutMillis = 1, 5000
+		rt := kmsg.NewProduceRequestTopic()
+		rt.Topic = "users"
+		rp := kmsg.NewProduceRequestTopicPartition()
+		rp.Records = encodeBatch(t, string(make([]byte, 8<<10)))
+		rt.Partitions = append(rt.Partitions, rp)
+		req.Topics = append(req.Topics, rt)
+		resp := requestBroker(t, cl, req).(*kmsg.ProduceResponse)
+		if code := resp.Topics[0].Partitions[0].ErrorCode; code != 0 {
+			t.Fatalf("%s/%s produce: code %d", user, clientID, code)
+		}
+		return resp.ThrottleMillis
+	}
+	// 8 KiB and some over a 1 KiB burst at 1 KiB/s: about 7 seconds.
+	if ms := throttleOf(alice, alicePass, "app"); ms < 6000 || ms > 9000 {
+		t.Fatalf("alice as app: throttle_time_ms %d, want about 7000", ms)
+	}
+	if ms := throttleOf(alice, alicePass, "vip"); ms != 0 {
+		t.Fatalf("alice as vip: throttle_time_ms %d, want 0", ms)
+	}
+	if ms := throttleOf(bob, bobPass, "app"); ms != 0 {
+		t.Fatalf("bob: throttle_time_ms %d, want 0", ms)
+	}
+}
