@@ -32,24 +32,29 @@ func dialRaw(t *testing.T, addr string) *rawConn {
 	return &rawConn{t, nc}
 }
 
-// request frames a request by hand (rawFrame) and sends it.
+// request frames a request by hand (requestFrame) and sends it.
 func (c *rawConn) request(req kmsg.Request, corr int32) {
-	if _, err := c.nc.Write(rawFrame(req, corr)); err != nil {
-		c.t.Fatal(err)
-	}
+	c.write(requestFrame(req, corr))
 }
 
-// rawFrame is req framed by hand: header v1, or v2 when flexible.
+// rawFrame is req framed by hand with its length, as sent.
 func rawFrame(req kmsg.Request, corr int32) []byte {
-	body := kbin.AppendInt16(nil, req.Key())
+	body := requestFrame(req, corr)
+	return append(binary.BigEndian.AppendUint32(nil, uint32(len(body))), body...)
+}
+
+// requestFrame is a request framed by hand, without its length: header
+// v1 (or v2 when flexible), no client id.
+func requestFrame(req kmsg.Request, corr int32) []byte {
+	var body []byte
+	body = kbin.AppendInt16(body, req.Key())
 	body = kbin.AppendInt16(body, req.GetVersion())
 	body = kbin.AppendInt32(body, corr)
 	body = kbin.AppendNullableString(body, nil)
 	if req.IsFlexible() {
 		body = append(body, 0)
 	}
-	body = req.AppendTo(body)
-	return append(binary.BigEndian.AppendUint32(nil, uint32(len(body))), body...)
+	return req.AppendTo(body)
 }
 
 func (c *rawConn) write(body []byte) {

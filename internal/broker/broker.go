@@ -24,6 +24,7 @@ import (
 	"sluice/internal/metrics"
 	"sluice/internal/partition"
 	"sluice/internal/producerid"
+	"sluice/internal/quota"
 	"sluice/internal/sasl"
 	"sluice/internal/server"
 	"sluice/internal/tlsconf"
@@ -111,6 +112,13 @@ type Config struct {
 	Authorizer   bool
 	SuperUsers   []string
 	AllowIfNoACL bool
+
+	// QuotaWindows (quota.window.num) and QuotaWindowSize
+	// (quota.window.size.seconds) are how client quotas are measured: a
+	// client may use its quota's worth of all the windows at once before
+	// it is throttled. 0: Kafka's 11 windows of a second.
+	QuotaWindows    int
+	QuotaWindowSize time.Duration
 
 	// MetricsListen is the address of the Prometheus endpoint (/metrics,
 	// /healthz, /readyz); empty: no endpoint (metrics are still kept).
@@ -289,8 +297,10 @@ func Start(cfg Config) (_ *Broker, err error) {
 		Logger: cfg.Logger, Clock: cfg.Clock, Ctx: ctx, Records: bm.m,
 		SASL:       saslConfig(cfg, tm),
 		Authorizer: acl.New(acl.Config{Enabled: cfg.Authorizer, SuperUsers: cfg.SuperUsers, AllowIfNoACL: cfg.AllowIfNoACL}),
+		Quotas:     quota.New(quota.Config{Windows: cfg.QuotaWindows, WindowSize: cfg.QuotaWindowSize}),
 	})
 	h.LoadACLs()
+	h.LoadQuotas()
 	b := &Broker{cfg: cfg, topics: tm, groups: groups, txns: txns, sessions: sessions, cancel: cancel, metrics: bm, unlock: unlock}
 	limits := &server.Limits{MaxConnections: cfg.MaxConnections, MaxConnectionsPerIP: cfg.MaxConnectionsPerIP,
 		MaxUnauthenticated: cfg.MaxUnauthenticatedConnections, IdleTimeout: cfg.ConnectionsMaxIdle}

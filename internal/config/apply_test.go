@@ -32,8 +32,9 @@ func TestBrokerDefaults(t *testing.T) {
 		GroupMinSessionTimeout: 6 * time.Second, GroupMaxSessionTimeout: 30 * time.Minute, GroupInitialRebalanceDelay: 3 * time.Second,
 		FetchSessionCacheSlots: 1000, TxnStatePartitions: 16, TxnMaxTimeout: 15 * time.Minute, TxnIDExpiration: 7 * 24 * time.Hour,
 		SecurityProtocol: "PLAINTEXT", SASLMechanisms: []string{"SCRAM-SHA-256", "SCRAM-SHA-512"},
-		Listeners: []broker.Listener{{Name: "PLAINTEXT", Protocol: "PLAINTEXT", Listen: "127.0.0.1:9092"}},
-		TLS:       tlsconf.Config{ClientAuth: "none"},
+		Listeners:    []broker.Listener{{Name: "PLAINTEXT", Protocol: "PLAINTEXT", Listen: "127.0.0.1:9092"}},
+		TLS:          tlsconf.Config{ClientAuth: "none"},
+		QuotaWindows: 11, QuotaWindowSize: time.Second,
 	}
 	got := c.Broker()
 	if len(got.Settings) != len(settings) || got.Settings[0].Name != "advertise" || got.Settings[0].Value != nil || !got.Settings[0].Default {
@@ -85,6 +86,8 @@ log.level=debug
 authorizer.enabled=true
 super.users=User:admin; User:ops
 allow.everyone.if.no.acl.found=true
+quota.window.num=5
+quota.window.size.seconds=2
 fsync=interval
 log.flush.interval.ms=250
 recover.catalog=true
@@ -137,6 +140,7 @@ log.cleaner.min.cleanable.ratio=0.25
 		Listeners:  []broker.Listener{{Name: "SASL_PLAINTEXT", Protocol: "SASL_PLAINTEXT", Listen: "0.0.0.0:9093", Advertise: "broker.example:9093"}},
 		TLS:        tlsconf.Config{Keystore: ks, Truststore: ts, ClientAuth: "required"},
 		Authorizer: true, SuperUsers: []string{"User:admin", "User:ops"}, AllowIfNoACL: true,
+		QuotaWindows: 5, QuotaWindowSize: 2 * time.Second,
 		TopicDefaults: map[string]string{
 			"retention.ms": "86400000", "retention.bytes": "1000000", "segment.bytes": "100000", "segment.ms": "60000",
 			"cleanup.policy": "compact,delete", "max.message.bytes": "2000", "min.insync.replicas": "2",

@@ -126,6 +126,12 @@ var settings = []*Setting{
 	{Name: "allow.everyone.if.no.acl.found", Flag: "allow-everyone-if-no-acl-found", Default: "false", Usage: "when authorization is on, allow an operation on a resource no ACL covers at all (false: deny it)",
 		kind: boolean{}, apply: func(c *broker.Config, v string) { c.AllowIfNoACL = v == "true" }},
 
+	// Client quotas (set with AlterClientQuotas, stored in the catalog).
+	{Name: "quota.window.num", Flag: "quota-window-num", Default: "11", Usage: "client quotas: a client may use its quota's worth of this many windows at once before it is throttled",
+		kind: integer{what: "a number of windows", lo: 1, hi: 1000}, apply: func(c *broker.Config, v string) { c.QuotaWindows = int(num(v)) }},
+	{Name: "quota.window.size.seconds", Flag: "quota-window-size", Default: "1", Usage: "client quotas: the length of one window, in seconds; a request_percentage throttle is at most one window",
+		kind: integer{what: "a number of seconds", lo: 1, hi: 3600}, apply: func(c *broker.Config, v string) { c.QuotaWindowSize = time.Duration(num(v)) * time.Second }},
+
 	// Durability.
 	{Name: "fsync", Flag: "fsync", Default: "always", Usage: "when to fsync: always (acks=all answered after fsync), interval, never; see docs/durability.md",
 		kind: enum{"always", "interval", "never"}, apply: func(c *broker.Config, v string) { c.Fsync, _ = partition.ParseFsyncPolicy(v) }},

@@ -29,6 +29,11 @@ package handler
 // come from a replica needs ClusterAction on the cluster, else every
 // partition it names gets TOPIC_AUTHORIZATION_FAILED and its session is
 // left alone.
+//
+// Under a consumer_byte_rate quota (quotas.go) a fetch returns at most the
+// quota's burst, and one whose records do not fit what the client may
+// still use is answered without records and with the throttle time
+// (KIP-219); its bytes are then not counted.
 
 import (
 	"context"
@@ -60,11 +65,19 @@ func fetch(h *Handler, ctx context.Context, r kmsg.Request) Result {
 		auth := h.topicAuth(ctx, acl.OpRead)
 		f.auth = &auth
 	}
+	f.quotaBytes = h.fetchQuotaBytes(ctx, req)
 	resp, done := h.fetchPass(req, &f, req.MaxWaitMillis <= 0)
 	if done {
+		h.throttleFetch(ctx, req, resp)
 		return Result{Resp: resp, Release: releaseRecords}
 	}
-	return Result{Wait: func() kmsg.Response { return h.longPoll(req, &f, resp) }, Release: releaseRecords}
+	return Result{Wait: func() kmsg.Response {
+		out := h.longPoll(req, &f, resp)
+		if fr, ok := out.(*kmsg.FetchResponse); ok {
+			h.throttleFetch(ctx, req, fr)
+		}
+		return out
+	}, Release: releaseRecords}
 }
 
 // refuseFetch answers every partition the request names with code.
@@ -200,6 +213,9 @@ func newTally(req *kmsg.FetchRequest, f *fetchCtx) fetchTally {
 	t := fetchTally{remaining: int(req.MaxBytes), auth: f.auth}
 	if t.remaining <= 0 {
 		t.remaining = 1<<31 - 1
+	}
+	if f.quotaBytes > 0 {
+		t.remaining = min(t.remaining, f.quotaBytes)
 	}
 	return t
 }

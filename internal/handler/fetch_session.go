@@ -47,6 +47,9 @@ type fetchCtx struct {
 	session *fetchsession.Session // incremental only
 	epoch   int32                 // the request's session epoch, incremental only
 	auth    *topicAuth            // nil: authorization is off
+	// quotaBytes bounds the response below max_bytes under the client's
+	// consumer_byte_rate (fetchQuotaBytes); 0: no quota.
+	quotaBytes int
 }
 
 // openFetch decides the fetch's mode from its session id and epoch and, for

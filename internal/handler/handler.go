@@ -17,6 +17,7 @@ import (
 	"sluice/internal/fetchsession"
 	"sluice/internal/group"
 	"sluice/internal/producerid"
+	"sluice/internal/quota"
 	"sluice/internal/topics"
 	"sluice/internal/txn"
 )
@@ -51,6 +52,10 @@ type Env struct {
 	// Authorizer decides what each principal may do; nil or disabled:
 	// everything is allowed. The ACL APIs keep bindings either way.
 	Authorizer *acl.Authorizer
+	// Quotas measures clients against their client quotas and says how
+	// long to throttle them; nil: no quota is enforced (they are still
+	// stored and described).
+	Quotas *quota.Limiter
 }
 
 // RecordObserver is told of the records the produce and fetch paths move.

@@ -46,18 +46,8 @@ func TestACLsPersist(t *testing.T) {
 	}
 	s.Close()
 
-	var versions []int
-	if _, err := scan("t", readAll(t, fsys, testCatalog), func(r Record) error { versions = append(versions, r.Version); return nil }); err != nil {
-		t.Fatal(err)
-	}
-	if want := []int{1, 3, 3, 3}; !slices.Equal(versions, want) {
-		t.Fatalf("record versions %v, want %v", versions, want)
-	}
-	s, err = OpenStore(fsys, testDir, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	wantVersions(t, fsys, 1, 3, 3, 3)
+	s = reopen(t, fsys)
 	s.Read(func(st *State) {
 		if got, want := st.ACLs(), []acl.Binding{r, d}; !slices.Equal(got, want) {
 			t.Fatalf("ACLs %v, want %v", got, want)

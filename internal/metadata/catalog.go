@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"sluice/internal/acl"
+	"sluice/internal/quota"
 )
 
 // errRecordVersion is a record written at a version before its type
@@ -36,11 +37,14 @@ type State struct {
 	scram map[string]map[string]ScramCredential
 	// acls holds the access control bindings, each once.
 	acls map[acl.Binding]struct{}
+	// quotas holds each entity's client quotas; an entity has at least
+	// one key. A map is never changed in place, only replaced.
+	quotas map[quota.Entity]map[string]float64
 }
 
 // NewState returns an empty catalog.
 func NewState() *State {
-	return &State{topics: map[string]*Topic{}, byID: map[TopicID]string{}, deleted: map[TopicID]string{}, scram: map[string]map[string]ScramCredential{}, acls: map[acl.Binding]struct{}{}}
+	return &State{topics: map[string]*Topic{}, byID: map[TopicID]string{}, deleted: map[TopicID]string{}, scram: map[string]map[string]ScramCredential{}, acls: map[acl.Binding]struct{}{}, quotas: map[quota.Entity]map[string]float64{}}
 }
 
 // Apply changes the state by one record. It fails, changing nothing, for a
@@ -66,6 +70,8 @@ func (s *State) Apply(r Record) error {
 		return s.applyScram(r)
 	case RecACLs:
 		return s.applyACLs(r)
+	case RecQuotas:
+		return s.applyQuotas(r)
 	case RecDeleteTopic:
 		t, ok := s.topics[r.Topic]
 		if !ok {

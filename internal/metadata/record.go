@@ -20,9 +20,10 @@ const (
 	RecCreatePartitions RecordType = "create_partitions"
 	RecAlterConfigs     RecordType = "alter_configs"
 	RecClusterID        RecordType = "cluster_id"
-	RecProducerIDs      RecordType = "producer_ids" // a block of producer ids was handed out
-	RecScram            RecordType = "scram"        // a user's SCRAM credentials were set or deleted
-	RecACLs             RecordType = "acls"         // access control bindings were added or removed
+	RecProducerIDs      RecordType = "producer_ids"  // a block of producer ids was handed out
+	RecScram            RecordType = "scram"         // a user's SCRAM credentials were set or deleted
+	RecACLs             RecordType = "acls"          // access control bindings were added or removed
+	RecQuotas           RecordType = "client_quotas" // client quotas were set or removed
 )
 
 // recordVersion is the newest record version this binary reads; Apply
@@ -31,7 +32,7 @@ const (
 // type (versionOf), so a catalog that holds no credentials still opens in a
 // binary that predates them, and one that does is refused by such a binary
 // with the version message rather than an unknown type.
-const recordVersion = 3
+const recordVersion = 4
 
 // versionOf is the record version that introduced t.
 func versionOf(t RecordType) int {
@@ -40,6 +41,8 @@ func versionOf(t RecordType) int {
 		return 2
 	case RecACLs:
 		return 3
+	case RecQuotas:
+		return 4
 	}
 	return 1
 }
@@ -64,6 +67,9 @@ type Record struct {
 	// the ones removed (removals first).
 	AddACLs    []acl.Binding `json:"add_acls,omitempty"`
 	DeleteACLs []acl.Binding `json:"delete_acls,omitempty"`
+	// Quotas is, for RecQuotas, each entity's change of client quotas,
+	// applied together.
+	Quotas []QuotaChange `json:"quotas,omitempty"`
 }
 
 // TopicID is a topic's 16-byte UUID.

@@ -48,20 +48,8 @@ func TestScramCredentialsPersist(t *testing.T) {
 	}
 	s.Close()
 
-	var versions []int
-	data := readAll(t, fsys, testCatalog)
-	if _, err := scan("t", data, func(r Record) error { versions = append(versions, r.Version); return nil }); err != nil {
-		t.Fatal(err)
-	}
-	if want := []int{1, 2, 2, 2, 2}; !slices.Equal(versions, want) {
-		t.Fatalf("record versions %v, want %v", versions, want)
-	}
-
-	s, err = OpenStore(fsys, testDir, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	wantVersions(t, fsys, 1, 2, 2, 2, 2)
+	s = reopen(t, fsys)
 	s.Read(func(st *State) {
 		if users := st.ScramUsers(); !slices.Equal(users, []string{"alice"}) {
 			t.Fatalf("users %v", users)

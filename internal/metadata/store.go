@@ -283,5 +283,6 @@ func (st *State) Clone() *State {
 		c.scram[user] = maps.Clone(creds)
 	}
 	maps.Copy(c.acls, st.acls)
+	maps.Copy(c.quotas, st.quotas) // the value maps are replaced, never changed
 	return c
 }

@@ -13,6 +13,7 @@ import (
 	"os"
 	"reflect"
 	"runtime/debug"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -73,6 +74,10 @@ type pending struct {
 	// length-prefixed frame (the exchange after a v0 SaslHandshake).
 	raw      []byte
 	rawToken bool
+	// throttle is how long the client is throttled for this request
+	// under its quotas, as far as known when it was handled
+	// (handler.Throttle); a fetch may add its own in its response.
+	throttle time.Duration
 }
 
 // conn serves one client connection: a read loop that decodes and handles
@@ -99,6 +104,10 @@ type conn struct {
 	// Limits.MaxUnauthenticated until it authenticates (read loop only,
 	// then the server once the loops ended).
 	unauthenticated bool
+	// mutedUntil is when a client throttled under its quotas may be
+	// read from again (Unix nanoseconds; 0: never muted). Both loops
+	// raise it; the read loop waits for it before it handles a request.
+	mutedUntil atomic.Int64
 }
 
 func (c *conn) serve(ctx context.Context) {
@@ -168,6 +177,9 @@ func (c *conn) readLoop(ctx context.Context) (err error) {
 		if err != nil {
 			return err
 		}
+		if !c.waitUnmuted() {
+			return nil // shutting down, or the write loop failed
+		}
 		var p pending
 		if c.sess.WantsRawToken() {
 			p, err = c.rawToken(frame)
@@ -176,6 +188,9 @@ func (c *conn) readLoop(ctx context.Context) (err error) {
 		}
 		if err != nil {
 			return err
+		}
+		if p.throttle > 0 {
+			c.mute(time.Now().Add(p.throttle))
 		}
 		if p := c.sess.Principal(); p != principal {
 			principal = p
@@ -246,7 +261,79 @@ func (c *conn) decodeAndHandle(ctx context.Context, frame []byte) (pending, erro
 		c.log.Debug("server: request", "api", kmsg.NameForKey(hdr.Key), "version", hdr.Version, "correlation", hdr.CorrelationID)
 	}
 	p.result = c.srv.handler.Handle(handler.WithClient(ctx, hdr.ClientID, c.host, c.sess), req)
+	if c.srv.handler.Throttling() {
+		p.throttle = c.srv.handler.Throttle(c.sess, hdr.ClientID, hdr.Key, len(frame), time.Since(p.start))
+	}
 	return p, nil
+}
+
+// Throttling (KIP-219). A request that puts its client over a quota is
+// answered at once with throttle_time_ms, and the connection then reads
+// nothing more until that time has passed after the answer was written:
+// the read loop mutes itself from when it handled the request, and the
+// write loop again from when it wrote the answer. A request read while
+// muted is held until the time has passed. To a client of a version
+// before KIP-219 (the response says whether the client throttles itself)
+// the answer is written only once the time has passed, as Kafka does.
+
+// mute keeps the read loop from handling requests until t.
+func (c *conn) mute(t time.Time) {
+	n := t.UnixNano()
+	for {
+		old := c.mutedUntil.Load()
+		if old >= n || c.mutedUntil.CompareAndSwap(old, n) {
+			return
+		}
+	}
+}
+
+// waitUnmuted waits until the connection is no longer muted; false when
+// the connection is closing instead.
+func (c *conn) waitUnmuted() bool {
+	for {
+		until := c.mutedUntil.Load()
+		if until == 0 {
+			return true
+		}
+		d := time.Until(time.Unix(0, until))
+		if d <= 0 {
+			return true
+		}
+		if !c.sleep(d) {
+			return false
+		}
+	}
+}
+
+// sleep waits for d, or until the connection closes or the server shuts
+// down, reporting whether d passed.
+func (c *conn) sleep(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-c.closed:
+	case <-c.srv.quit:
+	}
+	return false
+}
+
+// throttle puts the larger of the request's and the response's throttle
+// in the response and returns it, with whether the client throttles
+// itself after the response (KIP-219) or the answer must wait.
+func throttle(p pending, resp kmsg.Response) (d time.Duration, clientSide bool) {
+	d, clientSide = p.throttle, true
+	tr, ok := resp.(kmsg.ThrottleResponse)
+	if !ok {
+		return d, clientSide
+	}
+	ms, after := tr.Throttle()
+	d = max(d, time.Duration(ms)*time.Millisecond)
+	if d > 0 {
+		resp.(kmsg.SetThrottleResponse).SetThrottle(handler.ThrottleMillis(d))
+	}
+	return d, after
 }
 
 // unsupported answers a request this broker does not implement at that
@@ -305,6 +392,22 @@ func (c *conn) writeLoop(done chan<- struct{}) {
 			continue
 		}
 		c.answered(p)
+		var throttled time.Duration // muted from when the response is written
+		delayed := false
+		if p.throttle > 0 || (resp != nil && c.srv.handler.Throttling()) {
+			d, clientSide := throttle(p, resp)
+			if delayed = d > 0 && !clientSide; delayed {
+				// Before KIP-219: muted while the response waits, not after.
+				c.mute(time.Now().Add(d))
+				flush()
+				if !c.sleep(d) {
+					failed = c.writeFailed(errors.New("closed while delaying a throttled response"))
+					continue
+				}
+			} else {
+				throttled = d
+			}
+		}
 		if p.result.CloseConn {
 			flush()
 			if !failed {
@@ -327,8 +430,11 @@ func (c *conn) writeLoop(done chan<- struct{}) {
 			}
 		}
 		idle := len(c.out) == 0
-		if idle || len(buf) >= maxKeptFrame {
+		if idle || len(buf) >= maxKeptFrame || throttled > 0 || delayed {
 			flush()
+		}
+		if throttled > 0 {
+			c.mute(time.Now().Add(throttled))
 		}
 		switch {
 		case len(buf) > 0: // gathered, not yet written: keep it

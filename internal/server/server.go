@@ -58,6 +58,9 @@ type Server struct {
 	mu    sync.Mutex
 	conns map[*conn]struct{}
 	wg    sync.WaitGroup
+	// quit is closed by Shutdown: connections waiting out a throttle stop.
+	quit     chan struct{}
+	quitOnce sync.Once
 }
 
 // New returns a server over a listener.
@@ -71,7 +74,7 @@ func New(ln net.Listener, h *handler.Handler, cfg Config) *Server {
 	if cfg.HandshakeTimeout <= 0 {
 		cfg.HandshakeTimeout = defaultHandshakeTimeout
 	}
-	return &Server{cfg: cfg, handler: h, ln: ln, conns: map[*conn]struct{}{}}
+	return &Server{cfg: cfg, handler: h, ln: ln, conns: map[*conn]struct{}{}, quit: make(chan struct{})}
 }
 
 // Conns is the number of open client connections.
@@ -153,6 +156,7 @@ func remoteHost(nc net.Conn) string {
 // then closes what is left.
 func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.ln.Close()
+	s.quitOnce.Do(func() { close(s.quit) })
 	s.mu.Lock()
 	for c := range s.conns {
 		// The TCP connection, also under TLS: a read on the TLS
