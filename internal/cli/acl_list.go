@@ -1,0 +1,130 @@
+package cli
+
+// `sluice acl list`, and the filter it shares with `sluice acl delete`.
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// aclFilter is the command line of a filter: the resources, and who, from
+// where and what, each matching anything when not given.
+type aclFilter struct {
+	res                                 aclResources
+	principals, allow, deny, operations multiFlag
+	host                                string
+}
+
+func (f *aclFilter) addFlags(fs *flag.FlagSet) {
+	f.res.addFlags(fs, true)
+	fs.Var(&f.principals, "principal", "only the ACLs of this principal (User:alice), allowing or denying; repeat for more")
+	fs.Var(&f.allow, "allow-principal", "only the ACLs that allow this principal; repeat for more")
+	fs.Var(&f.deny, "deny-principal", "only the ACLs that deny this principal; repeat for more")
+	fs.StringVar(&f.host, "host", "", "only the ACLs of this host (* is the ACLs for any host, not every ACL)")
+	fs.Var(&f.operations, "operation", "only the ACLs of this operation; repeat for more")
+}
+
+// builder checks the filter and makes it kadm's.
+func (f *aclFilter) builder() (*kadm.ACLBuilder, error) {
+	for flagName, ps := range map[string][]string{"principal": f.principals, "allow-principal": f.allow, "deny-principal": f.deny} {
+		if err := checkPrincipals(flagName, ps); err != nil {
+			return nil, err
+		}
+	}
+	ops, err := parseOperations(f.operations)
+	if err != nil {
+		return nil, err
+	}
+	pattern, err := f.res.patternType("literal", "prefixed", "any", "match")
+	if err != nil {
+		return nil, err
+	}
+	if err := f.res.checkOperations(ops); err != nil {
+		return nil, err
+	}
+	b := kadm.NewACLs().Operations(ops...).ResourcePatternType(pattern)
+	if f.res.named() {
+		f.res.build(b)
+	} else {
+		b.AnyResource()
+	}
+	return f.who(b), nil
+}
+
+// who puts the principals and the host on b. Without principals both
+// permissions match; --allow-principal and --deny-principal narrow to one.
+func (f *aclFilter) who(b *kadm.ACLBuilder) *kadm.ACLBuilder {
+	var hosts []string
+	if f.host != "" {
+		hosts = []string{f.host}
+	}
+	if len(f.principals)+len(f.allow)+len(f.deny) == 0 {
+		return b.Allow().AllowHosts(hosts...).Deny().DenyHosts(hosts...)
+	}
+	allow := append(append([]string{}, f.principals...), f.allow...)
+	deny := append(append([]string{}, f.principals...), f.deny...)
+	b.MaybeAllow(allow...).MaybeAllowHosts().MaybeDeny(deny...).MaybeDenyHosts()
+	if len(allow) > 0 {
+		b.AllowHosts(hosts...)
+	}
+	if len(deny) > 0 {
+		b.DenyHosts(hosts...)
+	}
+	return b
+}
+
+// matchesEverything is true for a filter that names neither a resource
+// nor a principal.
+func (f *aclFilter) matchesEverything() bool {
+	return !f.res.named() && len(f.principals)+len(f.allow)+len(f.deny) == 0
+}
+
+func runACLList(args []string, stdout, stderr io.Writer) int {
+	const name = "acl list"
+	fs, c := newClientFlags(name, name+" [--topic T | --group G | --transactional-id ID | --cluster]... [--principal P]... [--operation OP]...", stderr)
+	f := &aclFilter{}
+	f.addFlags(fs)
+	pos, code, ok := parseArgs(fs, args)
+	if !ok {
+		return code
+	}
+	if len(pos) > 0 {
+		return cmdUsageError(stderr, name, "unexpected arguments %q (name resources with --topic, --group, --transactional-id or --cluster)", pos)
+	}
+	b, err := f.builder()
+	if err != nil {
+		return cmdUsageError(stderr, name, "%v", err)
+	}
+	return c.runAdmin(name, stderr, func(ctx context.Context, _ *kgo.Client, adm *kadm.Client) error {
+		rs, err := adm.DescribeACLs(ctx, b)
+		if err != nil {
+			return err
+		}
+		var rows []aclRow
+		var errs []error
+		for _, r := range rs {
+			if r.Err != nil {
+				errs = append(errs, advise(refusal(r.Err, r.ErrMessage)))
+				continue
+			}
+			for _, d := range r.Described {
+				rows = append(rows, newACLRow(d.Type, d.Pattern, d.Name, d.Principal, d.Host, d.Operation, d.Permission))
+			}
+		}
+		if len(errs) > 0 {
+			return errors.Join(errs...)
+		}
+		if len(rows) == 0 {
+			fmt.Fprintln(stdout, "No ACLs.")
+			return nil
+		}
+		printACLs(stdout, rows)
+		return nil
+	})
+}
