@@ -28,6 +28,10 @@ Subcommands:
   list    list ACLs, all or those a filter matches, as a table
   delete  delete the ACLs a filter matches and print them
 
+A filter takes create's flags (so the line that created an ACL deletes
+it), --principal and --host for either permission, and pattern types any
+and match besides literal and prefixed.
+
 Examples:
   sluice acl create --allow-principal User:alice --operation Read --operation Write \
     --topic orders. --resource-pattern-type prefixed

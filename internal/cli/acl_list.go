@@ -14,11 +14,12 @@ import (
 )
 
 // aclFilter is the command line of a filter: the resources, and who, from
-// where and what, each matching anything when not given.
+// where and what, each matching anything when not given. It takes
+// create's flags too, so that the line that created an ACL deletes it.
 type aclFilter struct {
 	res                                 aclResources
 	principals, allow, deny, operations multiFlag
-	host                                string
+	hosts, allowHosts, denyHosts        multiFlag
 }
 
 func (f *aclFilter) addFlags(fs *flag.FlagSet) {
@@ -26,7 +27,9 @@ func (f *aclFilter) addFlags(fs *flag.FlagSet) {
 	fs.Var(&f.principals, "principal", "only the ACLs of this principal (User:alice), allowing or denying; repeat for more")
 	fs.Var(&f.allow, "allow-principal", "only the ACLs that allow this principal; repeat for more")
 	fs.Var(&f.deny, "deny-principal", "only the ACLs that deny this principal; repeat for more")
-	fs.StringVar(&f.host, "host", "", "only the ACLs of this host (* is the ACLs for any host, not every ACL)")
+	fs.Var(&f.hosts, "host", "only the ACLs of this host, allowing or denying (* is the ACLs for any host, not every ACL); repeat for more")
+	fs.Var(&f.allowHosts, "allow-host", "only the ACLs that allow from this host; repeat for more")
+	fs.Var(&f.denyHosts, "deny-host", "only the ACLs that deny from this host; repeat for more")
 	fs.Var(&f.operations, "operation", "only the ACLs of this operation; repeat for more")
 }
 
@@ -57,27 +60,27 @@ func (f *aclFilter) builder() (*kadm.ACLBuilder, error) {
 	return f.who(b), nil
 }
 
-// who puts the principals and the host on b. Without principals both
-// permissions match; --allow-principal and --deny-principal narrow to one.
+// who puts the principals and hosts on b. The allow flags narrow the
+// filter to ALLOW ACLs and the deny flags to DENY ones, unless both are
+// given; --principal and --host apply to both. What is not given matches
+// anything (kadm then sends a single filter of permission ANY).
 func (f *aclFilter) who(b *kadm.ACLBuilder) *kadm.ACLBuilder {
-	var hosts []string
-	if f.host != "" {
-		hosts = []string{f.host}
+	allowGiven := len(f.allow)+len(f.allowHosts) > 0
+	denyGiven := len(f.deny)+len(f.denyHosts) > 0
+	if allowGiven || !denyGiven {
+		b.Allow(concat(f.principals, f.allow)...).AllowHosts(concat(f.hosts, f.allowHosts)...)
+	} else {
+		b.MaybeAllow().MaybeAllowHosts()
 	}
-	if len(f.principals)+len(f.allow)+len(f.deny) == 0 {
-		return b.Allow().AllowHosts(hosts...).Deny().DenyHosts(hosts...)
-	}
-	allow := append(append([]string{}, f.principals...), f.allow...)
-	deny := append(append([]string{}, f.principals...), f.deny...)
-	b.MaybeAllow(allow...).MaybeAllowHosts().MaybeDeny(deny...).MaybeDenyHosts()
-	if len(allow) > 0 {
-		b.AllowHosts(hosts...)
-	}
-	if len(deny) > 0 {
-		b.DenyHosts(hosts...)
+	if denyGiven || !allowGiven {
+		b.Deny(concat(f.principals, f.deny)...).DenyHosts(concat(f.hosts, f.denyHosts)...)
+	} else {
+		b.MaybeDeny().MaybeDenyHosts()
 	}
 	return b
 }
+
+func concat(a, b []string) []string { return append(append([]string{}, a...), b...) }
 
 // matchesEverything is true for a filter that names neither a resource
 // nor a principal.
