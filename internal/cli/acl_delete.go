@@ -5,6 +5,7 @@ package cli
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 
@@ -19,20 +20,12 @@ import (
 // with the same filter shows first what would go.
 func runACLDelete(args []string, stdout, stderr io.Writer) int {
 	const name = "acl delete"
-	fs, c := newClientFlags(name, name+" [--topic T | --group G | --transactional-id ID | --cluster]... [--principal P]... [--operation OP]... [--force]", stderr)
-	f := &aclFilter{}
-	f.addFlags(fs)
-	force := fs.Bool("force", false, "delete even when the filter names neither a resource nor a principal")
-	pos, code, ok := parseArgs(fs, args)
+	var force *bool
+	f, c, b, code, ok := parseACLFilter(name, " [--force]", args, stderr, func(fs *flag.FlagSet) {
+		force = fs.Bool("force", false, "delete even when the filter names neither a resource nor a principal")
+	})
 	if !ok {
 		return code
-	}
-	if len(pos) > 0 {
-		return cmdUsageError(stderr, name, "unexpected arguments %q (name resources with --topic, --group, --transactional-id or --cluster)", pos)
-	}
-	b, err := f.builder()
-	if err != nil {
-		return cmdUsageError(stderr, name, "%v", err)
 	}
 	if f.matchesEverything() && !*force {
 		return cmdUsageError(stderr, name, "this filter names no resource and no principal, so it may match every ACL; "+

@@ -88,21 +88,35 @@ func (f *aclFilter) matchesEverything() bool {
 	return !f.res.named() && len(f.principals)+len(f.allow)+len(f.deny) == 0
 }
 
-func runACLList(args []string, stdout, stderr io.Writer) int {
-	const name = "acl list"
-	fs, c := newClientFlags(name, name+" [--topic T | --group G | --transactional-id ID | --cluster]... [--principal P]... [--operation OP]...", stderr)
-	f := &aclFilter{}
+// parseACLFilter parses the command line of a filter command (list,
+// delete); extra adds the command's own flags. ok is false when the
+// command must stop with code.
+func parseACLFilter(name, more string, args []string, stderr io.Writer, extra func(*flag.FlagSet)) (f *aclFilter, c *conn, b *kadm.ACLBuilder, code int, ok bool) {
+	fs, c := newClientFlags(name, name+" [--topic T | --group G | --transactional-id ID | --cluster]... [--principal P]... [--operation OP]..."+more, stderr)
+	f = &aclFilter{}
 	f.addFlags(fs)
+	if extra != nil {
+		extra(fs)
+	}
 	pos, code, ok := parseArgs(fs, args)
 	if !ok {
-		return code
+		return nil, nil, nil, code, false
 	}
 	if len(pos) > 0 {
-		return cmdUsageError(stderr, name, "unexpected arguments %q (name resources with --topic, --group, --transactional-id or --cluster)", pos)
+		return nil, nil, nil, cmdUsageError(stderr, name, "unexpected arguments %q (name resources with --topic, --group, --transactional-id or --cluster)", pos), false
 	}
 	b, err := f.builder()
 	if err != nil {
-		return cmdUsageError(stderr, name, "%v", err)
+		return nil, nil, nil, cmdUsageError(stderr, name, "%v", err), false
+	}
+	return f, c, b, 0, true
+}
+
+func runACLList(args []string, stdout, stderr io.Writer) int {
+	const name = "acl list"
+	_, c, b, code, ok := parseACLFilter(name, "", args, stderr, nil)
+	if !ok {
+		return code
 	}
 	return c.runAdmin(name, stderr, func(ctx context.Context, _ *kgo.Client, adm *kadm.Client) error {
 		rs, err := adm.DescribeACLs(ctx, b)

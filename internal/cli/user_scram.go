@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -37,28 +38,49 @@ func parseMechanism(m string) (kadm.ScramMechanism, error) {
 	return 0, fmt.Errorf("--mechanism %q: want SCRAM-SHA-256 or SCRAM-SHA-512", m)
 }
 
+// scramTarget is the --user and --mechanism of set and delete.
+type scramTarget struct {
+	user, mech string
+	m          kadm.ScramMechanism
+}
+
+func (s *scramTarget) addFlags(fs *flag.FlagSet) {
+	fs.StringVar(&s.user, "user", "", "the user (required)")
+	fs.StringVar(&s.mech, "mechanism", "", "SCRAM-SHA-256 or SCRAM-SHA-512 (required)")
+}
+
+// check refuses positional arguments and a missing user, and parses the
+// mechanism.
+func (s *scramTarget) check(pos []string) error {
+	if len(pos) > 0 {
+		return fmt.Errorf("unexpected arguments %q (name the user with --user; a password is never an argument)", pos)
+	}
+	if s.user == "" {
+		return errors.New("--user is required")
+	}
+	var err error
+	s.m, err = parseMechanism(s.mech)
+	return err
+}
+
 func runScramSet(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	const name = "user scram set"
 	fs, c := newClientFlags(name, name+" --user NAME --mechanism SCRAM-SHA-256|SCRAM-SHA-512 [--iterations N] [--password-file FILE] (else the password is stdin's first line)", stderr)
-	user := fs.String("user", "", "the user (required)")
-	mech := fs.String("mechanism", "", "SCRAM-SHA-256 or SCRAM-SHA-512 (required)")
+	var target scramTarget
+	target.addFlags(fs)
 	iterations := fs.Int("iterations", defaultScramIterations, fmt.Sprintf("PBKDF2 iterations, %d to %d", minScramIterations, maxScramIterations))
 	passwordFile := fs.String("password-file", "", "a file whose first line is the password (default: the first line of stdin)")
 	pos, code, ok := parseArgs(fs, args)
 	if !ok {
 		return code
 	}
-	m, err := parseMechanism(*mech)
-	switch {
-	case len(pos) > 0:
-		return cmdUsageError(stderr, name, "unexpected arguments %q (name the user with --user; the password is never an argument)", pos)
-	case *user == "":
-		return cmdUsageError(stderr, name, "--user is required")
-	case err != nil:
+	if err := target.check(pos); err != nil {
 		return cmdUsageError(stderr, name, "%v", err)
-	case *iterations < minScramIterations || *iterations > maxScramIterations:
+	}
+	if *iterations < minScramIterations || *iterations > maxScramIterations {
 		return cmdUsageError(stderr, name, "--iterations %d: want %d to %d", *iterations, minScramIterations, maxScramIterations)
 	}
+	user, m := &target.user, target.m
 	password, err := readNewPassword(*passwordFile, *user, stdin, stderr)
 	if err != nil {
 		return cmdUsageError(stderr, name, "%v", err)
@@ -120,21 +142,16 @@ func alteredErr(rs kadm.AlteredUserSCRAMs, user string, m kadm.ScramMechanism) e
 func runScramDelete(args []string, stdout, stderr io.Writer) int {
 	const name = "user scram delete"
 	fs, c := newClientFlags(name, name+" --user NAME --mechanism SCRAM-SHA-256|SCRAM-SHA-512", stderr)
-	user := fs.String("user", "", "the user (required)")
-	mech := fs.String("mechanism", "", "SCRAM-SHA-256 or SCRAM-SHA-512 (required)")
+	var target scramTarget
+	target.addFlags(fs)
 	pos, code, ok := parseArgs(fs, args)
 	if !ok {
 		return code
 	}
-	m, err := parseMechanism(*mech)
-	switch {
-	case len(pos) > 0:
-		return cmdUsageError(stderr, name, "unexpected arguments %q (name the user with --user)", pos)
-	case *user == "":
-		return cmdUsageError(stderr, name, "--user is required")
-	case err != nil:
+	if err := target.check(pos); err != nil {
 		return cmdUsageError(stderr, name, "%v", err)
 	}
+	user, m := &target.user, target.m
 	return c.runAdmin(name, stderr, func(ctx context.Context, _ *kgo.Client, adm *kadm.Client) error {
 		rs, err := adm.AlterUserSCRAMs(ctx, []kadm.DeleteSCRAM{{User: *user, Mechanism: m}}, nil)
 		if err == nil {
