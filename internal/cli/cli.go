@@ -7,30 +7,39 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 )
 
-// command is one subcommand.
+// command is one subcommand: run, or runIn for one that reads stdin.
 type command struct {
 	summary string
 	run     func(args []string, stdout, stderr io.Writer) int
+	runIn   func(args []string, stdin io.Reader, stdout, stderr io.Writer) int
 }
 
 var commands = map[string]command{
-	"serve":  {"run a broker", runServe},
-	"group":  {"list, describe, delete consumer groups and reset their offsets", runGroup},
-	"topic":  {"create, list, describe, alter and delete topics", runTopic},
-	"txn":    {"list and describe transactions, abort one that hangs", runTxn},
-	"bench":  {"measure produce and consume speed against Sluice and an in-memory peer", runBench},
-	"verify": {"run workloads under faults and check them for lost, duplicated and misordered records", runVerify},
+	"serve":  {"run a broker", runServe, nil},
+	"group":  {"list, describe, delete consumer groups and reset their offsets", runGroup, nil},
+	"topic":  {"create, list, describe, alter and delete topics", runTopic, nil},
+	"txn":    {"list and describe transactions, abort one that hangs", runTxn, nil},
+	"acl":    {"create, list and delete ACLs (who may do what to which resource)", runACL, nil},
+	"user":   {"set, list and delete users' SCRAM credentials", nil, runUser},
+	"bench":  {"measure produce and consume speed against Sluice and an in-memory peer", runBench, nil},
+	"verify": {"run workloads under faults and check them for lost, duplicated and misordered records", runVerify, nil},
 
 	// Producing and consuming with a chosen delivery guarantee.
-	"produce": {"write records from lines of files or stdin, with a chosen delivery guarantee", runProduce},
-	"consume": {"print a topic's records or copy them exactly once, with a chosen delivery guarantee", runConsume},
+	"produce": {"write records from lines of files or stdin, with a chosen delivery guarantee", runProduce, nil},
+	"consume": {"print a topic's records or copy them exactly once, with a chosen delivery guarantee", runConsume, nil},
 }
 
 // Main runs the subcommand named by args[0] and returns the exit code.
 func Main(args []string, stdout, stderr io.Writer) int {
+	return Run(args, os.Stdin, stdout, stderr)
+}
+
+// Run is Main with stdin given, for tests that run commands in-process.
+func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		usage(stdout)
 		return 0
@@ -40,6 +49,9 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sluice: unknown command %q\n\n", args[0])
 		usage(stderr)
 		return 2
+	}
+	if cmd.runIn != nil {
+		return cmd.runIn(args[1:], stdin, stdout, stderr)
 	}
 	return cmd.run(args[1:], stdout, stderr)
 }

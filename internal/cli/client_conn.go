@@ -1,8 +1,8 @@
 package cli
 
 // The flags and connection every client command shares (group, topic, txn,
-// produce, consume): a bootstrap list and a timeout, and franz-go clients
-// built from them. None of these commands imports a broker package, so
+// acl, user, produce, consume): a bootstrap list, a timeout, SASL and TLS
+// (client_security.go), and franz-go clients built from them. None of these commands imports a broker package, so
 // they work against any Kafka-compatible broker.
 
 import (
@@ -41,6 +41,7 @@ func newClientFlags(name, synopsis string, stderr io.Writer) (*flag.FlagSet, *co
 	c := &conn{}
 	fs.StringVar(&c.brokers, "brokers", defaultBrokers(), "host:port[,host:port] to bootstrap from (env SLUICE_BROKERS)")
 	fs.DurationVar(&c.timeout, "timeout", 30*time.Second, "give up if the brokers have not answered within this long")
+	c.sec.addFlags(fs)
 	return fs, c
 }
 
@@ -66,7 +67,12 @@ func (c *conn) clientOpts(clientID string, opts ...kgo.Opt) ([]kgo.Opt, error) {
 	if err != nil {
 		return nil, err
 	}
-	return append([]kgo.Opt{kgo.SeedBrokers(seeds...), kgo.ClientID(clientID)}, opts...), nil
+	sec, err := c.sec.opts()
+	if err != nil {
+		return nil, err
+	}
+	base := append([]kgo.Opt{kgo.SeedBrokers(seeds...), kgo.ClientID(clientID)}, sec...)
+	return append(base, opts...), nil
 }
 
 // client makes a franz-go client with clientOpts.
@@ -107,8 +113,12 @@ func cmdUsageError(stderr io.Writer, name, format string, a ...any) int {
 
 // cmdFailure reports something that went wrong talking to the brokers or
 // that they refused, each error of a joined one on its own line: exit
-// code 1.
+// code 1. A *flagError, found only when the client is made, is a usage
+// error.
 func cmdFailure(stderr io.Writer, name string, err error) int {
+	if fe, ok := errors.AsType[*flagError](err); ok {
+		return cmdUsageError(stderr, name, "%v", fe)
+	}
 	errs := []error{err}
 	if j, ok := err.(interface{ Unwrap() []error }); ok {
 		errs = j.Unwrap()

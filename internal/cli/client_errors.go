@@ -21,8 +21,6 @@ func (c *conn) explainErr(ctx context.Context, err error) error {
 }
 
 // advise turns an authorization failure into what it means and what to do.
-// Sluice has no authorization yet, but these commands are meant for any
-// Kafka broker.
 func advise(err error) error {
 	if _, done := errors.AsType[*authError](err); !done && isAuthorization(err) {
 		return &authError{err}

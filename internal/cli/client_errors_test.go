@@ -10,7 +10,7 @@ import (
 // The commands speak only the Kafka protocol, so they are tried against
 // franz-go's in-memory Kafka as well: here one that checks ACLs and has
 // none for an unauthenticated client, which is how a person meets an
-// authorization failure (Sluice has no authorization yet).
+// authorization failure (testdata/acl.txt meets Sluice's own).
 func TestClientCommandsReportAuthorizationFailures(t *testing.T) {
 	t.Parallel()
 	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.EnableACLs(), kfake.SeedTopics(1, "orders"))

@@ -26,8 +26,8 @@ Examples:
   sluice group delete orders-app
 
 Every subcommand takes --brokers host:port[,host:port] (default: $SLUICE_BROKERS,
-else 127.0.0.1:9092) and --timeout. Run 'sluice group <subcommand> -h' for
-its flags.
+else 127.0.0.1:9092), --timeout, and the SASL and TLS flags (--sasl-mechanism,
+--ssl-ca-location, ...). Run 'sluice group <subcommand> -h' for its flags.
 `
 
 var groupCommands = subcommands{

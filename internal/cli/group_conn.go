@@ -20,6 +20,7 @@ import (
 type conn struct {
 	brokers string
 	timeout time.Duration
+	sec     security
 }
 
 // newGroupFlags makes a subcommand's flag set with the shared flags. synopsis
@@ -60,8 +61,11 @@ func usageError(stderr io.Writer, sub, format string, a ...any) int {
 }
 
 // failure reports something that went wrong talking to the brokers or that
-// they refused: exit code 1.
+// they refused: exit code 1 (2 for a *flagError, as cmdFailure).
 func failure(stderr io.Writer, sub string, err error) int {
+	if fe, ok := errors.AsType[*flagError](err); ok {
+		return usageError(stderr, sub, "%v", fe)
+	}
 	fmt.Fprintf(stderr, "sluice group %s: %v\n", sub, err)
 	return 1
 }
@@ -75,6 +79,9 @@ func (c *conn) admin() (*kadm.Client, context.Context, func(), error) {
 // can act on; kadm's own wording ("request ListGroups has 1 separate shard
 // errors, first: ...") speaks of its internals.
 func (c *conn) explain(ctx context.Context, err error) error {
+	if login := c.sec.loginErr(err); login != nil {
+		return login
+	}
 	if op, ok := errors.AsType[*net.OpError](err); ok {
 		return fmt.Errorf("cannot reach %s (is a broker running there?): %w", c.brokers, op)
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"net"
 	"strconv"
@@ -179,8 +180,13 @@ func (f *groupFixture) run(t *testing.T, args ...string) (stdout, stderr string,
 }
 
 func runCLI(args ...string) (stdout, stderr string, code int) {
+	return runCLIIn(strings.NewReader(""), args...)
+}
+
+// runCLIIn is runCLI with stdin.
+func runCLIIn(stdin io.Reader, args ...string) (stdout, stderr string, code int) {
 	var out, errb bytes.Buffer
-	code = Main(args, &out, &errb)
+	code = Run(args, stdin, &out, &errb)
 	return out.String(), errb.String(), code
 }
 

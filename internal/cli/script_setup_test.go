@@ -1,11 +1,12 @@
 package cli
 
-// The script lines that are not sluice commands: a transactional producer
-// and a reader of the test's own, so that what a command wrote or should
-// read is set up and checked with plain franz-go, not with the commands
-// under test.
+// The script lines that are not sluice commands: a transactional producer,
+// a reader and a SASL login of the test's own, so that what a command
+// wrote or should read is set up and checked with plain franz-go, not with
+// the commands under test.
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -13,7 +14,11 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sasl"
+	"github.com/twmb/franz-go/pkg/sasl/plain"
+	"github.com/twmb/franz-go/pkg/sasl/scram"
 
 	"sluice/internal/brokertest"
 )
@@ -132,4 +137,53 @@ func formatTestRecord(r *kgo.Record) string {
 		ts = "now"
 	}
 	return fmt.Sprintf("%d/%d key=%s value=%s headers=[%s] ts=%s", r.Partition, r.Offset, quote(r.Key), quote(r.Value), strings.Join(hs, " "), ts)
+}
+
+// write FILE [TEXT...]: writes the words of TEXT, joined by spaces, as one
+// line to FILE (a password file, a command's stdin); without TEXT, FILE is
+// empty.
+func (s *cliScript) write(where string, args []string) []string {
+	if len(args) < 1 {
+		s.t.Fatalf("%s: want write FILE [TEXT...]", where)
+	}
+	text := ""
+	if len(args) > 1 {
+		text = strings.Join(args[1:], " ") + "\n"
+	}
+	s.writeFile(args[0], text)
+	return nil
+}
+
+// auth MECHANISM USER PASSWORD: logs in to the broker with franz-go's
+// SASL and asks for the topics, and prints "authenticated" or what the
+// broker answered.
+func (s *cliScript) authenticate(where string, args []string) []string {
+	if len(args) != 3 {
+		s.t.Fatalf("%s: want auth MECHANISM USER PASSWORD", where)
+	}
+	var m sasl.Mechanism
+	switch args[0] {
+	case "PLAIN":
+		m = plain.Auth{User: args[1], Pass: args[2]}.AsMechanism()
+	case "SCRAM-SHA-256":
+		m = scram.Auth{User: args[1], Pass: args[2]}.AsSha256Mechanism()
+	case "SCRAM-SHA-512":
+		m = scram.Auth{User: args[1], Pass: args[2]}.AsSha512Mechanism()
+	default:
+		s.t.Fatalf("%s: unknown mechanism %q", where, args[0])
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(s.addr), kgo.SASL(m), kgo.RequestRetries(0))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer cl.Close()
+	_, err = kadm.NewClient(cl).ListTopics(brokertest.Context(s.t, 10*time.Second))
+	if err != nil {
+		var ke *kerr.Error
+		if errors.As(err, &ke) {
+			return []string{"refused: " + ke.Message}
+		}
+		return []string{"refused: " + err.Error()}
+	}
+	return []string{"authenticated"}
 }

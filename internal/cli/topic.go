@@ -29,8 +29,8 @@ Examples:
   sluice topic delete orders
 
 Every subcommand takes --brokers host:port[,host:port] (default: $SLUICE_BROKERS,
-else 127.0.0.1:9092) and --timeout. Run 'sluice topic <subcommand> -h' for
-its flags.
+else 127.0.0.1:9092), --timeout, and the SASL and TLS flags (--sasl-mechanism,
+--ssl-ca-location, ...). Run 'sluice topic <subcommand> -h' for its flags.
 `
 
 var topicCommands = subcommands{

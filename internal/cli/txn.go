@@ -33,8 +33,8 @@ Examples:
   sluice txn abort --topic orders --partition 0 --producer-id 4000
 
 Every subcommand takes --brokers host:port[,host:port] (default: $SLUICE_BROKERS,
-else 127.0.0.1:9092) and --timeout. Run 'sluice txn <subcommand> -h' for
-its flags.
+else 127.0.0.1:9092), --timeout, and the SASL and TLS flags (--sasl-mechanism,
+--ssl-ca-location, ...). Run 'sluice txn <subcommand> -h' for its flags.
 `
 
 var txnCommands = subcommands{

@@ -32,7 +32,8 @@ type Value struct {
 
 // clientEnv are SLUICE_ variables that the client commands read; serve
 // leaves them alone rather than calling them unknown settings.
-var clientEnv = []string{"SLUICE_BROKERS"}
+var clientEnv = []string{"SLUICE_BROKERS", "SLUICE_SECURITY_PROTOCOL", "SLUICE_SASL_MECHANISM",
+	"SLUICE_SASL_USERNAME", "SLUICE_SASL_PASSWORD"}
 
 // Load reads the file, the environment and the flags over the defaults.
 // It returns every problem it finds, not only the first: each bad value as

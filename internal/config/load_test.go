@@ -71,7 +71,7 @@ func TestPrecedence(t *testing.T) {
 		{"words in any case", sources{env: []string{"SLUICE_FSYNC=Interval"}}, "fsync", "interval env SLUICE_FSYNC"},
 		{"blanks around a value", sources{file: "num.partitions =  3  \n"}, "num.partitions", "3 sluice.properties:1"},
 		{"continued lines", sources{file: "log.dirs=/var/lib/\\\n    sluice\n"}, "log.dirs", "/var/lib/sluice sluice.properties:1"},
-		{"the client commands' variable is not serve's", sources{env: []string{"SLUICE_BROKERS=h:1", "PATH=/bin"}}, "listen", "127.0.0.1:9092 default"},
+		{"the client commands' variable is not serve's", sources{env: []string{"SLUICE_BROKERS=h:1", "SLUICE_SASL_USERNAME=admin", "SLUICE_SASL_PASSWORD=x", "PATH=/bin"}}, "listen", "127.0.0.1:9092 default"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, errs := load(t, tc.in)
