@@ -92,10 +92,12 @@ type Journal struct {
 	closed   bool
 
 	// Owned by the running sync (syncing) or by Open and Close.
-	file vfs.File
-	seq  uint64 // number of the current file
-	size int64  // bytes written to the current file
-	old  []string
+	file  vfs.File
+	seq   uint64 // number of the current file
+	size  int64  // bytes written to the current file
+	alloc int64  // the current file's size: size plus preallocated zeros
+	step  int64  // the last preallocation's length
+	old   []string
 
 	checkpointing sync.WaitGroup
 	cpMu          sync.Mutex // one checkpoint at a time
@@ -198,6 +200,60 @@ func (j *Journal) startFile(seq uint64) error {
 		}
 	}
 	j.file, j.seq, j.size = f, seq, int64(len(magic))
+	j.alloc, j.step = j.size, 0
+	return nil
+}
+
+// Small syncs (under 32 KiB, as at a light load, where each produce
+// request pays a sync of its own) extend the file with written zeros
+// ahead of the records, 64 KiB doubling to 1 MiB, so that the next syncs
+// overwrite zeros and write no new file size: on the disks measured that
+// halves an fsync's time and CPU. Large syncs do not: the zeros would
+// cost a second write of every byte, more than they save there
+// (commitlog/preallocate.go measures both). A full file is cut back to
+// its records before the next one is created; a torn tail of zeros in the
+// last file ends the reading like any torn record.
+const (
+	preallocBelow = 32 << 10
+	preallocFirst = 64 << 10
+	preallocMax   = 1 << 20
+)
+
+var zeros = make([]byte, 64<<10)
+
+// preallocate extends the file after a sync of n bytes. Owned by the
+// running sync.
+func (j *Journal) preallocate(n int) error {
+	if n >= preallocBelow || j.size < j.alloc {
+		j.alloc = max(j.alloc, j.size)
+		return nil
+	}
+	j.step = min(max(2*j.step, preallocFirst), preallocMax)
+	target := min(j.size+j.step, max(j.size, j.opts.FileBytes))
+	for pos := j.size; pos < target; {
+		w := min(int64(len(zeros)), target-pos)
+		if _, err := j.file.WriteAt(zeros[:w], pos); err != nil {
+			return fmt.Errorf("journal: preallocate %s: %w", fileName(j.seq), err)
+		}
+		pos += w
+	}
+	j.alloc = target
+	return nil
+}
+
+// trim cuts the file back to its records, durably, if it was extended
+// past them. Owned by the running sync, or by Close.
+func (j *Journal) trim() error {
+	if j.alloc <= j.size {
+		return nil
+	}
+	if err := j.file.Truncate(j.size); err != nil {
+		return fmt.Errorf("journal: truncate %s: %w", fileName(j.seq), err)
+	}
+	j.alloc = j.size
+	if err := j.file.Sync(); err != nil {
+		return fmt.Errorf("journal: fsync %s: %w", fileName(j.seq), err)
+	}
 	return nil
 }
 
@@ -285,11 +341,19 @@ func (j *Journal) write(data []byte) error {
 		return fmt.Errorf("journal: write %s: %w", fileName(j.seq), err)
 	}
 	j.size += int64(len(data))
+	// Zeros written now are synced with these records, and the next
+	// syncs find them in place.
+	if err := j.preallocate(len(data)); err != nil {
+		return err
+	}
 	if err := j.file.Sync(); err != nil {
 		return fmt.Errorf("journal: fsync %s: %w", fileName(j.seq), err)
 	}
 	if j.size < j.opts.FileBytes {
 		return nil
+	}
+	if err := j.trim(); err != nil {
+		return err
 	}
 	if err := j.startFile(j.seq + 1); err != nil {
 		return err
@@ -354,7 +418,10 @@ func (j *Journal) Close(clean bool) error {
 	if j.file == nil {
 		return nil // never started
 	}
-	err := j.file.Close()
+	err := j.trim()
+	if cerr := j.file.Close(); err == nil {
+		err = cerr
+	}
 	if clean && err == nil && j.err == nil {
 		names, _, lerr := listFiles(j.fsys, j.dir)
 		if lerr != nil {

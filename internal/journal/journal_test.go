@@ -284,3 +284,35 @@ func TestCloseTwice(t *testing.T) {
 		}
 	}
 }
+
+// Small syncs preallocate the file with zeros; a power loss leaves them
+// after the records and the reading stops there; a full file is cut back
+// to its records before the next is created, so a file before the last
+// never ends in zeros.
+func TestPreallocatedZerosEndTheLastFileOnly(t *testing.T) {
+	m := vfs.NewMem()
+	j := start(t, m, Options{FileBytes: 4000, SyncAll: func() error { return errors.New("keep the files") }})
+	var all [][]byte
+	for i := range 300 {
+		b := batchOf(i)
+		appendSync(t, j, key(0), b)
+		all = append(all, b)
+	}
+	crashed := m.CrashClone()
+	names, _, _ := listFiles(crashed, dir)
+	if len(names) < 3 {
+		t.Fatalf("%d files, want several", len(names))
+	}
+	for i, n := range names {
+		f, _ := crashed.Open(path.Join(dir, n))
+		size, _ := f.Size()
+		data := make([]byte, size)
+		f.ReadAt(data, 0)
+		f.Close()
+		endsInZeros := size > headerSize && bytes.Count(data[size-headerSize:], []byte{0}) == headerSize
+		if last := i == len(names)-1; endsInZeros != last {
+			t.Fatalf("file %s (last=%v) ends in zeros: %v", n, last, endsInZeros)
+		}
+	}
+	wantBatches(t, recoverAll(t, crashed).For(key(0)), all...)
+}
