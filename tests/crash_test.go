@@ -141,7 +141,7 @@ func TestPowerLossKeepsAcknowledged(t *testing.T) {
 	}{{kgo.NoCompression(), true}, {kgo.ZstdCompression(), true}, {kgo.NoCompression(), false}} {
 		codec := c.codec
 		mem := vfs.NewMem()
-		b := brokertest.Start(t, brokertest.WithFS(mem), brokertest.WithConfig(func(cfg *broker.Config) { cfg.NoJournal = !c.journal }))
+		b := brokertest.Start(t, brokertest.WithFS(mem), brokertest.WithConfig(func(cfg *broker.Config) { cfg.Journal = c.journal }))
 		topic := topicName(t, "power")
 		createTopic(t, newAdmin(t, b.Addr()), topic, 1, map[string]*string{"segment.bytes": sp("65536")})
 		cl := newClient(t, b.Addr(), kgo.RequiredAcks(kgo.AllISRAcks()), kgo.DisableIdempotentWrite(),
@@ -158,7 +158,7 @@ func TestPowerLossKeepsAcknowledged(t *testing.T) {
 		cl.Close()
 		b.Close()
 
-		cfg := broker.Config{Listen: "127.0.0.1:0", DataDir: b.Cfg.DataDir, FS: crashed, NoJournal: !c.journal}
+		cfg := broker.Config{Listen: "127.0.0.1:0", DataDir: b.Cfg.DataDir, FS: crashed, Journal: c.journal}
 		after := brokertest.StartConfig(t, cfg)
 		checkRecovered(t, after.Addr(), topic, acks)
 		if replayed := strings.Contains(after.Log.String(), "appended again from the journal"); replayed != c.journal {

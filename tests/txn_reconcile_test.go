@@ -124,7 +124,7 @@ func powerLossDuringTransactionalProduce(t *testing.T, journal bool) {
 		}
 		return nil
 	})
-	b := brokertest.Start(t, brokertest.WithFS(fsys), brokertest.WithConfig(func(c *broker.Config) { c.NoJournal = !journal }))
+	b := brokertest.Start(t, brokertest.WithFS(fsys), brokertest.WithConfig(func(c *broker.Config) { c.Journal = journal }))
 	topic := topicName(t, "powerproduce")
 	createTopic(t, newAdmin(t, b.Addr()), topic, 3, nil)
 	id := "powerproduce-" + topic
@@ -158,7 +158,7 @@ func powerLossDuringTransactionalProduce(t *testing.T, journal bool) {
 	cl.Close()
 	b.Close()
 	for i, clone := range all {
-		after := brokertest.StartConfig(t, broker.Config{Listen: "127.0.0.1:0", DataDir: b.Cfg.DataDir, FS: clone, NoJournal: !journal})
+		after := brokertest.StartConfig(t, broker.Config{Listen: "127.0.0.1:0", DataDir: b.Cfg.DataDir, FS: clone, Journal: journal})
 		next := newClient(t, after.Addr(), opts...)
 		produceTxn(t, next, topic, 3, 200, 1, true)
 		next.Close()

@@ -45,9 +45,10 @@ type Config struct {
 	// NoPreallocate is log.preallocate=false: segment files grow with each
 	// append instead of being extended with zeros ahead of them.
 	NoPreallocate bool
-	// NoJournal is fsync.journal=false: under fsync=always each partition
-	// syncs its own segments instead of the journal they share.
-	NoJournal bool
+	// Journal is fsync.journal=true: under fsync=always partitions also
+	// write their batches to a journal they share, and acks=all waits for
+	// its fsync rather than each segment's (package journal).
+	Journal bool
 
 	// RecoverCatalog: start on a damaged catalog with the records before
 	// the damage, saving the damaged file, and register again the topics
@@ -255,7 +256,7 @@ func Start(cfg Config) (_ *Broker, err error) {
 		}
 	}()
 	tm, err := topics.Open(cfg.FS, topics.Config{
-		DataDir: cfg.DataDir, Fsync: cfg.Fsync, FsyncInterval: cfg.FsyncInterval, NoPreallocate: cfg.NoPreallocate, Journal: !cfg.NoJournal,
+		DataDir: cfg.DataDir, Fsync: cfg.Fsync, FsyncInterval: cfg.FsyncInterval, NoPreallocate: cfg.NoPreallocate, Journal: cfg.Journal,
 		Defaults: cfg.TopicDefaults, DefaultPartitions: cfg.DefaultPartitions, Logger: cfg.Logger, Clock: cfg.Clock,
 		RecoverCatalog: cfg.RecoverCatalog,
 	})

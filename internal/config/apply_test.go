@@ -110,7 +110,7 @@ log.retention.hours=24
 log.retention.bytes=1000000
 log.segment.bytes=100000
 log.preallocate=false
-fsync.journal=false
+fsync.journal=true
 log.roll.ms=60000
 log.cleanup.policy=compact,delete
 message.max.bytes=2000
@@ -129,7 +129,7 @@ log.cleaner.min.cleanable.ratio=0.25
 	want := broker.Config{
 		Listen: "0.0.0.0:9093", Advertise: "broker.example:9093", DataDir: "/var/lib/sluice", NodeID: 7, MaxFrameBytes: 1000,
 		MaxConnections: 500, MaxConnectionsPerIP: 50, ConnectionsMaxIdle: 2 * time.Minute, MaxUnauthenticatedConnections: 40,
-		MetricsListen: ":9404", Fsync: partition.FsyncInterval, FsyncInterval: 250 * time.Millisecond, NoPreallocate: true, NoJournal: true, RecoverCatalog: true,
+		MetricsListen: ":9404", Fsync: partition.FsyncInterval, FsyncInterval: 250 * time.Millisecond, NoPreallocate: true, Journal: true, RecoverCatalog: true,
 		AutoCreateTopics: true, DefaultPartitions: 6, RetentionCheckInterval: time.Second,
 		CleanerBackoff: 100 * time.Millisecond, CleanerIOMaxBytesPerSecond: -1,
 		OffsetsRetention: time.Hour, OffsetsPartitions: 3,
