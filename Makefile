@@ -13,6 +13,7 @@ FUZZ_TARGETS := \
 	./internal/commitlog:FuzzRecover \
 	./internal/commitlog:FuzzLogStartCheckpoint \
 	./internal/commitlog:FuzzDecodeEpochCheckpoint \
+	./internal/journal:FuzzRecover \
 	./internal/producerstate:FuzzRestore \
 	./internal/producerstate:FuzzCheckApply \
 	./internal/metadata:FuzzCatalog \
