@@ -221,7 +221,7 @@ func TestRequestPercentageThrottles(t *testing.T) {
 // nothing more from the connection until the throttle time has passed; a
 // client of a version before it gets its response only after that time.
 func TestThrottledConnectionIsMuted(t *testing.T) {
-	b := brokertest.Start(t, brokertest.WithConfig(func(c *broker.Config) { c.QuotaWindows = 1 }))
+	b := brokertest.Start(t, brokertest.WithConfig(func(c *broker.Config) { c.QuotaWindows = 1; c.MetricsListen = "127.0.0.1:0" }))
 	adm := newAdmin(t, b.Addr())
 	createTopic(t, adm, "muted", 1, nil)
 	// The raw connections send no client id: the default client id's
@@ -277,6 +277,17 @@ func TestThrottledConnectionIsMuted(t *testing.T) {
 	}
 	if resp.ThrottleMillis < 400 || time.Since(sent) < time.Duration(resp.ThrottleMillis)*time.Millisecond {
 		t.Fatalf("v5 response after %v with throttle_time_ms %d, want it delayed by a throttle of about half a second or more", time.Since(sent), resp.ThrottleMillis)
+	}
+
+	// Both throttled responses are counted, with the throttle they carried
+	// (each rounded to the millisecond it was sent as).
+	m := scrape(t, b.MetricsAddr())
+	if got := metricValue(t, m, "sluice_requests_throttled_total", "request", "Produce"); got != 2 {
+		t.Fatalf("sluice_requests_throttled_total{Produce} %v, want 2", got)
+	}
+	total := float64(want+int64(resp.ThrottleMillis)) / 1000
+	if got := metricValue(t, m, "sluice_request_throttle_seconds_total", "request", "Produce"); math.Abs(got-total) > 0.002 {
+		t.Fatalf("sluice_request_throttle_seconds_total{Produce} %v, want %v", got, total)
 	}
 }
 

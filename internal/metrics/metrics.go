@@ -52,6 +52,9 @@ type Metrics struct {
 
 	// Indexed by API key; nil for keys the broker does not handle.
 	requests [kmsg.MaxKey + 1]prometheus.Counter
+	// throttled and throttleTime count the responses a client quota
+	// throttled and the throttle time they carried, by API.
+	throttled, throttleTime *prometheus.CounterVec
 	latency  [kmsg.MaxKey + 1]prometheus.Observer
 
 	fsync      prometheus.Histogram
@@ -137,7 +140,26 @@ func (m *Metrics) registerRequests() {
 		m.requests[k] = reqs.WithLabelValues(name)
 		m.latency[k] = lat.WithLabelValues(name)
 	}
-	m.reg.MustRegister(reqs, lat)
+	m.throttled = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "sluice_requests_throttled_total",
+		Help: "Responses throttled by a client quota (their throttle_time_ms above 0), by API.",
+	}, []string{"request"})
+	m.throttleTime = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "sluice_request_throttle_seconds_total",
+		Help: "Throttle time given to clients over their quotas (Kafka's throttle-time metrics, summed), by API.",
+	}, []string{"request"})
+	m.reg.MustRegister(reqs, lat, m.throttled, m.throttleTime)
+}
+
+// Throttled counts one response a client quota throttled by d. Rare by
+// nature (only clients over a quota), so the label lookup is fine here.
+func (m *Metrics) Throttled(key int16, d time.Duration) {
+	name := kmsg.NameForKey(key)
+	if name == "" {
+		return
+	}
+	m.throttled.WithLabelValues(name).Inc()
+	m.throttleTime.WithLabelValues(name).Add(d.Seconds())
 }
 
 // Registry is the broker's registry (tests gather from it directly).

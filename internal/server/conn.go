@@ -396,6 +396,9 @@ func (c *conn) writeLoop(done chan<- struct{}) {
 		delayed := false
 		if p.throttle > 0 || (resp != nil && c.srv.handler.Throttling()) {
 			d, clientSide := throttle(p, resp)
+			if o := c.srv.cfg.Requests; o != nil && d > 0 {
+				o.Throttled(p.key, d)
+			}
 			if delayed = d > 0 && !clientSide; delayed {
 				// Before KIP-219: muted while the response waits, not after.
 				c.mute(time.Now().Add(d))

@@ -47,6 +47,8 @@ const defaultHandshakeTimeout = 10 * time.Second
 // RequestObserver counts answered requests (the broker's metrics).
 type RequestObserver interface {
 	Request(key int16, elapsed time.Duration)
+	// Throttled counts a response that carried a quota's throttle time d.
+	Throttled(key int16, d time.Duration)
 }
 
 // Server serves the Kafka protocol on one listener.
