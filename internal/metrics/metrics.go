@@ -55,7 +55,7 @@ type Metrics struct {
 	// throttled and throttleTime count the responses a client quota
 	// throttled and the throttle time they carried, by API.
 	throttled, throttleTime *prometheus.CounterVec
-	latency  [kmsg.MaxKey + 1]prometheus.Observer
+	latency                 [kmsg.MaxKey + 1]prometheus.Observer
 
 	fsync      prometheus.Histogram
 	slowFsyncs prometheus.Counter
