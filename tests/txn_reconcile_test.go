@@ -3,7 +3,6 @@ package tests
 import (
 	"encoding/binary"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -110,21 +109,8 @@ func TestPowerLossDuringTransactionalProduceLeavesNothingHanging(t *testing.T) {
 }
 
 func powerLossDuringTransactionalProduce(t *testing.T, journal bool) {
-	mem := vfs.NewMem()
-	var mu sync.Mutex
-	var clones []*vfs.MemFS
-	armed := false
-	fsys := vfs.NewErrorFS(mem, func(op, name string) error {
-		if op == vfs.OpSync || op == vfs.OpSyncDir {
-			mu.Lock()
-			if armed {
-				clones = append(clones, mem.CrashClone())
-			}
-			mu.Unlock()
-		}
-		return nil
-	})
-	b := brokertest.Start(t, brokertest.WithFS(fsys), brokertest.WithConfig(func(c *broker.Config) { c.Journal = journal }))
+	power := newSyncCloner()
+	b := brokertest.Start(t, brokertest.WithFS(power.FS), brokertest.WithConfig(func(c *broker.Config) { c.Journal = journal }))
 	topic := topicName(t, "powerproduce")
 	createTopic(t, newAdmin(t, b.Addr()), topic, 3, nil)
 	id := "powerproduce-" + topic
@@ -141,16 +127,11 @@ func powerLossDuringTransactionalProduce(t *testing.T, journal bool) {
 			recs = append(recs, &kgo.Record{Topic: topic, Partition: p, Value: val(100 + int(p)*10 + i)})
 		}
 	}
-	mu.Lock()
-	armed = true
-	mu.Unlock()
+	power.arm(true)
 	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
 		t.Fatal(err)
 	}
-	mu.Lock()
-	armed = false
-	all := append(clones, mem.CrashClone())
-	mu.Unlock()
+	all := power.all()
 	// Clones: one at each fsync, and one after the last.
 	if want := map[bool]int{true: 1, false: 2}[journal]; len(all)-1 < want {
 		t.Fatalf("only %d fsyncs during the produce, want %d or more", len(all)-1, want)

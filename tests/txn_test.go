@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -283,21 +282,8 @@ func TestKcatReadCommitted(t *testing.T) {
 // aborted as a whole on every partition, never half; and once EndTxn was
 // answered, committed.
 func TestPowerLossDuringCommitIsAllOrNothing(t *testing.T) {
-	mem := vfs.NewMem()
-	var mu sync.Mutex
-	var clones []*vfs.MemFS
-	armed := false
-	fsys := vfs.NewErrorFS(mem, func(op, name string) error {
-		if op == vfs.OpSync || op == vfs.OpSyncDir {
-			mu.Lock()
-			if armed {
-				clones = append(clones, mem.CrashClone())
-			}
-			mu.Unlock()
-		}
-		return nil
-	})
-	b := brokertest.Start(t, brokertest.WithFS(fsys))
+	power := newSyncCloner()
+	b := brokertest.Start(t, brokertest.WithFS(power.FS))
 	topic := topicName(t, "powertxn")
 	createTopic(t, newAdmin(t, b.Addr()), topic, 3, nil)
 	txnID := "power-" + topic
@@ -316,25 +302,18 @@ func TestPowerLossDuringCommitIsAllOrNothing(t *testing.T) {
 	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
 		t.Fatal(err)
 	}
-	mu.Lock()
-	armed = true
-	mu.Unlock()
+	power.arm(true)
 	if err := cl.EndTransaction(ctx, kgo.TryCommit); err != nil {
 		t.Fatal(err)
 	}
-	mu.Lock()
-	answered := len(clones) // clones from here on were taken after EndTxn's answer
-	mu.Unlock()
+	answered := power.taken() // clones from here on were taken after EndTxn's answer
 	waitTxnState(t, newAdmin(t, b.Addr()), txnID, "CompleteCommit")
-	mu.Lock()
-	armed = false
 	// The prepare record, then a marker on each partition: four fsyncs.
 	// The complete record is applied unsynced; a power loss now takes it.
-	if len(clones) < 4 {
-		t.Fatalf("only %d fsyncs during the commit", len(clones))
+	all := power.all()
+	if len(all)-1 < 4 {
+		t.Fatalf("only %d fsyncs during the commit", len(all)-1)
 	}
-	all := append(clones, mem.CrashClone())
-	mu.Unlock()
 	b.Close()
 	outcomes := map[bool]int{} // committed -> clones
 	for i, clone := range all {
