@@ -1,8 +1,9 @@
 package commitlog
 
 import (
-	"bytes"
 	"fmt"
+
+	"sluice/internal/vfs"
 )
 
 // Preallocation. Under fsync=always an acknowledged produce waits for an
@@ -39,9 +40,6 @@ const (
 	preallocateBelowSyncBytes = 32 << 10
 )
 
-// zeros is the source of the extensions' bytes; never written to.
-var zeros = make([]byte, 64<<10)
-
 // preallocate extends s's file with zeros past end, the end of the batch
 // just written, when the batch reached the extension's end. Requires
 // appendMu.
@@ -52,12 +50,8 @@ func (l *Log) preallocate(s *segment, end int64, cfg *Config) error {
 	}
 	s.preallocStep = min(max(2*s.preallocStep, firstPreallocStep), cfg.PreallocateBytes)
 	target := min(end+s.preallocStep, max(end, cfg.SegmentBytes))
-	for pos := end; pos < target; {
-		n := min(int64(len(zeros)), target-pos)
-		if _, err := s.file.WriteAt(zeros[:n], pos); err != nil {
-			return l.fail(fmt.Errorf("commitlog: preallocate %s/%s: %w", l.dir, s.name, err))
-		}
-		pos += n
+	if err := vfs.WriteZeros(s.file, end, target); err != nil {
+		return l.fail(fmt.Errorf("commitlog: preallocate %s/%s: %w", l.dir, s.name, err))
 	}
 	s.alloc = target
 	return nil
@@ -96,12 +90,10 @@ func zeroTail(s *segment, pos, end int64) (bool, error) {
 }
 
 func isZero(b []byte) bool {
-	for len(b) > 0 {
-		n := min(len(b), len(zeros))
-		if !bytes.Equal(b[:n], zeros[:n]) {
+	for _, c := range b {
+		if c != 0 {
 			return false
 		}
-		b = b[n:]
 	}
 	return true
 }

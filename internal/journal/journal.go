@@ -219,8 +219,6 @@ const (
 	preallocMax   = 1 << 20
 )
 
-var zeros = make([]byte, 64<<10)
-
 // preallocate extends the file after a sync of n bytes. Owned by the
 // running sync.
 func (j *Journal) preallocate(n int) error {
@@ -230,19 +228,15 @@ func (j *Journal) preallocate(n int) error {
 	}
 	j.step = min(max(2*j.step, preallocFirst), preallocMax)
 	target := min(j.size+j.step, max(j.size, j.opts.FileBytes))
-	for pos := j.size; pos < target; {
-		w := min(int64(len(zeros)), target-pos)
-		if _, err := j.file.WriteAt(zeros[:w], pos); err != nil {
-			return fmt.Errorf("journal: preallocate %s: %w", fileName(j.seq), err)
-		}
-		pos += w
+	if err := vfs.WriteZeros(j.file, j.size, target); err != nil {
+		return fmt.Errorf("journal: preallocate %s: %w", fileName(j.seq), err)
 	}
 	j.alloc = target
 	return nil
 }
 
 // trim cuts the file back to its records, durably, if it was extended
-// past them. Owned by the running sync, or by Close.
+// past them: at Close, for a file not yet full. Owned by Close.
 func (j *Journal) trim() error {
 	if j.alloc <= j.size {
 		return nil
@@ -350,10 +344,9 @@ func (j *Journal) write(data []byte) error {
 		return fmt.Errorf("journal: fsync %s: %w", fileName(j.seq), err)
 	}
 	if j.size < j.opts.FileBytes {
+		// Preallocation stops at FileBytes, so a file that rotates holds
+		// no zeros past its records.
 		return nil
-	}
-	if err := j.trim(); err != nil {
-		return err
 	}
 	if err := j.startFile(j.seq + 1); err != nil {
 		return err
@@ -385,17 +378,20 @@ func (j *Journal) checkpoint(files []string) {
 	}
 }
 
-func (j *Journal) remove(files []string) error {
+func (j *Journal) remove(files []string) error { return removeFiles(j.fsys, j.dir, files) }
+
+// removeFiles deletes files of dir and makes their removal durable.
+func removeFiles(fsys vfs.FS, dir string, files []string) error {
 	if len(files) == 0 {
 		return nil
 	}
 	var errs []error
 	for _, f := range files {
-		if err := j.fsys.Remove(f); err != nil {
+		if err := fsys.Remove(f); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	errs = append(errs, j.fsys.SyncDir(j.dir))
+	errs = append(errs, fsys.SyncDir(dir))
 	return errors.Join(errs...)
 }
 

@@ -39,8 +39,7 @@ func (r *Recovered) Discard(dir string) error {
 	for _, f := range r.files {
 		paths = append(paths, path.Join(dir, f))
 	}
-	j := &Journal{fsys: r.fsys, dir: dir}
-	return j.remove(paths)
+	return removeFiles(r.fsys, dir, paths)
 }
 
 // Recover reads the journal files in dir. A torn record at the end of the

@@ -58,17 +58,13 @@ func (p *Partition) raiseHW(leo int64) {
 }
 
 // makeJournaledDurable is MakeDurable for the partitions of ds (at
-// indexes idx) that have a journal: one sync of each journal up to the
-// furthest of their appends, then their HWs move together and their
+// indexes idx) that have a journal: the journal is synced up to each
+// partition's last append (the first Sync writes everything appended, so
+// the others return at once), then their HWs move together and their
 // watchers are woken once. The journal's sync is not bounded by a
 // context: it is an fsync, which a context could not stop either.
 func makeJournaledDurable(ds []Durable, idx []int) {
-	type mark struct {
-		i   int
-		leo int64
-	}
-	var marks []mark
-	upTo := map[Journal]int64{}
+	var moved []int
 	for _, i := range idx {
 		d := &ds[i]
 		if done, err := d.P.state(d.Next); done {
@@ -76,30 +72,16 @@ func makeJournaledDurable(ds []Durable, idx []int) {
 			continue
 		}
 		leo, pos := d.P.journalMark()
-		upTo[d.P.journal] = max(upTo[d.P.journal], pos)
-		marks = append(marks, mark{i, leo})
-	}
-	if len(marks) == 0 {
-		return
-	}
-	failed := map[Journal]error{}
-	for j, pos := range upTo {
-		if err := j.Sync(pos); err != nil {
-			failed[j] = err
+		if err := d.P.journal.Sync(pos); err != nil {
+			d.P.fail(err)
+		} else {
+			d.P.raiseHW(leo)
 		}
+		moved = append(moved, i)
 	}
-	for _, m := range marks {
-		p := ds[m.i].P
-		if err := failed[p.journal]; err != nil {
-			p.fail(err)
-			continue
-		}
-		p.raiseHW(m.leo)
-	}
-	for _, m := range marks {
-		p := ds[m.i].P
-		p.notify()
-		_, ds[m.i].Err = p.state(ds[m.i].Next)
+	for _, i := range moved {
+		ds[i].P.notify()
+		_, ds[i].Err = ds[i].P.state(ds[i].Next)
 	}
 }
 

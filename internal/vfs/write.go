@@ -32,3 +32,18 @@ func ReplaceFile(fsys FS, name string, data []byte) error {
 	}
 	return err
 }
+
+// zeros is the source of WriteZeros; never written to.
+var zeros = make([]byte, 64<<10)
+
+// WriteZeros writes zeros to f from byte from up to byte to.
+func WriteZeros(f File, from, to int64) error {
+	for pos := from; pos < to; {
+		n := min(int64(len(zeros)), to-pos)
+		if _, err := f.WriteAt(zeros[:n], pos); err != nil {
+			return err
+		}
+		pos += n
+	}
+	return nil
+}
