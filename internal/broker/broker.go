@@ -387,10 +387,7 @@ func listen(cfg Config) (_ []openListener, self cluster.Node, err error) {
 			// SASL names the principal; as in Kafka (KIP-684), the
 			// broker-wide ssl.client.auth asks SSL listeners only for
 			// certificates, so that SASL clients need no keystore.
-			// (GetConfigForClient hands out the truststore's current
-			// authorities with the broker-wide client authentication.)
-			o.tls = tc.Clone()
-			o.tls.ClientAuth, o.tls.ClientCAs, o.tls.GetConfigForClient = tls.NoClientCert, nil, nil
+			o.tls = tlsconf.WithoutClientAuth(tc)
 		}
 		out = append(out, o)
 		host, port, err := advertised(l.Advertise, ln.Addr())

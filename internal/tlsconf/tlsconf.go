@@ -91,6 +91,16 @@ func New(cfg Config) (*tls.Config, error) {
 	return tc, nil
 }
 
+// WithoutClientAuth returns a copy of cfg, made by New, that asks for no
+// client certificate: for listeners whose clients authenticate otherwise
+// (SASL_SSL, KIP-684). It drops the truststore with its per-handshake
+// configuration, which would bring the client authentication back.
+func WithoutClientAuth(cfg *tls.Config) *tls.Config {
+	c := cfg.Clone()
+	c.ClientAuth, c.ClientCAs, c.GetConfigForClient = tls.NoClientCert, nil, nil
+	return c
+}
+
 // ReadCertPool reads a PEM file of certificates.
 func ReadCertPool(path string) (*x509.CertPool, error) {
 	b, err := os.ReadFile(path)

@@ -205,3 +205,22 @@ func TestTruststoreReload(t *testing.T) {
 	replace(second.PEM, now.Add(3*time.Minute))
 	check("first authority removed", false, true)
 }
+
+// WithoutClientAuth serves a client without a certificate from a
+// configuration that requires one, truststore reloading included.
+func TestWithoutClientAuth(t *testing.T) {
+	dir := t.TempDir()
+	ca := tlstest.NewCA(t, "ca")
+	ks := tlstest.Write(t, dir, "broker.pem", ca.Server(t, "broker").PEM)
+	ts := tlstest.Write(t, dir, "ca.pem", ca.PEM)
+	cfg, err := New(Config{Keystore: ks, Truststore: ts, ClientAuth: ClientAuthRequired})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cn, p := served(t, WithoutClientAuth(cfg), ca, nil); cn != "broker" || p != "" {
+		t.Fatalf("served %q to principal %q, want broker to no principal", cn, p)
+	}
+	if cfg.ClientAuth != tls.RequireAndVerifyClientCert || cfg.GetConfigForClient == nil {
+		t.Fatal("WithoutClientAuth changed the configuration it copied")
+	}
+}
