@@ -74,6 +74,8 @@ func Matrix(acks Acks, idempotent bool) []Cell {
 // Config is one bench invocation.
 type Config struct {
 	Fsync       partition.FsyncPolicy // for the in-process Sluice
+	// Journal runs the Sluice the bench starts with fsync.journal=true.
+	Journal bool
 	Brokers     string                // comma-separated; bench this Sluice instead of starting one
 	DataDir     string                // parent of the in-process Sluice's temp data dir; default os.TempDir()
 	Scale       float64               // multiplies record counts; default 1

@@ -70,6 +70,9 @@ func startChild(bin string, k Kind, cfg Config) (*child, string, error) {
 	if cfg.ProfileDir != "" {
 		args = append(args, "--profile-dir", cfg.ProfileDir)
 	}
+	if k == KindSluice && cfg.Journal {
+		args = append(args, "--journal")
+	}
 	if k == KindSluice && cfg.TxnStatePartitions > 0 {
 		args = append(args, "--transaction-state-partitions", strconv.Itoa(int(cfg.TxnStatePartitions)))
 	}

@@ -194,7 +194,7 @@ func startBroker(cfg Config, mutate func(*broker.Config)) (*broker.Broker, strin
 		return nil, "", fmt.Errorf("sluice data dir: %w", err)
 	}
 	bc := broker.Config{Listen: "127.0.0.1:0", DataDir: dir, Fsync: cfg.Fsync, Logger: slog.New(slog.DiscardHandler),
-		TxnStatePartitions: cfg.TxnStatePartitions}
+		TxnStatePartitions: cfg.TxnStatePartitions, Journal: cfg.Journal}
 	if mutate != nil {
 		mutate(&bc)
 	}

@@ -39,6 +39,9 @@ func (r *Report) Err() error {
 
 func newReport(cfg Config) *Report {
 	sl := "data dir under " + cfg.DataDir
+	if cfg.Journal {
+		sl += ", fsync.journal=true"
+	}
 	if cfg.Brokers != "" {
 		sl = "external " + cfg.Brokers + " (its own fsync setting)"
 	}

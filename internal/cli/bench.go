@@ -25,6 +25,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	var cfg bench.Config
 	fsync := fs.String("fsync", "always", "fsync policy of the in-process Sluice: always, interval or never")
+	fs.BoolVar(&cfg.Journal, "journal", false, "the Sluice the bench starts writes a journal all partitions share (fsync.journal=true; see docs/durability.md)")
 	fs.StringVar(&cfg.Brokers, "brokers", "", "host:port[,host:port] of a running Sluice to bench instead of starting one")
 	fs.StringVar(&cfg.DataDir, "data-dir", "", "parent directory for the in-process Sluice's temp data dir (default: the OS temp dir)")
 	fs.Float64Var(&cfg.Scale, "scale", 1, "multiply every cell's record count (e.g. 0.05 for a quick run)")

@@ -24,6 +24,7 @@ func runBenchBroker(args []string, stdout, stderr io.Writer) int {
 	fsync := fs.String("fsync", "always", "Sluice's fsync policy")
 	fs.StringVar(&cfg.ProfileDir, "profile-dir", "", "profile the broker into this directory (see bench.ServeChild)")
 	txnParts := fs.Int("transaction-state-partitions", 0, "Sluice's __transaction_state partitions (default: the broker's)")
+	fs.BoolVar(&cfg.Journal, "journal", false, "Sluice with fsync.journal=true")
 	if err := fs.Parse(args); err != nil {
 		return parseExit(err)
 	}

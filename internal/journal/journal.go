@@ -55,6 +55,11 @@ const (
 	headerSize   = 4 + 4 + 16 + 4 // length, CRC, topic id, partition
 	fileSuffix   = ".journal"
 	defaultBytes = 64 << 20
+	// maxKeptBuffer bounds the append buffer kept from one sync to the
+	// next. One produce request can bring several MiB (a batch of up to
+	// 1 MiB per partition); a smaller bound made every such request grow
+	// a fresh buffer by doubling, copying its bytes twice more.
+	maxKeptBuffer = 32 << 20
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -312,7 +317,7 @@ func (j *Journal) Sync(pos int64) error {
 		j.mu.Unlock()
 		err := j.write(data)
 		j.mu.Lock()
-		if cap(data) <= 4<<20 { // a rare huge buffer is not kept
+		if cap(data) <= maxKeptBuffer { // a rare huge buffer is not kept
 			j.spare = data[:0]
 		}
 		j.syncing = false
