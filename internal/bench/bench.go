@@ -73,16 +73,16 @@ func Matrix(acks Acks, idempotent bool) []Cell {
 
 // Config is one bench invocation.
 type Config struct {
-	Fsync       partition.FsyncPolicy // for the in-process Sluice
+	Fsync partition.FsyncPolicy // for the in-process Sluice
 	// Journal runs the Sluice the bench starts with fsync.journal=true.
-	Journal bool
-	Brokers     string                // comma-separated; bench this Sluice instead of starting one
-	DataDir     string                // parent of the in-process Sluice's temp data dir; default os.TempDir()
-	Scale       float64               // multiplies record counts; default 1
-	Runs        int                   // repeats per cell; the report keeps the median; default 3
-	Only        string                // substring filter on Cell.Name
-	MaxBuffered int                   // kgo MaxBufferedRecords; default 10,000
-	Cells       []Cell                // default Matrix(AcksAll, false)
+	Journal     bool
+	Brokers     string  // comma-separated; bench this Sluice instead of starting one
+	DataDir     string  // parent of the in-process Sluice's temp data dir; default os.TempDir()
+	Scale       float64 // multiplies record counts; default 1
+	Runs        int     // repeats per cell; the report keeps the median; default 3
+	Only        string  // substring filter on Cell.Name
+	MaxBuffered int     // kgo MaxBufferedRecords; default 10,000
+	Cells       []Cell  // default Matrix(AcksAll, false)
 	// Kinds are the brokers of the run, Sluice first; default Kinds.
 	Kinds []Kind
 	// ConsumeAfter reads each topic only once produce has finished (the

@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,7 +17,31 @@ type produceResult struct {
 	start     time.Time // the first Produce call
 	elapsed   time.Duration
 	latencies []time.Duration // one per record, Produce() call to promise
+	// answers holds, per produce request, the time from its last byte
+	// written to its response read: the broker's answer time as the
+	// client sees it, which with kgo's one produce request in flight per
+	// broker bounds the rate (records per request over the cycle).
+	answers []time.Duration
 }
+
+// requestHook collects produce requests' answer times (kgo's
+// HookBrokerE2E).
+type requestHook struct {
+	mu      sync.Mutex
+	answers []time.Duration
+}
+
+func (h *requestHook) OnBrokerE2E(_ kgo.BrokerMetadata, key int16, e kgo.BrokerE2E) {
+	if key != produceKey || e.Err() != nil {
+		return
+	}
+	h.mu.Lock()
+	h.answers = append(h.answers, e.ReadWait+e.TimeToRead)
+	h.mu.Unlock()
+}
+
+// produceKey is the Produce API's key.
+const produceKey = 0
 
 // produceOpts builds the producer options shared by both targets.
 // Idempotence is on only for the cells that ask for it (kgo's default is
@@ -47,7 +72,8 @@ func produceOpts(addrs []string, cell Cell, maxBuffered int) []kgo.Opt {
 // buffer is full, so the loop is closed: latency includes the time a record
 // waited for room, which is what a saturating application sees.
 func produce(ctx context.Context, addrs []string, topic string, n int, payload []byte, cell Cell, maxBuffered int) (produceResult, error) {
-	cl, err := kgo.NewClient(produceOpts(addrs, cell, maxBuffered)...)
+	hook := &requestHook{}
+	cl, err := kgo.NewClient(append(produceOpts(addrs, cell, maxBuffered), kgo.WithHooks(hook))...)
 	if err != nil {
 		return produceResult{}, err
 	}
@@ -78,5 +104,8 @@ func produce(ctx context.Context, addrs []string, topic string, n int, payload [
 	if f := failed.Load(); f > 0 {
 		return produceResult{}, fmt.Errorf("%d of %d records failed, first: %v", f, n, firstErr.Load())
 	}
-	return produceResult{records: n, start: start, elapsed: elapsed, latencies: lat}, nil
+	hook.mu.Lock()
+	answers := slices.Clone(hook.answers)
+	hook.mu.Unlock()
+	return produceResult{records: n, start: start, elapsed: elapsed, latencies: lat, answers: answers}, nil
 }

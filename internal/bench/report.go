@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"runtime"
 	"strconv"
@@ -82,6 +83,7 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	if len(r.Rows) > 0 {
 		kinds := r.Rows[0].Kinds
 		r.produceTable(&b, kinds)
+		r.requestTable(&b, kinds)
 		r.cpuTable(&b, kinds)
 		r.aloneTable(&b, kinds)
 		r.scalingTable(&b, kinds)
@@ -129,6 +131,36 @@ func (r *Report) produceTable(b *strings.Builder, kinds []Kind) {
 		}
 		fmt.Fprintf(b, " %s | %s | %s | %s |\n", cellDur(s, s.P50), cellDur(s, s.P99), cellRate(s, s.ConsumeRate), cellDur(s, s.Lag))
 	}
+}
+
+// requestTable: each broker's produce requests as the client saw them,
+// records per request and the median time from a request written to its
+// response read. kgo keeps one produce request in flight per broker, so
+// a cell's rate is about records per request over (answer time + the
+// client's own time between requests).
+func (r *Report) requestTable(b *strings.Builder, kinds []Kind) {
+	var lines []string
+	for _, row := range r.Rows {
+		line := fmt.Sprintf("| %s |", row.Cell.Name())
+		seen := false
+		for _, k := range kinds {
+			s := row.Results[k]
+			if s.RecordsPerRequest == 0 {
+				line += " |"
+				continue
+			}
+			seen = true
+			line += fmt.Sprintf(" %s, %.2f ms |", fmtCount(int(math.Round(s.RecordsPerRequest))), float64(s.AnswerP50.Microseconds())/1000)
+		}
+		if seen {
+			lines = append(lines, line)
+		}
+	}
+	if len(lines) == 0 {
+		return
+	}
+	tableHead(b, "Produce requests (records per request, and the median time from a request written to its answer read, as the client saw them)", "| cell |", kinds, false)
+	b.WriteString(strings.Join(lines, "\n") + "\n")
 }
 
 // cpuTable: each broker's CPU time per record produced and consumed.

@@ -16,6 +16,8 @@ type runResult struct {
 	aloneRate          float64       // records/s of a consumer reading the whole topic alone
 	cpuPerRecord       time.Duration // the broker's CPU per record produced and consumed; 0 unmeasured
 	lag                time.Duration // last record consumed after the last acknowledged
+	recordsPerRequest  float64       // records over produce requests
+	answerP50          time.Duration // median produce request answer time (produceResult.answers)
 	err                error
 }
 
@@ -33,6 +35,11 @@ func measure(pr produceResult, cr consumeResult, size int) runResult {
 	slices.Sort(pr.latencies)
 	r.p50 = percentile(pr.latencies, 0.50)
 	r.p99 = percentile(pr.latencies, 0.99)
+	if len(pr.answers) > 0 {
+		r.recordsPerRequest = float64(pr.records) / float64(len(pr.answers))
+		slices.Sort(pr.answers)
+		r.answerP50 = percentile(pr.answers, 0.50)
+	}
 	return r
 }
 
@@ -57,12 +64,16 @@ type Summary struct {
 	AloneRate          float64       // consume alone
 	CPUPerRecord       time.Duration // 0: not measured
 	Lag                time.Duration
-	Errs               []error
+	// RecordsPerRequest and AnswerP50: produce requests as the client saw
+	// them (runResult); 0 when not measured.
+	RecordsPerRequest float64
+	AnswerP50         time.Duration
+	Errs              []error
 }
 
 func summarize(runs []runResult) Summary {
 	var s Summary
-	var prod, mb, p50, p99, cons, alone, cpu, lag []float64
+	var prod, mb, p50, p99, cons, alone, cpu, lag, perReq, answer []float64
 	for _, r := range runs {
 		s.Produced += r.produced
 		s.Consumed += r.consumed
@@ -77,7 +88,11 @@ func summarize(runs []runResult) Summary {
 		if r.cpuPerRecord > 0 {
 			cpu = append(cpu, float64(r.cpuPerRecord))
 		}
+		if r.recordsPerRequest > 0 {
+			perReq, answer = append(perReq, r.recordsPerRequest), append(answer, float64(r.answerP50))
+		}
 	}
+	s.RecordsPerRequest, s.AnswerP50 = median(perReq), time.Duration(median(answer))
 	s.AloneRate, s.CPUPerRecord, s.Lag = median(alone), time.Duration(median(cpu)), time.Duration(median(lag))
 	s.ProduceRate, s.MBps, s.ConsumeRate = median(prod), median(mb), median(cons)
 	s.P50, s.P99 = time.Duration(median(p50)), time.Duration(median(p99))
