@@ -174,6 +174,7 @@ func (l *Log) Append(batch []byte, now time.Time) error {
 		s.rollBaseMs = now.UnixMilli()
 	}
 	s.indexBatch(h, pos, cfg.IndexIntervalBytes)
+	s.tail.set(h, pos)
 	// Publish size before the log end offset: a reader that sees the new
 	// end offset must find the bytes.
 	s.size.Store(pos + h.size)

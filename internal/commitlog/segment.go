@@ -32,6 +32,7 @@ type segment struct {
 	size   atomic.Int64 // bytes of whole batches
 	next   atomic.Int64 // offset after the last batch; base when empty
 	synced atomic.Int64 // bytes known durable
+	tail   tailHint     // the last batch appended (tailhint.go)
 
 	mu      sync.RWMutex // guards offIdx, timeIdx and the aborted-transaction index
 	offIdx  offsetIndex
@@ -192,6 +193,9 @@ func readFull(f vfs.File, p []byte, off int64) error {
 // the next one. ok is false when no batch below size does. hdr is scratch
 // of recordbatch.HeaderSize bytes, reused for every header.
 func (s *segment) findBatch(offset, size int64, hdr []byte) (pos int64, h header, ok bool, err error) {
+	if pos, h, ok := s.tail.find(offset, size); ok {
+		return pos, h, true, nil
+	}
 	for pos = s.lookup(offset); pos < size; pos += h.size {
 		if size-pos < recordbatch.HeaderSize {
 			return pos, h, false, corruptAt(s, pos)

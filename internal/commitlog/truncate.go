@@ -111,6 +111,7 @@ func (l *Log) boundaryLocked(s *segment, offset int64) (int64, error) {
 // truncateMemory cuts the in-memory state of s to the batches before
 // offset, which start at position pos. Requires appendMu and l.mu.
 func (s *segment) truncateMemory(offset, pos int64) {
+	s.tail.clear()
 	s.mu.Lock()
 	s.offIdx = s.offIdx.truncated(pos)
 	s.timeIdx = s.timeIdx.truncated(offset - s.base)
