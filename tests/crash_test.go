@@ -131,9 +131,12 @@ func TestKill9DuringAcksAllStream(t *testing.T) {
 
 // Power loss: the broker runs on a file system that keeps only synced
 // bytes; a crash clone taken mid-stream holds every acknowledged record.
-// With the journal (the default) the segments were not synced for the
-// acknowledgements, so the start must append again from the journal what
-// the power loss took from them; without it, each segment was synced.
+// With the journal (fsync.journal), small batches of requests that write
+// several partitions are acknowledged after the journal's fsync, not
+// their segments', so the start must append again from the journal what
+// the power loss took from the segments; without it, each segment was
+// synced. The producer also writes a second topic, so that its requests
+// carry two partitions, as they do with many partitions.
 func TestPowerLossKeepsAcknowledged(t *testing.T) {
 	for _, c := range []struct {
 		codec   kgo.CompressionCodec
@@ -146,14 +149,23 @@ func TestPowerLossKeepsAcknowledged(t *testing.T) {
 		createTopic(t, newAdmin(t, b.Addr()), topic, 1, map[string]*string{"segment.bytes": sp("65536")})
 		cl := newClient(t, b.Addr(), kgo.RequiredAcks(kgo.AllISRAcks()), kgo.DisableIdempotentWrite(),
 			kgo.DefaultProduceTopic(topic), kgo.ProducerBatchCompression(codec), kgo.MaxBufferedRecords(2000))
+		side := topicName(t, "power-side")
+		createTopic(t, newAdmin(t, b.Addr()), side, 1, nil)
 		a := newAcked(5000)
 		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() { defer close(done); streamAcksAll(ctx, cl, a) }()
+		done := make(chan struct{}, 2)
+		go func() { defer func() { done <- struct{}{} }(); streamAcksAll(ctx, cl, a) }()
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for ctx.Err() == nil {
+				cl.Produce(ctx, &kgo.Record{Topic: side, Value: val(0)}, nil)
+			}
+		}()
 		<-a.at
 		acks := a.snapshot() // taken before the clone: all of these were synced before it
 		crashed := mem.CrashClone()
 		cancel()
+		<-done
 		<-done
 		cl.Close()
 		b.Close()

@@ -137,7 +137,7 @@ var settings = []*Setting{
 		kind: enum{"always", "interval", "never"}, apply: func(c *broker.Config, v string) { c.Fsync, _ = partition.ParseFsyncPolicy(v) }},
 	{Name: "log.preallocate", Default: "true", Usage: "while a partition's fsyncs are small, extend its active segment file with zeros up to 1 MiB ahead of its appends, so that an fsync writes data only (Kafka's default is false); turn off on copy-on-write file systems",
 		kind: boolean{}, apply: func(c *broker.Config, v string) { c.NoPreallocate = v != "true" }},
-	{Name: "fsync.journal", Default: "false", Usage: "under fsync=always, write every batch also to a journal all partitions share, and answer acks=all after one fsync of it rather than one per partition written (their segments are synced in bulk later); helps many partitions of small records, costs large ones (docs/benchmarks.md)",
+	{Name: "fsync.journal", Default: "false", Usage: "under fsync=always, write small batches (under 64 KiB on average) of produce requests that write several partitions also to a journal all partitions share, and answer acks=all after one fsync of it rather than one per partition written (their segments are synced in bulk later); see docs/durability.md",
 		kind: boolean{}, apply: func(c *broker.Config, v string) { c.Journal = v == "true" }},
 	{Name: "log.flush.interval.ms", Flag: "fsync-interval", Default: "1000", Usage: "sync period for fsync=interval",
 		kind: ms, apply: func(c *broker.Config, v string) { c.FsyncInterval = millis(v) }},

@@ -153,10 +153,14 @@ func (h *Handler) producePartition(topic string, rp kmsg.ProduceRequestTopicPart
 		return nil, 0
 	}
 	// acks=all syncs in the request's own wait (awaitDurable); the others
-	// leave the sync to the partition's flusher.
+	// leave the sync to the partition's flusher. A request for one
+	// partition says so: its wait shares no sync (partition.AppendAwaitedAlone).
 	append := p.Append
 	if req.Acks == -1 {
 		append = p.AppendAwaited
+		if len(req.Topics) == 1 && len(req.Topics[0].Partitions) == 1 {
+			append = p.AppendAwaitedAlone
+		}
 	}
 	res, err := append(b)
 	if err != nil {

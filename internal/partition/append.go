@@ -26,14 +26,25 @@ type AppendResult struct {
 // last five batches is answered with the original offsets (and waits, like
 // the original, for them to be durable).
 func (p *Partition) Append(b recordbatch.Batch) (AppendResult, error) {
-	return p.published(p.appendBatch(b))
+	return p.published(p.appendBatch(b, false))
 }
 
 // AppendAwaited is Append for a caller that will wait for the batch with
 // MakeDurable, which runs the sync itself: no flusher is woken. A caller
 // that ends up not waiting must call Flush.
 func (p *Partition) AppendAwaited(b recordbatch.Batch) (AppendResult, error) {
-	res, err := p.appendBatch(b)
+	return p.awaited(p.appendBatch(b, false))
+}
+
+// AppendAwaitedAlone is AppendAwaited for a batch whose durable wait
+// covers no other partition (a produce request for this partition
+// alone): with a journal it counts as large, since a sync it does not
+// share gains nothing from the journal (journal.go).
+func (p *Partition) AppendAwaitedAlone(b recordbatch.Batch) (AppendResult, error) {
+	return p.awaited(p.appendBatch(b, true))
+}
+
+func (p *Partition) awaited(res AppendResult, err error) (AppendResult, error) {
 	if err == nil && p.fsync != FsyncAlways {
 		p.advanceHW(res.NextOffset)
 	}
@@ -55,7 +66,7 @@ func (p *Partition) Flush() {
 // transaction coordinator's Complete records, which a restart writes
 // again from the Prepare record before them).
 func (p *Partition) AppendDeferred(b recordbatch.Batch) (AppendResult, error) {
-	res, err := p.appendBatch(b)
+	res, err := p.appendBatch(b, false)
 	if err == nil && p.fsync != FsyncAlways {
 		p.advanceHW(res.NextOffset)
 	}
@@ -76,7 +87,9 @@ func (p *Partition) published(res AppendResult, err error) (AppendResult, error)
 	return res, nil
 }
 
-func (p *Partition) appendBatch(b recordbatch.Batch) (AppendResult, error) {
+// appendBatch appends b; alone says its durable wait covers no other
+// partition (AppendAwaitedAlone).
+func (p *Partition) appendBatch(b recordbatch.Batch, alone bool) (AppendResult, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	res := AppendResult{LogAppendTime: -1}
@@ -97,7 +110,7 @@ func (p *Partition) appendBatch(b recordbatch.Batch) (AppendResult, error) {
 		res.LogAppendTime = now.UnixMilli()
 		b.SetLogAppendTime(res.LogAppendTime)
 	}
-	base, err := p.writeLocked(b, now)
+	base, err := p.writeAloneLocked(b, now, alone)
 	if err != nil {
 		return res, err
 	}
@@ -117,6 +130,12 @@ func (p *Partition) appendBatch(b recordbatch.Batch) (AppendResult, error) {
 // made sticky. Requires p.mu, which BeginLeaderEpoch also holds, so no
 // batch is stamped with an epoch that is not yet durable.
 func (p *Partition) writeLocked(b recordbatch.Batch, now time.Time) (int64, error) {
+	return p.writeAloneLocked(b, now, false)
+}
+
+// writeAloneLocked is writeLocked for a batch whose durable wait, when
+// alone, covers no other partition.
+func (p *Partition) writeAloneLocked(b recordbatch.Batch, now time.Time, alone bool) (int64, error) {
 	base := p.log.NextOffset()
 	b.SetBaseOffset(base)
 	b.SetLeaderEpoch(p.epoch.Load())
@@ -125,7 +144,7 @@ func (p *Partition) writeLocked(b recordbatch.Batch, now time.Time) (int64, erro
 		return base, err
 	}
 	if p.journal != nil {
-		if err := p.journalLocked(b); err != nil {
+		if err := p.journalOrSegmentLocked(b, alone); err != nil {
 			p.fail(err)
 			return base, err
 		}

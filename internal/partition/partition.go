@@ -97,6 +97,10 @@ type Config struct {
 	// segments. Fixed at Open.
 	Journal    Journal
 	JournalKey journal.Key
+	// JournalBelow: with a journal, a batch goes through it while the
+	// partition's batches average less than this many bytes (journal.go).
+	// 0 => DefaultJournalBelow; negative: every batch.
+	JournalBelow int
 	// Replay is what the journal held for this partition at the start:
 	// Open appends again the batches past the recovered log end. Used
 	// only by Open.
@@ -137,9 +141,17 @@ type Partition struct {
 	watchers  map[chan<- struct{}]struct{}
 	closed    bool
 	slot      syncSlot // the sync running under fsync=always (sync.go); guarded by hwMu
-	// jleo and jpos: the log end offset after the last append and the
-	// journal position its record ends at (journal.go); guarded by hwMu.
-	jleo, jpos int64
+	// jleo and jpos: the log end offset after the last journaled append
+	// and the journal position its record ends at; segFrom and segLast:
+	// the base offset of the first batch written to the segment alone
+	// that may not be durable yet, and the log end after the last such
+	// batch (-1: none). journal.go; guarded by hwMu.
+	jleo, jpos       int64
+	segFrom, segLast int64
+	// journaling and avgBatch: whether appends go through the journal,
+	// and the running average batch size that decides it; guarded by mu.
+	journaling bool
+	avgBatch   int64
 
 	journal    Journal // fixed at Open; nil unless fsync=always with a journal
 	journalKey journal.Key
@@ -164,6 +176,7 @@ func Open(log *commitlog.Log, topic string, index int32, cfg Config, clock func(
 		Topic: topic, Index: index, log: log, clock: clock, cfg: cfg, logger: cfg.Logger, fsyncInterval: cfg.FsyncInterval, fsync: cfg.Fsync,
 		hw:        log.NextOffset(),
 		openFirst: -1,
+		segFrom:   -1, segLast: -1,
 		watchers:  map[chan<- struct{}]struct{}{},
 		flushReq:  make(chan struct{}, 1),
 		flushDone: make(chan struct{}),
@@ -184,6 +197,7 @@ func Open(log *commitlog.Log, topic string, index int32, cfg Config, clock func(
 	p.hw = log.NextOffset()
 	if cfg.Fsync == FsyncAlways && cfg.Journal != nil {
 		p.journal, p.journalKey = cfg.Journal, cfg.JournalKey
+		p.journaling = true // until batches show they are large
 	}
 	p.cfg.Replay = nil // not kept: the batches are in the log now
 	if err := p.beginNextEpoch(); err != nil {

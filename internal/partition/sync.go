@@ -76,6 +76,9 @@ func (p *Partition) syncClaimed() error {
 func (p *Partition) release(leo int64, err error) {
 	p.hwMu.Lock()
 	defer p.hwMu.Unlock()
+	if err == nil {
+		p.segmentSyncedLocked(leo)
+	}
 	if err == nil && leo > p.hw {
 		p.hw = leo
 		p.pruneDecidedLocked()
@@ -116,14 +119,14 @@ func MakeDurable(ctx context.Context, ds []Durable) {
 	pending := make([]int, 0, len(ds))
 	var journaled []int
 	for i := range ds {
-		if ds[i].P.journal != nil {
+		if ds[i].P.journal != nil && ds[i].P.journalCovers(ds[i].Next) {
 			journaled = append(journaled, i)
 		} else {
 			pending = append(pending, i)
 		}
 	}
 	if journaled != nil {
-		makeJournaledDurable(ds, journaled)
+		pending = append(pending, makeJournaledDurable(ds, journaled)...)
 	}
 	for len(pending) > 0 {
 		var claims []claimed
