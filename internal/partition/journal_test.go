@@ -44,6 +44,39 @@ func openJournaledBelow(t *testing.T, fsys vfs.FS, index int32, j *journal.Journ
 	return p, nil
 }
 
+// countingSyncs is mem with counts of the fsyncs of segment files and of
+// journal files.
+func countingSyncs(mem vfs.FS) (fsys vfs.FS, segmentSyncs, journalSyncs *atomic.Int32) {
+	segmentSyncs, journalSyncs = new(atomic.Int32), new(atomic.Int32)
+	fsys = vfs.NewErrorFS(mem, func(op, name string) error {
+		if op == vfs.OpSync {
+			if strings.HasPrefix(name, journalDir) {
+				journalSyncs.Add(1)
+			} else if strings.HasSuffix(name, ".log") {
+				segmentSyncs.Add(1)
+			}
+		}
+		return nil
+	})
+	return fsys, segmentSyncs, journalSyncs
+}
+
+// powerLoss is what mem keeps through a power loss, with the journal's
+// batches recovered from it and a journal to open partitions with.
+func powerLoss(t *testing.T, mem *vfs.MemFS) (*vfs.MemFS, *journal.Recovered, *journal.Journal) {
+	t.Helper()
+	crashed := mem.CrashClone()
+	rec, err := journal.Recover(crashed, journalDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := journal.New(crashed, journalDir, journal.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return crashed, rec, j
+}
+
 func newJournal(t *testing.T, fsys vfs.FS) *journal.Journal {
 	t.Helper()
 	j, err := journal.New(fsys, journalDir, journal.Options{})
@@ -63,17 +96,7 @@ func newJournal(t *testing.T, fsys vfs.FS) *journal.Journal {
 // included: a retry of the last batch is still recognised.
 func TestJournalOneFsyncAndReplay(t *testing.T) {
 	mem := vfs.NewMem()
-	var segmentSyncs, journalSyncs atomic.Int32
-	fsys := vfs.NewErrorFS(mem, func(op, name string) error {
-		if op == vfs.OpSync {
-			if strings.HasPrefix(name, journalDir) {
-				journalSyncs.Add(1)
-			} else if strings.HasSuffix(name, ".log") {
-				segmentSyncs.Add(1)
-			}
-		}
-		return nil
-	})
+	fsys, segmentSyncs, journalSyncs := countingSyncs(mem)
 	j := newJournal(t, fsys)
 	var ps []*Partition
 	for i := range int32(3) {
@@ -107,15 +130,7 @@ func TestJournalOneFsyncAndReplay(t *testing.T) {
 		t.Fatalf("%d segment fsyncs and %d journal fsyncs for one durable wait over 3 partitions, want 0 and 1", s, js)
 	}
 
-	crashed := mem.CrashClone()
-	rec, err := journal.Recover(crashed, journalDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	j2, err := journal.New(crashed, journalDir, journal.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	crashed, rec, j2 := powerLoss(t, mem)
 	for i := range int32(3) {
 		log, err := commitlog.Open(crashed, fmt.Sprintf("/data/t-%d", i), commitlog.Config{})
 		if err != nil {
@@ -177,17 +192,7 @@ func valueBatch(n int) recordbatch.Batch {
 // no gap.
 func TestJournalOnlySmallBatches(t *testing.T) {
 	mem := vfs.NewMem()
-	var segmentSyncs, journalSyncs atomic.Int32
-	fsys := vfs.NewErrorFS(mem, func(op, name string) error {
-		if op == vfs.OpSync {
-			if strings.HasPrefix(name, journalDir) {
-				journalSyncs.Add(1)
-			} else if strings.HasSuffix(name, ".log") {
-				segmentSyncs.Add(1)
-			}
-		}
-		return nil
-	})
+	fsys, segmentSyncs, journalSyncs := countingSyncs(mem)
 	j := newJournal(t, fsys)
 	const below = 1000
 	p, err := openJournaledBelow(t, fsys, 0, j, nil, below)
@@ -285,15 +290,7 @@ func TestJournalOnlySmallBatches(t *testing.T) {
 	// One more, journaled and not waited for: a power loss may take it.
 	appendOnly(valueBatch(10))
 
-	crashed := mem.CrashClone()
-	rec, err := journal.Recover(crashed, journalDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	j2, err := journal.New(crashed, journalDir, journal.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	crashed, rec, j2 := powerLoss(t, mem)
 	p2, err := openJournaledBelow(t, crashed, 0, j2, rec, below)
 	if err != nil {
 		t.Fatalf("open after the power loss: %v", err)
@@ -308,17 +305,7 @@ func TestJournalOnlySmallBatches(t *testing.T) {
 // small batches of requests for several partitions share the journal's.
 func TestJournalSkippedByBatchesAlone(t *testing.T) {
 	mem := vfs.NewMem()
-	var segmentSyncs, journalSyncs atomic.Int32
-	fsys := vfs.NewErrorFS(mem, func(op, name string) error {
-		if op == vfs.OpSync {
-			if strings.HasPrefix(name, journalDir) {
-				journalSyncs.Add(1)
-			} else if strings.HasSuffix(name, ".log") {
-				segmentSyncs.Add(1)
-			}
-		}
-		return nil
-	})
+	fsys, segmentSyncs, journalSyncs := countingSyncs(mem)
 	j := newJournal(t, fsys)
 	p, err := openJournaled(t, fsys, 0, j, nil)
 	if err != nil {
