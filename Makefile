@@ -50,10 +50,11 @@ fuzz:
 		go test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg; \
 	done
 
-# Two runs of every guarantee under every fault, since power loss (the
+# Three runs of every guarantee under every fault, since power loss (the
 # broker on a crashable in-memory file system) excludes broker-kill: one
 # with kills, pauses, dropped acknowledgements, client kills and
-# rebalances (all), one with power loss instead of kills. Any exit but 0
+# rebalances (all), one with power loss instead of kills, and that one
+# again with the broker's journal on (fsync.journal). Any exit but 0
 # fails the build: 1 a violation, 2 a run that could not be carried out,
 # 3 a run that tested less than it claims. On a failure the histories,
 # the report and its HTML page stay, and their directory is printed.
@@ -61,14 +62,15 @@ verify:
 	@set -e; seed='$(VERIFY_SEED)'; seed=$${seed:-$$(shuf -i 1-1000000 -n 1)}; \
 	dir='$(VERIFY_DIR)'; keep=$${dir:+yes}; dir=$${dir:-$$(mktemp -d "$${TMPDIR:-/tmp}/sluice-verify.XXXXXX")}; \
 	go build -o "$$dir/sluice" ./cmd/sluice; \
-	for faults in all all,power-loss; do \
-		run="$$dir/faults-$$(echo $$faults | tr , -)"; mkdir -p "$$run"; \
-		echo "sluice verify --guarantee all --faults $$faults --duration $(VERIFY_DURATION) --seed $$seed (in $$run)"; \
-		code=0; "$$dir/sluice" verify --guarantee all --faults "$$faults" --duration $(VERIFY_DURATION) --seed "$$seed" \
+	for spec in all all,power-loss journal:all,power-loss; do \
+		faults=$${spec#journal:}; extra=; case $$spec in journal:*) extra=--journal;; esac; \
+		run="$$dir/faults-$$(echo $$spec | tr ,: --)"; mkdir -p "$$run"; \
+		echo "sluice verify --guarantee all --faults $$faults$${extra:+ $$extra} --duration $(VERIFY_DURATION) --seed $$seed (in $$run)"; \
+		code=0; "$$dir/sluice" verify --guarantee all --faults "$$faults" $$extra --duration $(VERIFY_DURATION) --seed "$$seed" \
 			--dir "$$run" --html "$$run/report.html" >"$$run/report.txt" || code=$$?; \
 		if [ $$code -ne 0 ]; then \
 			cat "$$run/report.txt"; \
-			echo "FAIL: sluice verify --faults $$faults --seed $$seed exited $$code; histories, report.txt and report.html kept in $$run"; \
+			echo "FAIL: sluice verify --faults $$faults$${extra:+ $$extra} --seed $$seed exited $$code; histories, report.txt and report.html kept in $$run"; \
 			exit 1; \
 		fi; \
 		sed -n '/^=== Summary/,$$p' "$$run/report.txt"; \

@@ -34,6 +34,7 @@ func runVerifyBroker(args []string, stdout, stderr io.Writer) int {
 	var cfg broker.Config
 	fs.DurationVar(&cfg.GroupMinSessionTimeout, "group-min-session-timeout", 0, "as sluice serve")
 	fs.DurationVar(&cfg.GroupInitialRebalanceDelay, "group-initial-rebalance-delay", 0, "as sluice serve")
+	fs.BoolVar(&cfg.Journal, "journal", false, "fsync.journal=true")
 	if err := fs.Parse(args); err != nil {
 		return parseExit(err)
 	}

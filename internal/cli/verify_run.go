@@ -53,6 +53,7 @@ Flags:
                         commit-before or auto-commit (not exactly-once's)
   --rate N              records per second per producer (default 100)
   --partitions N        partitions per topic (default 4)
+  --journal             the spawned broker runs with fsync.journal=true
   --no-expect           do not fail a run that tested less than it claims
                         (a fault that never took effect, a client that died
                         by itself, a drain that did not reach the end)
@@ -86,6 +87,7 @@ func runVerifyRun(args []string, stdout, stderr io.Writer) int {
 	fs.Func("consumer", "", func(s string) error { cfg.Consumer = workload.ConsumerSetting(s); return nil })
 	fs.IntVar(&cfg.Rate, "rate", 0, "")
 	partitions := fs.Int("partitions", 0, "")
+	fs.BoolVar(&cfg.Journal, "journal", false, "")
 	noExpect := fs.Bool("no-expect", false, "")
 	asJSON := fs.Bool("json", false, "")
 	maxPer := fs.Int("max-findings", report.DefaultMaxPerAnomaly, "")
@@ -100,6 +102,8 @@ func runVerifyRun(args []string, stdout, stderr io.Writer) int {
 		return bad(fmt.Errorf("unexpected arguments %q", rest))
 	case *spawn && *brokers != "":
 		return bad(fmt.Errorf("--spawn and --brokers exclude each other"))
+	case *brokers != "" && cfg.Journal:
+		return bad(fmt.Errorf("--journal sets up the spawned broker; it does not go with --brokers"))
 	case *brokers != "":
 		cfg.Brokers = strings.Split(*brokers, ",")
 	}

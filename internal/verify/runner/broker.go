@@ -29,13 +29,14 @@ const brokerStartTimeout = 60 * time.Second
 type spawnedBroker struct {
 	exe   string
 	args  []string
+	env   []string // added to this process's environment
 	ready string
 	log   string
 	addr  string
 	c     *child
 }
 
-func spawnBroker(exe, dir string, memfs bool) (*spawnedBroker, error) {
+func spawnBroker(exe, dir string, memfs, journal bool) (*spawnedBroker, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
@@ -47,9 +48,15 @@ func spawnBroker(exe, dir string, memfs bool) (*spawnedBroker, error) {
 	if memfs {
 		b.args = append([]string{"verify", "broker", "--listen", addr}, group...)
 		b.ready = BrokerReadyLine
+		if journal {
+			b.args = append(b.args, "--journal")
+		}
 	} else {
 		b.args = append([]string{"serve", "--listen", addr, "--data-dir", filepath.Join(dir, "broker-data"), "--log-level", "info"}, group...)
 		b.ready = serveReadyLine
+		if journal {
+			b.env = []string{"SLUICE_FSYNC_JOURNAL=true"}
+		}
 	}
 	return b, b.start()
 }
@@ -66,7 +73,7 @@ func freeAddr() (string, error) {
 }
 
 func (b *spawnedBroker) start() error {
-	c, err := startChild(b.exe, b.args, b.log, b.ready)
+	c, err := startChild(b.exe, b.args, b.env, b.log, b.ready)
 	if err != nil {
 		return err
 	}

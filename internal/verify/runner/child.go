@@ -25,12 +25,15 @@ type child struct {
 	ours atomic.Bool
 }
 
-func startChild(exe string, args []string, logPath, watch string) (*child, error) {
+func startChild(exe string, args, env []string, logPath, watch string) (*child, error) {
 	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, err
 	}
 	c := &child{cmd: exec.Command(exe, args...), exited: make(chan struct{}), lines: make(chan string, 16)}
+	if env != nil {
+		c.cmd.Env = append(os.Environ(), env...)
+	}
 	c.cmd.Stdout = logf
 	setDeathSignal(c.cmd) // children die with the run, even if it is killed
 	var stderr io.ReadCloser

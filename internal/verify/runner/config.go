@@ -44,6 +44,8 @@ type Config struct {
 	Rate int
 	// Partitions of every topic (default 4).
 	Partitions int32
+	// Journal runs the spawned broker with fsync.journal=true.
+	Journal bool
 	// SessionTimeout of group members (default 2s with a spawned broker,
 	// which allows it; 6s, Kafka's default minimum, otherwise).
 	SessionTimeout time.Duration

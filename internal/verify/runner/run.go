@@ -78,7 +78,7 @@ func (r *run) start(ctx context.Context) error {
 	}
 	r.direct = r.cfg.Brokers
 	if r.cfg.Spawn() {
-		b, err := spawnBroker(r.cfg.Exe, r.dir, slices.Contains(r.cfg.Faults, PowerLoss))
+		b, err := spawnBroker(r.cfg.Exe, r.dir, slices.Contains(r.cfg.Faults, PowerLoss), r.cfg.Journal)
 		if err != nil {
 			return err
 		}
@@ -161,7 +161,7 @@ func (r *run) startSlot(w *workloadRun, s *slot, prev *child) error {
 	cfg.Process = int(r.ids.Add(1))
 	name := fmt.Sprintf("p%d-%s", cfg.Process, cfg.Role)
 	cfg.History = filepath.Join(w.dir, name+".jsonl")
-	c, err := startChild(r.cfg.Exe, append([]string{"verify", "worker"}, cfg.Args()...), filepath.Join(w.dir, name+".log"), "")
+	c, err := startChild(r.cfg.Exe, append([]string{"verify", "worker"}, cfg.Args()...), nil, filepath.Join(w.dir, name+".log"), "")
 	if err != nil {
 		return err
 	}
