@@ -136,9 +136,21 @@ func (l *Log) fail(err error) error {
 
 // Append writes one whole batch, whose base offset must be NextOffset(),
 // to the active segment, rolling first if the segment is too big or too
-// old. The bytes are stored exactly as given. now is the append time, for
-// age-based rolling.
+// old. The bytes are stored exactly as given, once their framing and CRC
+// check. now is the append time, for age-based rolling.
 func (l *Log) Append(batch []byte, now time.Time) error {
+	return l.append(batch, now, true)
+}
+
+// AppendVerified is Append for a batch whose CRC its holder has checked
+// or computed since the bytes it covers last changed (see
+// recordbatch.FrameSkippingCRC): its framing is checked, its CRC is not
+// computed again.
+func (l *Log) AppendVerified(batch recordbatch.Batch, now time.Time) error {
+	return l.append(batch, now, false)
+}
+
+func (l *Log) append(batch []byte, now time.Time, checkCRC bool) error {
 	l.appendMu.Lock()
 	defer l.appendMu.Unlock()
 	if err := l.stickyErr(); err != nil {
@@ -148,7 +160,7 @@ func (l *Log) Append(batch []byte, now time.Time) error {
 	if s == nil {
 		return ErrClosed
 	}
-	h, err := l.checkBatch(batch)
+	h, err := l.checkBatch(batch, checkCRC)
 	if err != nil {
 		return err
 	}
@@ -185,8 +197,12 @@ func (l *Log) Append(batch []byte, now time.Time) error {
 
 // checkBatch validates that batch is exactly one framed batch continuing
 // the log.
-func (l *Log) checkBatch(batch []byte) (header, error) {
-	b, err := recordbatch.Frame(batch)
+func (l *Log) checkBatch(batch []byte, checkCRC bool) (header, error) {
+	frame := recordbatch.Frame
+	if !checkCRC {
+		frame = recordbatch.FrameSkippingCRC
+	}
+	b, err := frame(batch)
 	if err != nil {
 		return header{}, fmt.Errorf("%w: %w", ErrBadBatch, err)
 	}

@@ -85,11 +85,30 @@ func TestAppendRejectsBadBatches(t *testing.T) {
 	if err := l.Append(append(makeBatch(0, 1, 1, 0), 0), t0); !errors.Is(err, ErrBadBatch) {
 		t.Fatalf("trailing byte: %v", err)
 	}
+	// AppendVerified leaves the CRC to its caller, and checks the rest.
+	if err := l.AppendVerified(makeBatch(5, 1, 1, 0), t0); !errors.Is(err, ErrBadBatch) {
+		t.Fatalf("AppendVerified, wrong base offset: %v", err)
+	}
+	if err := l.AppendVerified(append(makeBatch(0, 1, 1, 0), 0), t0); !errors.Is(err, ErrBadBatch) {
+		t.Fatalf("AppendVerified, trailing byte: %v", err)
+	}
+	short := makeBatch(0, 1, 1, 10)
+	if err := l.AppendVerified(short[:len(short)-1], t0); !errors.Is(err, ErrBadBatch) {
+		t.Fatalf("AppendVerified, truncated: %v", err)
+	}
+	wrongMagic := makeBatch(0, 1, 1, 0)
+	wrongMagic[16] = 1
+	if err := l.AppendVerified(wrongMagic, t0); !errors.Is(err, ErrBadBatch) {
+		t.Fatalf("AppendVerified, magic 1: %v", err)
+	}
 	if l.NextOffset() != 0 || l.Size() != 0 {
 		t.Fatalf("rejected batches changed the log")
 	}
 	// Rejections are not sticky.
 	appendN(t, l, 1, t0)
+	if err := l.AppendVerified(makeBatch(3, 1, 1, 0), t0); err != nil || l.NextOffset() != 4 {
+		t.Fatalf("AppendVerified of a good batch: %v, next %d", err, l.NextOffset())
+	}
 }
 
 func TestReadMaxBytesAndKIP74(t *testing.T) {

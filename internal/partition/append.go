@@ -139,7 +139,10 @@ func (p *Partition) writeAloneLocked(b recordbatch.Batch, now time.Time, alone b
 	base := p.log.NextOffset()
 	b.SetBaseOffset(base)
 	b.SetLeaderEpoch(p.epoch.Load())
-	if err := p.log.Append(b, now); err != nil {
+	// Every batch reaching here was checked (Validate, Frame) or built
+	// (Build) with its CRC, and only fields outside the CRC changed since,
+	// or SetLogAppendTime, which computes it again.
+	if err := p.log.AppendVerified(b, now); err != nil {
 		p.fail(err)
 		return base, err
 	}
