@@ -20,8 +20,10 @@ type AppendResult struct {
 }
 
 // Append stores one validated batch (see the package comment for the
-// ordering). b is modified in place (base offset, leader epoch, append
-// time) and not retained after Append returns. A batch with a producer id
+// ordering): b comes from recordbatch.Validate, Frame or a Build, since
+// its CRC is not computed again (commitlog.Log.AppendVerified). b is
+// modified in place (base offset, leader epoch, append time) and not
+// retained after Append returns. A batch with a producer id
 // goes through the producer's sequence checks first; a retry of one of its
 // last five batches is answered with the original offsets (and waits, like
 // the original, for them to be durable).
