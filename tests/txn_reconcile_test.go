@@ -100,8 +100,9 @@ func TestRestartGivesLostAddsBackToTheirTransaction(t *testing.T) {
 // reaches its high watermark: nothing of the old transaction hangs, and
 // nothing of it becomes visible.
 //
-// With the journal the add and the data are made durable by one fsync of
-// it; without, by the syncs of the partitions' own files in parallel.
+// With the journal (every batch through it: JournalBelow < 0) the add and
+// the data are made durable by one fsync of it; without, by the syncs of
+// the partitions' own files in parallel.
 func TestPowerLossDuringTransactionalProduceLeavesNothingHanging(t *testing.T) {
 	for _, journal := range []bool{true, false} {
 		t.Run(fmt.Sprintf("journal=%v", journal), func(t *testing.T) { powerLossDuringTransactionalProduce(t, journal) })
@@ -110,7 +111,7 @@ func TestPowerLossDuringTransactionalProduceLeavesNothingHanging(t *testing.T) {
 
 func powerLossDuringTransactionalProduce(t *testing.T, journal bool) {
 	power := newSyncCloner()
-	b := brokertest.Start(t, brokertest.WithFS(power.FS), brokertest.WithConfig(func(c *broker.Config) { c.Journal = journal }))
+	b := brokertest.Start(t, brokertest.WithFS(power.FS), brokertest.WithConfig(func(c *broker.Config) { c.Journal, c.JournalBelow = journal, -1 }))
 	topic := topicName(t, "powerproduce")
 	createTopic(t, newAdmin(t, b.Addr()), topic, 3, nil)
 	id := "powerproduce-" + topic
@@ -139,7 +140,7 @@ func powerLossDuringTransactionalProduce(t *testing.T, journal bool) {
 	cl.Close()
 	b.Close()
 	for i, clone := range all {
-		after := brokertest.StartConfig(t, broker.Config{Listen: "127.0.0.1:0", DataDir: b.Cfg.DataDir, FS: clone, Journal: journal})
+		after := brokertest.StartConfig(t, broker.Config{Listen: "127.0.0.1:0", DataDir: b.Cfg.DataDir, FS: clone, Journal: journal, JournalBelow: -1})
 		next := newClient(t, after.Addr(), opts...)
 		produceTxn(t, next, topic, 3, 200, 1, true)
 		next.Close()

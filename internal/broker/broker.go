@@ -46,9 +46,13 @@ type Config struct {
 	// append instead of being extended with zeros ahead of them.
 	NoPreallocate bool
 	// Journal is fsync.journal=true: under fsync=always partitions also
-	// write their batches to a journal they share, and acks=all waits for
-	// its fsync rather than each segment's (package journal).
-	Journal bool
+	// write small batches of multi-partition requests to a journal they
+	// share, and acks=all waits for its fsync rather than each segment's
+	// (package journal). JournalBelow, for tests, is the batch size under
+	// which a partition journals (0: partition.DefaultJournalBelow;
+	// negative: every batch, whatever the request).
+	Journal      bool
+	JournalBelow int
 
 	// RecoverCatalog: start on a damaged catalog with the records before
 	// the damage, saving the damaged file, and register again the topics
@@ -256,7 +260,7 @@ func Start(cfg Config) (_ *Broker, err error) {
 		}
 	}()
 	tm, err := topics.Open(cfg.FS, topics.Config{
-		DataDir: cfg.DataDir, Fsync: cfg.Fsync, FsyncInterval: cfg.FsyncInterval, NoPreallocate: cfg.NoPreallocate, Journal: cfg.Journal,
+		DataDir: cfg.DataDir, Fsync: cfg.Fsync, FsyncInterval: cfg.FsyncInterval, NoPreallocate: cfg.NoPreallocate, Journal: cfg.Journal, JournalBelow: cfg.JournalBelow,
 		Defaults: cfg.TopicDefaults, DefaultPartitions: cfg.DefaultPartitions, Logger: cfg.Logger, Clock: cfg.Clock,
 		RecoverCatalog: cfg.RecoverCatalog,
 	})

@@ -44,11 +44,14 @@ type Config struct {
 	// NoPreallocate is log.preallocate=false: segment files grow with
 	// each append instead of ahead of them (commitlog/preallocate.go).
 	NoPreallocate bool
-	// Journal, under fsync=always, writes every batch also to the journal
-	// the partitions share and makes acks=all durable by syncing it
-	// (package journal). Whatever the setting, a journal a crash left is
-	// replayed at the start.
-	Journal  bool
+	// Journal, under fsync=always, writes small batches of
+	// multi-partition requests also to the journal the partitions share
+	// and makes acks=all durable by syncing it (package journal,
+	// partition/journal.go). Whatever the setting, a journal a crash left
+	// is replayed at the start. JournalBelow is partition.Config's (0:
+	// its default; negative: every batch, for tests).
+	Journal      bool
+	JournalBelow int
 	Defaults map[string]string // broker-level topic config defaults (e.g. from flags)
 	// DefaultPartitions is num.partitions: the partitions of a topic
 	// created without a count; 0 means 1.
@@ -297,6 +300,7 @@ func (m *Manager) partitionConfig(tc metadata.TopicConfig) partition.Config {
 		Logger:          m.cfg.Logger,
 		FS:              m.fs,
 		Journal:         m.partitionJournal(),
+		JournalBelow:    m.cfg.JournalBelow,
 	}
 }
 
