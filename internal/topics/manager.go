@@ -52,7 +52,7 @@ type Config struct {
 	// its default; negative: every batch, for tests).
 	Journal      bool
 	JournalBelow int
-	Defaults map[string]string // broker-level topic config defaults (e.g. from flags)
+	Defaults     map[string]string // broker-level topic config defaults (e.g. from flags)
 	// DefaultPartitions is num.partitions: the partitions of a topic
 	// created without a count; 0 means 1.
 	DefaultPartitions int32
