@@ -13,6 +13,10 @@ type Coordinator struct {
 	cfg         Config
 	newMemberID func(string) string
 	groups      map[string]*classicGroup
+	// floors are generations a group's next must exceed, whether or not
+	// the group exists now: the ones handed out before a restart
+	// (generation.go).
+	floors map[string]int32
 	// out collects the replies that became ready during one call; every
 	// exported call that can produce replies drains it before returning.
 	out []Reply
@@ -25,7 +29,7 @@ func NewCoordinator(cfg Config, newMemberID func(clientID string) string) *Coord
 	if newMemberID == nil {
 		newMemberID = randomMemberID
 	}
-	return &Coordinator{cfg: cfg.withDefaults(), newMemberID: newMemberID, groups: map[string]*classicGroup{}}
+	return &Coordinator{cfg: cfg.withDefaults(), newMemberID: newMemberID, groups: map[string]*classicGroup{}, floors: map[string]int32{}}
 }
 
 func randomMemberID(prefix string) string {
@@ -99,6 +103,6 @@ func (c *Coordinator) sortedGroups() []*classicGroup {
 // time is unknown (zero), so offset expiry falls back to commit times.
 func (c *Coordinator) Touch(group string) {
 	if _, ok := c.groups[group]; !ok {
-		c.groups[group] = newClassicGroup(group, time.Time{})
+		c.groups[group] = c.newGroup(group, time.Time{})
 	}
 }

@@ -36,7 +36,7 @@ func (c *Coordinator) join(now time.Time, tok Token, req JoinRequest) {
 			c.joinError(tok, kerr.InconsistentGroupProtocol.Code, req.MemberID)
 			return
 		}
-		g = newClassicGroup(req.Group, now)
+		g = c.newGroup(req.Group, now)
 		c.groups[req.Group] = g
 	}
 	if !c.acceptJoiningMember(g, req.MemberID) {

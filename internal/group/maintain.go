@@ -102,12 +102,19 @@ func (s *Service) snapshotIfLarge(i int) error {
 	}
 	start := p.LogEndOffset()
 	live := s.liveLocked(i)
+	// The groups' reserved generations too: the snapshot replaces the
+	// records that held them (generation.go).
+	var recs []recordbatch.Record
+	for g, ceiling := range s.ceilings {
+		if s.partitionFor(g) == i {
+			recs = append(recs, encodeGeneration(g, ceiling))
+		}
+	}
 	var next int64
-	for len(live) > 0 {
+	for len(live) > 0 || len(recs) > 0 {
 		n := min(len(live), 500)
-		recs := make([]recordbatch.Record, n)
-		for j, r := range live[:n] {
-			recs[j] = encodeOffset(r.group, r.tp, r.value)
+		for _, r := range live[:n] {
+			recs = append(recs, encodeOffset(r.group, r.tp, r.value))
 		}
 		res, err := p.Append(recordbatch.Build(nil, recs, s.cfg.Clock().UnixMilli(), 0))
 		if err != nil {
@@ -115,7 +122,7 @@ func (s *Service) snapshotIfLarge(i int) error {
 			return err
 		}
 		next = res.NextOffset
-		live = live[n:]
+		live, recs = live[n:], nil
 	}
 	s.mu.Unlock()
 	if next > 0 {

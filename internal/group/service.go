@@ -69,10 +69,14 @@ type Service struct {
 	cfg   ServiceConfig
 	parts []*partition.Partition
 
-	mu       sync.Mutex
-	coord    *Coordinator
-	offsets  *Offsets
-	waiting  map[Token]chan Reply
+	mu      sync.Mutex
+	coord   *Coordinator
+	offsets *Offsets
+	waiting map[Token]chan Reply
+	// joiners names the group of each waiting JoinGroup, and ceilings
+	// the generation each group has reserved durably (generation.go).
+	joiners  map[Token]string
+	ceilings map[string]int32
 	lastTok  Token
 	applyQ   [][]pendingWrite // per offsets partition, in log order
 	snapshot []int64          // per partition: log size after the last snapshot
@@ -100,6 +104,8 @@ func NewService(cfg ServiceConfig, parts []*partition.Partition) (*Service, erro
 		coord:    NewCoordinator(cfg.Coordinator, nil),
 		offsets:  NewOffsets(),
 		waiting:  map[Token]chan Reply{},
+		joiners:  map[Token]string{},
+		ceilings: map[string]int32{},
 		applyQ:   make([][]pendingWrite, len(parts)),
 		snapshot: make([]int64, len(parts)),
 		kick:     make(chan struct{}, 1),
@@ -115,6 +121,9 @@ func NewService(cfg ServiceConfig, parts []*partition.Partition) (*Service, erro
 	}
 	for _, g := range s.offsets.Groups() {
 		s.coord.Touch(g)
+	}
+	for g, ceiling := range s.ceilings {
+		s.coord.SetGenerationFloor(g, ceiling)
 	}
 	cfg.Logger.Info("group: offsets loaded", "groups", len(s.offsets.Groups()), "offsets", s.offsets.Count(), "took", cfg.Clock().Sub(start).String())
 	go s.loop()
@@ -161,6 +170,10 @@ func (s *Service) replayBatch(b recordbatch.Batch) error {
 		return nil
 	}
 	return b.EachRecord(func(_ int64, k, v []byte) bool {
+		if g, gen, ok := decodeGeneration(k, v); ok {
+			s.ceilings[g] = max(s.ceilings[g], gen)
+			return true
+		}
 		r, err := decodeOffset(k, v)
 		switch {
 		case err != nil:
@@ -190,6 +203,7 @@ func (s *Service) Close() {
 	for tok, ch := range s.waiting {
 		ch <- Reply{Token: tok, Join: &JoinResponse{ErrorCode: kerr.CoordinatorNotAvailable.Code}, Sync: &SyncResponse{ErrorCode: kerr.CoordinatorNotAvailable.Code}}
 		delete(s.waiting, tok)
+		delete(s.joiners, tok)
 	}
 }
 
@@ -201,15 +215,52 @@ func (s *Service) register() (Token, chan Reply) {
 	return s.lastTok, ch
 }
 
-// dispatch hands replies to their waiters. Requires s.mu.
+// dispatch hands replies to their waiters. A join answer that hands out a
+// generation past its group's reserved ceiling waits until a new ceiling
+// is durable (generation.go). Requires s.mu.
 func (s *Service) dispatch(replies []Reply) {
 	for _, r := range replies {
-		if ch, ok := s.waiting[r.Token]; ok {
-			delete(s.waiting, r.Token)
-			ch <- r
+		ch, ok := s.waiting[r.Token]
+		if !ok {
+			continue
 		}
+		delete(s.waiting, r.Token)
+		group, joined := s.joiners[r.Token]
+		delete(s.joiners, r.Token)
+		if joined && r.Join != nil && r.Join.ErrorCode == 0 && r.Join.Generation > s.ceilings[group] {
+			if err := s.reserveGenerationsLocked(group, r.Join.Generation); err != nil {
+				s.cfg.Logger.Error("group: could not reserve generations; the member must join again", "group", group, "generation", r.Join.Generation, "err", err)
+				r.Join = &JoinResponse{ErrorCode: kerr.CoordinatorNotAvailable.Code, MemberID: r.Join.MemberID}
+			}
+		}
+		ch <- r
 	}
 }
+
+// reserveGenerationsLocked writes, and waits until durable, a ceiling
+// past gen for group. It holds s.mu across the fsync: rare (a group's
+// first rebalance, then one in generationReserve), and no join of any
+// group may be answered before its generation is safe. Requires s.mu.
+func (s *Service) reserveGenerationsLocked(group string, gen int32) error {
+	ceiling := nextCeiling(gen)
+	i := s.partitionFor(group)
+	raw := recordbatch.Build(nil, []recordbatch.Record{encodeGeneration(group, ceiling)}, s.cfg.Clock().UnixMilli(), 0)
+	res, err := s.parts[i].AppendAwaited(raw)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), reserveTimeout)
+	defer cancel()
+	if err := s.parts[i].WaitDurable(ctx, res.NextOffset); err != nil {
+		return err
+	}
+	s.ceilings[group] = ceiling
+	return nil
+}
+
+// reserveTimeout bounds the wait for a generation reservation to be
+// durable.
+const reserveTimeout = 10 * time.Second
 
 func (s *Service) wake() {
 	select {
@@ -224,6 +275,7 @@ func (s *Service) Join(req JoinRequest) <-chan Reply {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	tok, ch := s.register()
+	s.joiners[tok] = req.Group
 	s.dispatch(s.coord.Join(s.cfg.Clock(), tok, req))
 	s.wake()
 	return ch

@@ -128,3 +128,59 @@ func TestOffsetsExpireDurably(t *testing.T) {
 		t.Fatal("expired offsets came back after a crash and restart")
 	}
 }
+
+// A group's generations never go back: not after a power loss, and not
+// after a snapshot replaced the records that reserved them. Otherwise a
+// member's claim to partitions from before a restart would outrank the
+// claims of members that joined since (KIP-429) and a partition would
+// be consumed twice (generation.go).
+func TestGenerationsGrowAcrossRestarts(t *testing.T) {
+	mem := vfs.NewMem()
+	clock := &fakeClock{now: time.Unix(1_700_000_000, 0)}
+	join := func(s *Service) int32 {
+		t.Helper()
+		r := <-s.Join(JoinRequest{Group: "g", ProtocolType: "consumer", Protocols: []Protocol{{Name: "range"}},
+			SessionTimeout: 10 * time.Second, RebalanceTimeout: 10 * time.Second})
+		if r.Join == nil || r.Join.ErrorCode != 0 {
+			t.Fatalf("join: %+v", r.Join)
+		}
+		return r.Join.Generation
+	}
+	s, tm := openService(t, mem, clock, 16<<10)
+	last := join(s)
+	if last != 1 {
+		t.Fatalf("first generation %d, want 1", last)
+	}
+	for round := range 3 {
+		// Leave, so the next join starts a new generation in this run too.
+		s.coord.groups["g"].each(func(m *classicMember) { s.Leave("g", []LeaveMember{{MemberID: m.id}}) })
+		gen := join(s)
+		if gen <= last {
+			t.Fatalf("round %d: generation %d after %d in one run", round, gen, last)
+		}
+		last = gen
+		if round == 1 {
+			// Enough commits for a snapshot, which rewrites the log.
+			for i := int64(1); i <= 400; i++ {
+				commit(t, s, "other", 0, i)
+			}
+			before := s.parts[0].StartOffset()
+			s.maintain()
+			if s.parts[0].StartOffset() == before {
+				t.Fatal("no snapshot")
+			}
+		}
+		crashed := mem.CrashClone() // the power goes
+		s.Close()
+		tm.Close()
+		mem = crashed
+		s, tm = openService(t, mem, clock, 16<<10)
+		gen = join(s)
+		if gen <= last {
+			t.Fatalf("round %d: generation %d after a power loss, after %d before it", round, gen, last)
+		}
+		last = gen
+	}
+	s.Close()
+	tm.Close()
+}

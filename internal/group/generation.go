@@ -1,0 +1,85 @@
+package group
+
+import (
+	"math"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"sluice/internal/recordbatch"
+)
+
+// Generations never go back, across restarts too. Members are not kept
+// over a restart: they rejoin. But a member that rejoins with the
+// partitions it owned (the cooperative protocol, KIP-429) says in which
+// generation it owned them, and the group's leader gives a partition two
+// members claim to the claim of the later generation. If the coordinator
+// counted from 0 again after a restart, a member's claim from before it
+// would look later than the claims of the members that joined since, and
+// the leader would hand it back partitions that others had consumed and
+// committed in the meantime: it goes on from its own old position, and a
+// record is delivered twice, even to a consumer that commits before
+// processing (at-most-once).
+//
+// So a group's generations are reserved in blocks in the offsets log:
+// before a join answer hands out a generation past the reserved ceiling,
+// the service writes a group metadata record (Kafka's format, key version
+// 2) whose generation is a new ceiling, and waits for it to be durable.
+// At the start, each group's next generation follows its last ceiling.
+// One durable write per generationReserve rebalances, and one at a
+// group's first rebalance in a broker's life.
+const generationReserve = 1000
+
+// newGroup makes an empty group whose generations start after its floor.
+func (c *Coordinator) newGroup(id string, now time.Time) *classicGroup {
+	g := newClassicGroup(id, now)
+	g.generation = c.floors[id]
+	return g
+}
+
+// SetGenerationFloor makes group's next generation exceed gen, now and
+// whenever the group is created again.
+func (c *Coordinator) SetGenerationFloor(group string, gen int32) {
+	if gen > c.floors[group] {
+		c.floors[group] = gen
+	}
+	if g, ok := c.groups[group]; ok && g.generation < gen {
+		g.generation = gen
+	}
+}
+
+// nextCeiling is the ceiling reserved when gen passes the last one.
+func nextCeiling(gen int32) int32 {
+	if gen > math.MaxInt32-generationReserve {
+		return math.MaxInt32
+	}
+	return gen + generationReserve
+}
+
+// encodeGeneration is the record that reserves generations up to ceiling
+// for group: Kafka's group metadata record, with no members.
+func encodeGeneration(group string, ceiling int32) recordbatch.Record {
+	k := kmsg.NewGroupMetadataKey()
+	k.Version, k.Group = groupKeyVersion, group
+	v := kmsg.NewGroupMetadataValue()
+	v.Version, v.Generation = groupValueVersion, ceiling
+	return recordbatch.Record{Key: k.AppendTo(nil), Value: v.AppendTo(nil)}
+}
+
+const (
+	groupKeyVersion   = 2
+	groupValueVersion = 3
+)
+
+// decodeGeneration reads the generation of a group metadata record.
+func decodeGeneration(key, value []byte) (group string, gen int32, ok bool) {
+	k := kmsg.NewGroupMetadataKey()
+	if len(key) < 2 || k.ReadFrom(key) != nil || k.Version != groupKeyVersion || value == nil {
+		return "", 0, false
+	}
+	v := kmsg.NewGroupMetadataValue()
+	if v.ReadFrom(value) != nil {
+		return "", 0, false
+	}
+	return k.Group, v.Generation, true
+}
