@@ -17,6 +17,9 @@ type Coordinator struct {
 	// the group exists now: the ones handed out before a restart
 	// (generation.go).
 	floors map[string]int32
+	// recovering are the groups that had generations before this start
+	// and have not formed one since (recoveryDelay).
+	recovering map[string]bool
 	// out collects the replies that became ready during one call; every
 	// exported call that can produce replies drains it before returning.
 	out []Reply
@@ -29,7 +32,7 @@ func NewCoordinator(cfg Config, newMemberID func(clientID string) string) *Coord
 	if newMemberID == nil {
 		newMemberID = randomMemberID
 	}
-	return &Coordinator{cfg: cfg.withDefaults(), newMemberID: newMemberID, groups: map[string]*classicGroup{}, floors: map[string]int32{}}
+	return &Coordinator{cfg: cfg.withDefaults(), newMemberID: newMemberID, groups: map[string]*classicGroup{}, floors: map[string]int32{}, recovering: map[string]bool{}}
 }
 
 func randomMemberID(prefix string) string {

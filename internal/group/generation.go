@@ -38,10 +38,15 @@ func (c *Coordinator) newGroup(id string, now time.Time) *classicGroup {
 }
 
 // SetGenerationFloor makes group's next generation exceed gen, now and
-// whenever the group is created again.
+// whenever the group is created again. The start calls it for every
+// group that had generations before: those groups are recovering until
+// their first generation of this run (recoveryDelay).
 func (c *Coordinator) SetGenerationFloor(group string, gen int32) {
 	if gen > c.floors[group] {
 		c.floors[group] = gen
+	}
+	if gen > 0 {
+		c.recovering[group] = true
 	}
 	if g, ok := c.groups[group]; ok && g.generation < gen {
 		g.generation = gen
@@ -82,4 +87,26 @@ func decodeGeneration(key, value []byte) (group string, gen int32, ok bool) {
 		return "", 0, false
 	}
 	return k.Group, v.Generation, true
+}
+
+// recoveryDelay is how long the first rebalance of a group that had
+// members before this start waits for them: the longest session timeout
+// of the members joined so far. Members are not kept over a restart
+// (they learn of it from UNKNOWN_MEMBER_ID at their next heartbeat or
+// commit, and rejoin with the partitions they owned); a generation formed
+// by the first to rejoin would take the partitions of those that have not
+// yet, which go on consuming them until they rejoin and learn of it, and
+// a record is delivered twice. A live member heartbeats within its
+// session timeout, so by then it has rejoined, and the leader sees every
+// claim. Kafka keeps members over a restart instead; this is the wait that
+// stands for it (docs/verify.md has the run that showed the duplicates).
+func (c *Coordinator) recoveryDelay(g *classicGroup) time.Duration {
+	if !c.recovering[g.id] {
+		return 0
+	}
+	var d time.Duration
+	for _, m := range g.members {
+		d = max(d, m.sessionTimeout)
+	}
+	return d
 }

@@ -56,7 +56,7 @@ func (c *Coordinator) prepareRebalance(now time.Time, g *classicGroup) {
 // InitialRebalanceDelay, and again while new members keep arriving, but no
 // longer in total than the rebalance timeout.
 func (c *Coordinator) startInitialDelay(now time.Time, g *classicGroup) {
-	delay := c.cfg.InitialRebalanceDelay
+	delay := max(c.cfg.InitialRebalanceDelay, c.recoveryDelay(g))
 	g.initial = initialDelay{active: true, delay: delay, remaining: max(g.rebalanceTimeout()-delay, 0)}
 	g.joinDeadline = now.Add(delay)
 	if delay == 0 {
@@ -128,6 +128,7 @@ func (c *Coordinator) completeJoinPhase(now time.Time, g *classicGroup) {
 
 func (c *Coordinator) initNextGeneration(now time.Time, g *classicGroup) {
 	g.generation++
+	delete(c.recovering, g.id)
 	clear(g.pendingSync)
 	if len(g.members) == 0 {
 		g.protocol = ""

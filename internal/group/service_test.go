@@ -139,8 +139,18 @@ func TestGenerationsGrowAcrossRestarts(t *testing.T) {
 	clock := &fakeClock{now: time.Unix(1_700_000_000, 0)}
 	join := func(s *Service) int32 {
 		t.Helper()
-		r := <-s.Join(JoinRequest{Group: "g", ProtocolType: "consumer", Protocols: []Protocol{{Name: "range"}},
-			SessionTimeout: 10 * time.Second, RebalanceTimeout: 10 * time.Second})
+		ch := s.Join(JoinRequest{Group: "g", ProtocolType: "consumer", Protocols: []Protocol{{Name: "range"}},
+			SessionTimeout: 10 * time.Second, RebalanceTimeout: 20 * time.Second})
+		var r Reply
+		select {
+		case r = <-ch:
+		default:
+			// A group that had members before the start waits a session
+			// timeout for them (recoveryDelay).
+			clock.Add(10 * time.Second)
+			s.wake()
+			r = <-ch
+		}
 		if r.Join == nil || r.Join.ErrorCode != 0 {
 			t.Fatalf("join: %+v", r.Join)
 		}
@@ -183,4 +193,46 @@ func TestGenerationsGrowAcrossRestarts(t *testing.T) {
 	}
 	s.Close()
 	tm.Close()
+}
+
+// After a start, a group that had generations before waits a session
+// timeout for its members to rejoin before it forms the next generation,
+// so that the leader sees every member's claim to its partitions; a new
+// group does not wait (with no initial delay configured).
+func TestRecoveringGroupWaitsForItsMembers(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	req := func(member string) JoinRequest {
+		return JoinRequest{Group: "g", ProtocolType: "consumer", Protocols: []Protocol{{Name: "range"}},
+			ClientID: member, SessionTimeout: 6 * time.Second, RebalanceTimeout: 30 * time.Second}
+	}
+	c := NewCoordinator(Config{}, func(client string) string { return client + "-id" })
+	if r := c.Join(now, 1, req("fresh")); len(r) != 1 || r[0].Join.ErrorCode != 0 {
+		t.Fatalf("a new group's first join: %+v", r)
+	}
+
+	c = NewCoordinator(Config{}, func(client string) string { return client + "-id" })
+	c.SetGenerationFloor("g", 1000)
+	if r := c.Join(now, 1, req("a")); len(r) != 0 {
+		t.Fatalf("a recovering group answered its first join at once: %+v", r[0].Join)
+	}
+	if r := c.Join(now.Add(2*time.Second), 2, req("b")); len(r) != 0 {
+		t.Fatalf("answered the second join before the wait: %+v", r[0].Join)
+	}
+	if r := c.Tick(now.Add(5 * time.Second)); len(r) != 0 {
+		t.Fatalf("answered before a session timeout: %+v", r[0].Join)
+	}
+	// The delay's end; a member joined during it, so Kafka's rule looks
+	// once more (for no time: no initial delay is configured).
+	r := append(c.Tick(now.Add(6*time.Second)), c.Tick(now.Add(6*time.Second))...)
+	if len(r) != 2 {
+		t.Fatalf("%d answers after the session timeout, want 2", len(r))
+	}
+	for _, x := range r {
+		if x.Join.ErrorCode != 0 || x.Join.Generation != 1001 {
+			t.Fatalf("answer %+v, want generation 1001", x.Join)
+		}
+		if x.Join.MemberID == x.Join.LeaderID && len(x.Join.Members) != 2 {
+			t.Fatalf("the leader saw %d members, want both", len(x.Join.Members))
+		}
+	}
 }
