@@ -285,13 +285,6 @@ func appendRecord(dst []byte, k Key, batch []byte) []byte {
 	return dst
 }
 
-// Synced returns the position up to which records are durable.
-func (j *Journal) Synced() int64 {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	return j.synced
-}
-
 // Sync returns once every record up to pos is durable, writing and
 // syncing what is buffered itself unless a sync is running, in which case
 // it waits for that one and looks again: appends made while a sync runs
