@@ -55,6 +55,10 @@ func (c *Coordinator) Delete(group string) int16 {
 	case g.state != StateEmpty:
 		return kerr.NonEmptyGroup.Code
 	}
+	// A group made again under the same name goes on from here: a
+	// generation never comes back (generation.go).
+	c.SetGenerationFloor(group, g.generation)
+	delete(c.recovering, group)
 	delete(c.groups, group)
 	return errNone
 }

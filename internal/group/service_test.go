@@ -236,3 +236,27 @@ func TestRecoveringGroupWaitsForItsMembers(t *testing.T) {
 		}
 	}
 }
+
+// A group deleted (DeleteGroups) and made again under the same name goes
+// on from its last generation, not from the start's.
+func TestGenerationsGrowAcrossDelete(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	c := NewCoordinator(Config{}, func(client string) string { return client + "-id" })
+	join := func(tok Token) int32 {
+		t.Helper()
+		r := c.Join(now, tok, JoinRequest{Group: "g", ProtocolType: "consumer", Protocols: []Protocol{{Name: "range"}},
+			ClientID: "a", SessionTimeout: 6 * time.Second, RebalanceTimeout: 30 * time.Second})
+		if len(r) != 1 || r[0].Join.ErrorCode != 0 {
+			t.Fatalf("join: %+v", r)
+		}
+		return r[0].Join.Generation
+	}
+	before := join(1)
+	c.Leave(now, "g", []LeaveMember{{MemberID: "a-id"}})
+	if code := c.Delete("g"); code != 0 {
+		t.Fatalf("delete: code %d", code)
+	}
+	if after := join(2); after <= before {
+		t.Fatalf("generation %d after the group was deleted and made again, %d before", after, before)
+	}
+}
