@@ -543,3 +543,85 @@ func TestOffsetDelete(t *testing.T) {
 		t.Fatalf("unknown group: %v, want GROUP_ID_NOT_FOUND", err)
 	}
 }
+
+// A broker restart, even a power loss, does not disturb a group: its
+// members were stored with the generation's assignment, so after the
+// restart they heartbeat and commit on in the same generation under the
+// same member ids. Nobody rejoins, no partition is revoked or lost, and
+// consumption goes on from the committed offsets.
+func TestGroupKeptAcrossBrokerRestart(t *testing.T) {
+	mem := vfs.NewMem()
+	b := brokertest.Start(t, brokertest.WithFS(mem), brokertest.WithConfig(func(c *broker.Config) {
+		c.GroupMinSessionTimeout = time.Second
+		c.GroupInitialRebalanceDelay = -1
+	}))
+	adm := newAdmin(t, b.Addr())
+	topic, grp := topicName(t, "keep"), "g-keep"
+	const parts = 4
+	createTopic(t, adm, topic, parts, nil)
+
+	var mu sync.Mutex
+	var revoked, lost int
+	watch := []kgo.Opt{
+		kgo.OnPartitionsRevoked(func(context.Context, *kgo.Client, map[string][]int32) {
+			mu.Lock()
+			revoked++
+			mu.Unlock()
+		}),
+		kgo.OnPartitionsLost(func(context.Context, *kgo.Client, map[string][]int32) {
+			mu.Lock()
+			lost++
+			mu.Unlock()
+		}),
+		kgo.RetryTimeout(time.Minute),
+	}
+	c := newConsumed()
+	m1 := startMember(t, b.Addr(), grp, topic, "m1", c, watch...)
+	m2 := startMember(t, b.Addr(), grp, topic, "m2", c, watch...)
+	defer m1.leave()
+	defer m2.leave()
+	waitStable(t, adm, grp, topic, parts, 2)
+	produceTo(t, b.Addr(), topic, parts, 50, 0)
+	waitConsumed(t, c, parts*50)
+	// What the members say of themselves, and which ids the coordinator
+	// holds.
+	describe := func(adm *kadm.Client) string {
+		t.Helper()
+		dg, err := adm.DescribeGroups(testCtx(t, 10*time.Second), grp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, m := range dg[grp].Members {
+			ids = append(ids, m.MemberID)
+		}
+		slices.Sort(ids)
+		id1, gen1 := m1.cl.GroupMetadata()
+		id2, gen2 := m2.cl.GroupMetadata()
+		return fmt.Sprintf("%s members %v; m1 %s in generation %d, m2 %s in generation %d", dg[grp].State, ids, id1, gen1, id2, gen2)
+	}
+	before := describe(adm)
+	mu.Lock()
+	revokedBefore, lostBefore := revoked, lost
+	mu.Unlock()
+
+	crashed := mem.CrashClone() // the power goes
+	b.Close()
+	cfg := b.Cfg
+	cfg.FS, cfg.Listen, cfg.Logger = crashed, b.Addr(), nil
+	after := brokertest.StartConfig(t, cfg)
+	adm = newAdmin(t, after.Addr())
+	if now := describe(adm); now != before {
+		t.Fatalf("after the restart: %s; before it: %s", now, before)
+	}
+	produceTo(t, after.Addr(), topic, parts, 50, 50)
+	waitConsumed(t, c, parts*100)
+	if now := describe(adm); now != before {
+		t.Fatalf("after consuming on: %s; before the restart: %s", now, before)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if revoked != revokedBefore || lost != lostBefore {
+		t.Fatalf("partitions revoked %d and lost %d times across the restart, want none", revoked-revokedBefore, lost-lostBefore)
+	}
+}

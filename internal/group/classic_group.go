@@ -11,10 +11,13 @@ import (
 // that everything derived from iteration (replies, leader fallback, the
 // leader's member list) is deterministic.
 type classicGroup struct {
-	id           string
-	state        string
-	prevState    string
-	generation   int32
+	id         string
+	state      string
+	prevState  string
+	generation int32
+	// floor is a generation the next must exceed: the ceiling reserved
+	// before this start (generation.go).
+	floor        int32
 	protocolType string // "" until a member joins; kept when the group empties
 	protocol     string // "" unless CompletingRebalance or Stable
 	leader       string

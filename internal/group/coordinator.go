@@ -20,6 +20,9 @@ type Coordinator struct {
 	// recovering are the groups that had generations before this start
 	// and have not formed one since (recoveryDelay).
 	recovering map[string]bool
+	// stored are the groups whose state record must be written before
+	// the replies of the current call go out (stored_group.go).
+	stored []string
 	// out collects the replies that became ready during one call; every
 	// exported call that can produce replies drains it before returning.
 	out []Reply

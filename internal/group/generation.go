@@ -9,9 +9,9 @@ import (
 	"sluice/internal/recordbatch"
 )
 
-// Generations never go back, across restarts too. Members are not kept
-// over a restart: they rejoin. But a member that rejoins with the
-// partitions it owned (the cooperative protocol, KIP-429) says in which
+// Generations never go back, across restarts too. A member that rejoins
+// with the partitions it owned (the cooperative protocol, KIP-429; after
+// a restart, members of a rebalance that had not settled rejoin) says in which
 // generation it owned them, and the group's leader gives a partition two
 // members claim to the claim of the later generation. If the coordinator
 // counted from 0 again after a restart, a member's claim from before it
@@ -33,24 +33,29 @@ const generationReserve = 1000
 // newGroup makes an empty group whose generations start after its floor.
 func (c *Coordinator) newGroup(id string, now time.Time) *classicGroup {
 	g := newClassicGroup(id, now)
-	g.generation = c.floors[id]
+	g.generation, g.floor = c.floors[id], c.floors[id]
 	return g
 }
 
 // SetGenerationFloor makes group's next generation exceed gen, now and
-// whenever the group is created again. The start calls it for every
-// group that had generations before: those groups are recovering until
-// their first generation of this run (recoveryDelay).
+// whenever the group is created again: the start calls it with every
+// group's reserved ceiling.
 func (c *Coordinator) SetGenerationFloor(group string, gen int32) {
-	if gen > c.floors[group] {
-		c.floors[group] = gen
+	c.floors[group] = max(c.floors[group], gen)
+	if g, ok := c.groups[group]; ok {
+		g.floor = max(g.floor, gen)
+		if g.state == StateEmpty {
+			g.generation = max(g.generation, gen)
+		}
 	}
-	if gen > 0 {
-		c.recovering[group] = true
-	}
-	if g, ok := c.groups[group]; ok && g.generation < gen {
-		g.generation = gen
-	}
+}
+
+// SetRecovering marks a group that had generations before this start
+// but no stored state to restore (its first rebalance never settled, or
+// its records come from a version that did not store members): its first
+// rebalance waits for the members (recoveryDelay).
+func (c *Coordinator) SetRecovering(group string) {
+	c.recovering[group] = true
 }
 
 // nextCeiling is the ceiling reserved when gen passes the last one.
@@ -76,30 +81,16 @@ const (
 	groupValueVersion = 3
 )
 
-// decodeGeneration reads the generation of a group metadata record.
-func decodeGeneration(key, value []byte) (group string, gen int32, ok bool) {
-	k := kmsg.NewGroupMetadataKey()
-	if len(key) < 2 || k.ReadFrom(key) != nil || k.Version != groupKeyVersion || value == nil {
-		return "", 0, false
-	}
-	v := kmsg.NewGroupMetadataValue()
-	if v.ReadFrom(value) != nil {
-		return "", 0, false
-	}
-	return k.Group, v.Generation, true
-}
-
-// recoveryDelay is how long the first rebalance of a group that had
-// members before this start waits for them: the longest session timeout
-// of the members joined so far. Members are not kept over a restart
-// (they learn of it from UNKNOWN_MEMBER_ID at their next heartbeat or
-// commit, and rejoin with the partitions they owned); a generation formed
-// by the first to rejoin would take the partitions of those that have not
-// yet, which go on consuming them until they rejoin and learn of it, and
-// a record is delivered twice. A live member heartbeats within its
-// session timeout, so by then it has rejoined, and the leader sees every
-// claim. Kafka keeps members over a restart instead; this is the wait that
-// stands for it (docs/verify.md has the run that showed the duplicates).
+// recoveryDelay is how long the first rebalance of a recovering group
+// (SetRecovering) waits for its members: the longest session timeout of
+// the members joined so far. Its members were not restored
+// (stored_group.go), so they learn of the restart from UNKNOWN_MEMBER_ID
+// at their next heartbeat or commit, and rejoin with the partitions they
+// owned; a generation formed by the first to rejoin would take the
+// partitions of those that have not yet, which go on consuming them until
+// they rejoin and learn of it, and a record is delivered twice. A live
+// member heartbeats within its session timeout, so by then it has
+// rejoined, and the leader sees every claim.
 func (c *Coordinator) recoveryDelay(g *classicGroup) time.Duration {
 	if !c.recovering[g.id] {
 		return 0

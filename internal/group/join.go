@@ -192,6 +192,7 @@ func (c *Coordinator) replaceStaticMember(now time.Time, tok Token, g *classicGr
 			return
 		}
 		c.replyJoin(tok, c.staticRejoinResponse(g, m, oldLeader, req))
+		c.markStored(g)
 	case StateCompletingRebalance:
 		// The leader may already be computing an assignment for the old
 		// member id, which the new id would never receive: rebalance.

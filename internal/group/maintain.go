@@ -102,12 +102,18 @@ func (s *Service) snapshotIfLarge(i int) error {
 	}
 	start := p.LogEndOffset()
 	live := s.liveLocked(i)
-	// The groups' reserved generations too: the snapshot replaces the
-	// records that held them (generation.go).
+	// The groups' reserved generations and stored states too: the
+	// snapshot replaces the records that held them (generation.go,
+	// stored_group.go).
 	var recs []recordbatch.Record
 	for g, ceiling := range s.ceilings {
 		if s.partitionFor(g) == i {
 			recs = append(recs, encodeGeneration(g, ceiling))
+		}
+	}
+	for g, st := range s.states {
+		if s.partitionFor(g) == i {
+			recs = append(recs, st)
 		}
 	}
 	var next int64

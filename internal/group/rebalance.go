@@ -127,12 +127,13 @@ func (c *Coordinator) completeJoinPhase(now time.Time, g *classicGroup) {
 }
 
 func (c *Coordinator) initNextGeneration(now time.Time, g *classicGroup) {
-	g.generation++
+	g.generation = max(g.generation, g.floor) + 1
 	delete(c.recovering, g.id)
 	clear(g.pendingSync)
 	if len(g.members) == 0 {
 		g.protocol = ""
 		g.transition(StateEmpty, now)
+		c.markStored(g)
 		return
 	}
 	g.protocol = g.selectProtocol()

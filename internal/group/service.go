@@ -1,6 +1,7 @@
 package group
 
 import (
+	"bytes"
 	"context"
 	"hash/fnv"
 	"log/slog"
@@ -77,6 +78,9 @@ type Service struct {
 	// the generation each group has reserved durably (generation.go).
 	joiners  map[Token]string
 	ceilings map[string]int32
+	// states holds each group's last durable state record
+	// (stored_group.go), for snapshots and the start.
+	states map[string]recordbatch.Record
 	lastTok  Token
 	applyQ   [][]pendingWrite // per offsets partition, in log order
 	snapshot []int64          // per partition: log size after the last snapshot
@@ -106,6 +110,7 @@ func NewService(cfg ServiceConfig, parts []*partition.Partition) (*Service, erro
 		waiting:  map[Token]chan Reply{},
 		joiners:  map[Token]string{},
 		ceilings: map[string]int32{},
+		states:   map[string]recordbatch.Record{},
 		applyQ:   make([][]pendingWrite, len(parts)),
 		snapshot: make([]int64, len(parts)),
 		kick:     make(chan struct{}, 1),
@@ -119,13 +124,23 @@ func NewService(cfg ServiceConfig, parts []*partition.Partition) (*Service, erro
 		}
 		s.snapshot[i] = p.Size()
 	}
+	restored := 0
+	for g, st := range s.states {
+		if r, ok := decodeGroupRecord(st.Key, st.Value); ok && len(r.value.Members) > 0 {
+			s.coord.Restore(start, &r.value, g, s.ceilings[g])
+			restored++
+		}
+	}
 	for _, g := range s.offsets.Groups() {
 		s.coord.Touch(g)
 	}
 	for g, ceiling := range s.ceilings {
 		s.coord.SetGenerationFloor(g, ceiling)
+		if _, stored := s.states[g]; !stored && ceiling > 0 {
+			s.coord.SetRecovering(g)
+		}
 	}
-	cfg.Logger.Info("group: offsets loaded", "groups", len(s.offsets.Groups()), "offsets", s.offsets.Count(), "took", cfg.Clock().Sub(start).String())
+	cfg.Logger.Info("group: offsets loaded", "groups", len(s.offsets.Groups()), "offsets", s.offsets.Count(), "restoredGroups", restored, "took", cfg.Clock().Sub(start).String())
 	go s.loop()
 	return s, nil
 }
@@ -170,8 +185,11 @@ func (s *Service) replayBatch(b recordbatch.Batch) error {
 		return nil
 	}
 	return b.EachRecord(func(_ int64, k, v []byte) bool {
-		if g, gen, ok := decodeGeneration(k, v); ok {
-			s.ceilings[g] = max(s.ceilings[g], gen)
+		if r, ok := decodeGroupRecord(k, v); ok {
+			s.ceilings[r.group] = max(s.ceilings[r.group], r.value.Generation)
+			if !r.reservation() {
+				s.states[r.group] = recordbatch.Record{Key: bytes.Clone(k), Value: bytes.Clone(v)}
+			}
 			return true
 		}
 		r, err := decodeOffset(k, v)
@@ -215,10 +233,14 @@ func (s *Service) register() (Token, chan Reply) {
 	return s.lastTok, ch
 }
 
-// dispatch hands replies to their waiters. A join answer that hands out a
-// generation past its group's reserved ceiling waits until a new ceiling
-// is durable (generation.go). Requires s.mu.
+// dispatch hands replies to their waiters. The states of groups the call
+// changed are durable first (stored_group.go); a sync answer of a call
+// whose state could not be stored becomes COORDINATOR_NOT_AVAILABLE, so
+// its member finds the coordinator again and rejoins. A join answer that
+// hands out a generation past its group's reserved ceiling waits until a
+// new ceiling is durable (generation.go). Requires s.mu.
 func (s *Service) dispatch(replies []Reply) {
+	stored := s.storeGroupsLocked()
 	for _, r := range replies {
 		ch, ok := s.waiting[r.Token]
 		if !ok {
@@ -233,8 +255,43 @@ func (s *Service) dispatch(replies []Reply) {
 				r.Join = &JoinResponse{ErrorCode: kerr.CoordinatorNotAvailable.Code, MemberID: r.Join.MemberID}
 			}
 		}
+		if !stored && r.Sync != nil && r.Sync.ErrorCode == 0 {
+			r.Sync = &SyncResponse{ErrorCode: kerr.CoordinatorNotAvailable.Code}
+		}
 		ch <- r
 	}
+}
+
+// storeGroupsLocked writes the state records of the groups the last
+// coordinator call changed and waits until they are durable; false if
+// one could not be. Like reserveGenerationsLocked it holds s.mu across
+// the fsync: it happens once per settled rebalance, and no answer of that
+// rebalance may go out before a restart would see it. Requires s.mu.
+func (s *Service) storeGroupsLocked() bool {
+	ok := true
+	for _, st := range s.coord.drainStored(s.cfg.Clock()) {
+		if err := s.writeDurableLocked(st.group, st.record); err != nil {
+			s.cfg.Logger.Error("group: could not store the group's state", "group", st.group, "err", err)
+			ok = false
+			continue
+		}
+		s.states[st.group] = st.record
+	}
+	return ok
+}
+
+// writeDurableLocked appends one record to group's offsets partition and
+// waits until it is durable. Requires s.mu.
+func (s *Service) writeDurableLocked(group string, rec recordbatch.Record) error {
+	i := s.partitionFor(group)
+	raw := recordbatch.Build(nil, []recordbatch.Record{rec}, s.cfg.Clock().UnixMilli(), 0)
+	res, err := s.parts[i].AppendAwaited(raw)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), reserveTimeout)
+	defer cancel()
+	return s.parts[i].WaitDurable(ctx, res.NextOffset)
 }
 
 // reserveGenerationsLocked writes, and waits until durable, a ceiling
@@ -243,23 +300,15 @@ func (s *Service) dispatch(replies []Reply) {
 // group may be answered before its generation is safe. Requires s.mu.
 func (s *Service) reserveGenerationsLocked(group string, gen int32) error {
 	ceiling := nextCeiling(gen)
-	i := s.partitionFor(group)
-	raw := recordbatch.Build(nil, []recordbatch.Record{encodeGeneration(group, ceiling)}, s.cfg.Clock().UnixMilli(), 0)
-	res, err := s.parts[i].AppendAwaited(raw)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), reserveTimeout)
-	defer cancel()
-	if err := s.parts[i].WaitDurable(ctx, res.NextOffset); err != nil {
+	if err := s.writeDurableLocked(group, encodeGeneration(group, ceiling)); err != nil {
 		return err
 	}
 	s.ceilings[group] = ceiling
 	return nil
 }
 
-// reserveTimeout bounds the wait for a generation reservation to be
-// durable.
+// reserveTimeout bounds the wait for a generation reservation or a
+// group's state to be durable.
 const reserveTimeout = 10 * time.Second
 
 func (s *Service) wake() {

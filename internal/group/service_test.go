@@ -212,6 +212,7 @@ func TestRecoveringGroupWaitsForItsMembers(t *testing.T) {
 
 	c = NewCoordinator(Config{}, func(client string) string { return client + "-id" })
 	c.SetGenerationFloor("g", 1000)
+	c.SetRecovering("g")
 	if r := c.Join(now, 1, req("a")); len(r) != 0 {
 		t.Fatalf("a recovering group answered its first join at once: %+v", r[0].Join)
 	}
@@ -258,5 +259,127 @@ func TestGenerationsGrowAcrossDelete(t *testing.T) {
 	}
 	if after := join(2); after <= before {
 		t.Fatalf("generation %d after the group was deleted and made again, %d before", after, before)
+	}
+}
+
+// A group's members are kept over a power loss, as Kafka keeps them over
+// a coordinator move: once a SyncGroup has answered, a restart finds the
+// group Stable in that generation, with every member and its assignment,
+// and its members heartbeat and commit on without rejoining. A group all
+// of whose members left comes back Empty, and its next join is answered
+// without waiting for members that are gone (stored_group.go).
+func TestMembersKeptAcrossRestart(t *testing.T) {
+	mem := vfs.NewMem()
+	clock := &fakeClock{now: time.Unix(1_700_000_000, 0)}
+	req := func(client string) JoinRequest {
+		return JoinRequest{Group: "g", ProtocolType: "consumer", ClientID: client, ClientHost: "/10.0.0.1",
+			Protocols:      []Protocol{{Name: "sticky", Metadata: []byte("meta-" + client)}, {Name: "range", Metadata: []byte("r")}},
+			SessionTimeout: 10 * time.Second, RebalanceTimeout: 20 * time.Second}
+	}
+	recv := func(ch <-chan Reply) Reply {
+		t.Helper()
+		select {
+		case r := <-ch:
+			return r
+		case <-time.After(10 * time.Second):
+			t.Fatal("no answer")
+			return Reply{}
+		}
+	}
+	s, tm := openService(t, mem, clock, 16<<10)
+	first := recv(s.Join(req("a"))).Join // alone: answered at once
+	cb := s.Join(req("b"))               // a rebalance, which waits for a
+	ra := req("a")
+	ra.MemberID = first.MemberID
+	ca := s.Join(ra)
+	a, b := recv(ca).Join, recv(cb).Join
+	if a.ErrorCode != 0 || b.ErrorCode != 0 || a.Generation != b.Generation {
+		t.Fatalf("joins: %+v %+v", a, b)
+	}
+	gen := a.Generation
+	leader, follower := a, b
+	if b.LeaderID == b.MemberID {
+		leader, follower = b, a
+	}
+	fs := s.Sync(SyncRequest{Group: "g", MemberID: follower.MemberID, Generation: gen})
+	ls := s.Sync(SyncRequest{Group: "g", MemberID: leader.MemberID, Generation: gen, Assignments: map[string][]byte{
+		leader.MemberID: []byte("to-leader"), follower.MemberID: []byte("to-follower"),
+	}})
+	if r := recv(ls).Sync; r.ErrorCode != 0 || string(r.Assignment) != "to-leader" {
+		t.Fatalf("leader's sync: %+v", r)
+	}
+	if r := recv(fs).Sync; r.ErrorCode != 0 || string(r.Assignment) != "to-follower" {
+		t.Fatalf("follower's sync: %+v", r)
+	}
+
+	// Enough commits of another group for a snapshot, which rewrites the
+	// log that held the state; then the power goes.
+	for i := int64(1); i <= 400; i++ {
+		commit(t, s, "other", 0, i)
+	}
+	before := s.parts[0].StartOffset()
+	s.maintain()
+	if s.parts[0].StartOffset() == before {
+		t.Fatal("no snapshot")
+	}
+	crashed := mem.CrashClone()
+	s.Close()
+	tm.Close()
+	mem = crashed
+	clock.Add(3 * time.Second)
+	s, tm = openService(t, mem, clock, 16<<10)
+	d, ok := s.Describe("g")
+	if !ok || d.State != StateStable || d.Protocol != "sticky" || len(d.Members) != 2 {
+		t.Fatalf("after the restart: %+v", d)
+	}
+	for _, m := range d.Members {
+		want := map[string]string{leader.MemberID: "to-leader", follower.MemberID: "to-follower"}[m.MemberID]
+		if want == "" || string(m.Assignment) != want || string(m.Metadata) != "meta-"+m.ClientID || m.ClientHost != "/10.0.0.1" {
+			t.Fatalf("member after the restart: %+v", m)
+		}
+	}
+	for _, id := range []string{leader.MemberID, follower.MemberID} {
+		if code := s.Heartbeat("g", id, nil, gen); code != 0 {
+			t.Fatalf("heartbeat of %s in generation %d after the restart: code %d", id, gen, code)
+		}
+	}
+	codes := s.Commit(CommitRequest{Group: "g", MemberID: follower.MemberID, Generation: gen, Offsets: []CommitOffset{
+		{TopicPartition: TopicPartition{"t", 0}, Offset: 7, LeaderEpoch: -1},
+	}})(context.Background())
+	if codes[0] != 0 {
+		t.Fatalf("commit in generation %d after the restart: code %d", gen, codes[0])
+	}
+	// A generation handed out after the restart still follows every one
+	// reserved before it.
+	s.Leave("g", []LeaveMember{{MemberID: follower.MemberID}})
+	r := recv(s.Join(JoinRequest{Group: "g", MemberID: leader.MemberID, ProtocolType: "consumer", ClientID: "a",
+		Protocols: []Protocol{{Name: "sticky"}}, SessionTimeout: 10 * time.Second, RebalanceTimeout: 20 * time.Second})).Join
+	if r.ErrorCode != 0 || r.Generation <= gen+generationReserve-1 {
+		t.Fatalf("rejoin after the restart: %+v, want a generation past %d", r, gen+generationReserve-1)
+	}
+
+	// Everyone leaves; the next start brings back no one.
+	s.Leave("g", []LeaveMember{{MemberID: leader.MemberID}})
+	if d, _ := s.Describe("g"); d.State != StateEmpty {
+		t.Fatalf("after every member left: %+v", d)
+	}
+	last := r.Generation
+	crashed = mem.CrashClone()
+	s.Close()
+	tm.Close()
+	mem = crashed
+	s, tm = openService(t, mem, clock, 16<<10)
+	defer tm.Close()
+	defer s.Close()
+	if d, _ := s.Describe("g"); d.State != StateEmpty || len(d.Members) != 0 {
+		t.Fatalf("a group every member left came back as %+v", d)
+	}
+	select {
+	case r := <-s.Join(req("c")):
+		if r.Join.ErrorCode != 0 || r.Join.Generation <= last {
+			t.Fatalf("first join after the restart: %+v, want a generation past %d", r.Join, last)
+		}
+	default:
+		t.Fatal("the first join of a group every member had left waited for members")
 	}
 }

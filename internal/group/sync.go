@@ -81,6 +81,7 @@ func (c *Coordinator) applyAssignment(now time.Time, g *classicGroup, assignment
 		}
 	})
 	g.transition(StateStable, now)
+	c.markStored(g)
 }
 
 func (c *Coordinator) syncedResponse(g *classicGroup, m *classicMember) SyncResponse {
