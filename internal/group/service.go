@@ -80,7 +80,7 @@ type Service struct {
 	ceilings map[string]int32
 	// states holds each group's last durable state record
 	// (stored_group.go), for snapshots and the start.
-	states map[string]recordbatch.Record
+	states   map[string]recordbatch.Record
 	lastTok  Token
 	applyQ   [][]pendingWrite // per offsets partition, in log order
 	snapshot []int64          // per partition: log size after the last snapshot
