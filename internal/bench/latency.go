@@ -56,23 +56,35 @@ type LatencyReport struct {
 
 // LatencySummary is the medians over runs of each percentile.
 type LatencySummary struct {
-	Runs            int
-	P50, P99, P999  time.Duration
-	CPU             float64 // broker cores used; 0 unmeasured
-	Errs            []error
-	p50s, p99s, p9s []float64
-	cpus            []float64
+	Runs           int
+	P50, P99, P999 time.Duration
+	// AnswerP99 and AnswerP999 are of the produce requests' answer times
+	// as the client saw them (last byte written to response read): what
+	// of a record's latency the broker and the network took, the rest
+	// being the record's wait in the client behind the request in
+	// flight. Zero when unmeasured (the disk probe).
+	AnswerP99, AnswerP999 time.Duration
+	CPU                   float64 // broker cores used; 0 unmeasured
+	Errs                  []error
+	p50s, p99s, p9s       []float64
+	a99s, a999s           []float64
+	cpus                  []float64
 }
 
-func (s *LatencySummary) add(sorted []time.Duration, cpu float64) {
+func (s *LatencySummary) add(sorted, answers []time.Duration, cpu float64) {
 	s.Runs++
 	s.p50s = append(s.p50s, float64(percentile(sorted, 0.5)))
 	s.p99s = append(s.p99s, float64(percentile(sorted, 0.99)))
 	s.p9s = append(s.p9s, float64(percentile(sorted, 0.999)))
+	if len(answers) > 0 {
+		s.a99s = append(s.a99s, float64(percentile(answers, 0.99)))
+		s.a999s = append(s.a999s, float64(percentile(answers, 0.999)))
+	}
 	if cpu > 0 {
 		s.cpus = append(s.cpus, cpu)
 	}
 	s.P50, s.P99, s.P999 = time.Duration(median(s.p50s)), time.Duration(median(s.p99s)), time.Duration(median(s.p9s))
+	s.AnswerP99, s.AnswerP999 = time.Duration(median(s.a99s)), time.Duration(median(s.a999s))
 	s.CPU = median(s.cpus)
 }
 
@@ -94,21 +106,22 @@ func RunLatency(ctx context.Context, cfg Config) (*LatencyReport, error) {
 		if err != nil {
 			return nil, fmt.Errorf("disk probe: %w", err)
 		}
-		rep.Disk.add(disk, 0)
+		rep.Disk.add(disk, nil, 0)
 		fmt.Fprintf(cfg.Progress, "disk         run %d: 4 KiB append+fdatasync p50 %s p99 %s\n", run, fmtDur(percentile(disk, 0.5)), fmtDur(percentile(disk, 0.99)))
 		for _, t := range targets {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
 			s := rep.Results[t.kind]
-			lat, cpu, err := latencyOnce(ctx, cfg.Latency, payload, t, run)
+			lat, answers, cpu, err := latencyOnce(ctx, cfg.Latency, payload, t, run)
 			if err != nil {
 				s.Errs = append(s.Errs, fmt.Errorf("%s run %d: %w", t.kind, run, err))
 				fmt.Fprintf(cfg.Progress, "%-12s run %d: ERROR %v\n", t.kind, run, err)
 			} else {
-				s.add(lat, cpu)
-				fmt.Fprintf(cfg.Progress, "%-12s run %d: p50 %s p99 %s p99.9 %s\n", t.kind, run,
-					fmtDur(percentile(lat, 0.5)), fmtDur(percentile(lat, 0.99)), fmtDur(percentile(lat, 0.999)))
+				s.add(lat, answers, cpu)
+				fmt.Fprintf(cfg.Progress, "%-12s run %d: p50 %s p99 %s p99.9 %s; requests answered p99 %s p99.9 %s\n", t.kind, run,
+					fmtDur(percentile(lat, 0.5)), fmtDur(percentile(lat, 0.99)), fmtDur(percentile(lat, 0.999)),
+					fmtDur(percentile(answers, 0.99)), fmtDur(percentile(answers, 0.999)))
 			}
 			rep.Results[t.kind] = s
 		}
@@ -118,50 +131,55 @@ func RunLatency(ctx context.Context, cfg Config) (*LatencyReport, error) {
 }
 
 // latencyOnce is one fixed-rate run on a fresh topic; it returns the
-// sorted latencies and the broker's cores used.
-func latencyOnce(ctx context.Context, lc LatencyConfig, payload []byte, t *target, run int) (lat []time.Duration, cpu float64, err error) {
+// sorted latencies, the sorted answer times of the produce requests, and
+// the broker's cores used.
+func latencyOnce(ctx context.Context, lc LatencyConfig, payload []byte, t *target, run int) (lat, answers []time.Duration, cpu float64, err error) {
 	topic := fmt.Sprintf("bench-latency-r%d-%d", run, time.Now().UnixNano())
 	_, err = onTopic(ctx, t, topic, lc.Partitions, func() (runResult, error) {
-		lat, cpu, err = fixedRate(ctx, lc, payload, t, topic)
+		lat, answers, cpu, err = fixedRate(ctx, lc, payload, t, topic)
 		return runResult{}, err
 	})
-	return lat, cpu, err
+	return lat, answers, cpu, err
 }
 
-func fixedRate(ctx context.Context, lc LatencyConfig, payload []byte, t *target, topic string) ([]time.Duration, float64, error) {
+func fixedRate(ctx context.Context, lc LatencyConfig, payload []byte, t *target, topic string) (lat, answers []time.Duration, cpu float64, err error) {
 	n := int(float64(lc.Rate) * lc.Duration.Seconds())
 	cons, err := newConsumer(t.addrs, topic)
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, 0, err
 	}
 	defer cons.Close()
+	hook := &requestHook{}
 	prod, err := kgo.NewClient(kgo.SeedBrokers(t.addrs...), kgo.RequiredAcks(kgo.AllISRAcks()), kgo.DisableIdempotentWrite(),
-		kgo.ProducerLinger(0), kgo.ProducerBatchCompression(kgo.NoCompression()), kgo.DefaultProduceTopic(topic))
+		kgo.ProducerLinger(0), kgo.ProducerBatchCompression(kgo.NoCompression()), kgo.DefaultProduceTopic(topic), kgo.WithHooks(hook))
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, 0, err
 	}
 	defer prod.Close()
 	// One record first, unmeasured, so that connections and metadata are
 	// in place before the clock starts; the consumer reads it too.
 	if err := prod.ProduceSync(ctx, &kgo.Record{Value: payload}).FirstErr(); err != nil {
-		return nil, 0, fmt.Errorf("warm-up produce: %w", err)
+		return nil, nil, 0, fmt.Errorf("warm-up produce: %w", err)
 	}
+	hook.reset()
 	done := make(chan error, 1)
 	go func() { _, _, err := readN(ctx, cons, n+1); done <- err }()
 	t.window("begin")
 	defer t.window("end")
 	cpu0, _ := t.cpuTime()
 	wall0 := time.Now()
-	lat, err := sendAtRate(ctx, prod, n, lc.Rate, payload)
+	lat, err = sendAtRate(ctx, prod, n, lc.Rate, payload)
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, 0, err
 	}
 	if err := <-done; err != nil {
-		return nil, 0, fmt.Errorf("consume: %w", err)
+		return nil, nil, 0, fmt.Errorf("consume: %w", err)
 	}
 	cpu1, _ := t.cpuTime()
 	slices.Sort(lat)
-	return lat, (cpu1 - cpu0).Seconds() / time.Since(wall0).Seconds(), nil
+	answers = hook.take()
+	slices.Sort(answers)
+	return lat, answers, (cpu1 - cpu0).Seconds() / time.Since(wall0).Seconds(), nil
 }
 
 // sendAtRate produces n records on a fixed schedule of rate a second and
@@ -212,21 +230,21 @@ func (r *LatencyReport) WriteMarkdown(w io.Writer) error {
 	c := r.Config
 	fmt.Fprintf(&b, "%s\n\nFixed load: %s records/s × %s, %d partition(s), no linger, acks=all, a consumer reading; %s per run.\n\n",
 		r.Info, fmtCount(c.Rate), sizeName(c.Size), c.Partitions, c.Duration)
-	b.WriteString("| broker | produce p50 | p99 | p99.9 | broker CPU (cores) |\n|---|--:|--:|--:|--:|\n")
+	b.WriteString("| broker | produce p50 | p99 | p99.9 | requests answered p99 | p99.9 | broker CPU (cores) |\n|---|--:|--:|--:|--:|--:|--:|\n")
 	for _, k := range r.Kinds {
 		s := r.Results[k]
 		if s.Runs == 0 {
-			fmt.Fprintf(&b, "| %s | ERR | ERR | ERR | ERR |\n", k.Label())
+			fmt.Fprintf(&b, "| %s | ERR | ERR | ERR | ERR | ERR | ERR |\n", k.Label())
 			continue
 		}
 		cpu := "n/a"
 		if s.CPU > 0 {
 			cpu = fmt.Sprintf("%.3f", s.CPU)
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", k.Label(), fmtDur(s.P50), fmtDur(s.P99), fmtDur(s.P999), cpu)
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", k.Label(), fmtDur(s.P50), fmtDur(s.P99), fmtDur(s.P999), fmtDur(s.AnswerP99), fmtDur(s.AnswerP999), cpu)
 	}
 	d := r.Disk
-	fmt.Fprintf(&b, "| disk: 4 KiB append + fdatasync | %s | %s | %s | |\n", fmtDur(d.P50), fmtDur(d.P99), fmtDur(d.P999))
+	fmt.Fprintf(&b, "| disk: 4 KiB append + fdatasync | %s | %s | %s | | | |\n", fmtDur(d.P50), fmtDur(d.P99), fmtDur(d.P999))
 	sl, null := r.Results[KindSluice], r.Results[KindNull]
 	if sl.Runs > 0 && null.Runs > 0 {
 		bound := null.P99 + 2*d.P99

@@ -40,6 +40,20 @@ func (h *requestHook) OnBrokerE2E(_ kgo.BrokerMetadata, key int16, e kgo.BrokerE
 	h.mu.Unlock()
 }
 
+// reset forgets the answers so far (a warm-up's).
+func (h *requestHook) reset() {
+	h.mu.Lock()
+	h.answers = nil
+	h.mu.Unlock()
+}
+
+// take returns the answers so far.
+func (h *requestHook) take() []time.Duration {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.answers)
+}
+
 // produceKey is the Produce API's key.
 const produceKey = 0
 
