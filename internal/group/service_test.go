@@ -63,6 +63,20 @@ func commit(t *testing.T, s *Service, group string, p int32, offset int64) {
 	}
 }
 
+// forceSnapshot commits enough offsets of another group for the next
+// maintenance to snapshot partition 0, which rewrites its log, and runs it.
+func forceSnapshot(t *testing.T, s *Service) {
+	t.Helper()
+	for i := int64(1); i <= 400; i++ {
+		commit(t, s, "other", 0, i)
+	}
+	before := s.parts[0].StartOffset()
+	s.maintain()
+	if s.parts[0].StartOffset() == before {
+		t.Fatal("no snapshot")
+	}
+}
+
 // Many commits grow the offsets log; a snapshot shrinks it to the live
 // offsets, and a restart replays snapshot + tail to the same table.
 func TestSnapshotBoundsTheOffsetsLog(t *testing.T) {
@@ -170,15 +184,7 @@ func TestGenerationsGrowAcrossRestarts(t *testing.T) {
 		}
 		last = gen
 		if round == 1 {
-			// Enough commits for a snapshot, which rewrites the log.
-			for i := int64(1); i <= 400; i++ {
-				commit(t, s, "other", 0, i)
-			}
-			before := s.parts[0].StartOffset()
-			s.maintain()
-			if s.parts[0].StartOffset() == before {
-				t.Fatal("no snapshot")
-			}
+			forceSnapshot(t, s)
 		}
 		crashed := mem.CrashClone() // the power goes
 		s.Close()
@@ -312,16 +318,9 @@ func TestMembersKeptAcrossRestart(t *testing.T) {
 		t.Fatalf("follower's sync: %+v", r)
 	}
 
-	// Enough commits of another group for a snapshot, which rewrites the
-	// log that held the state; then the power goes.
-	for i := int64(1); i <= 400; i++ {
-		commit(t, s, "other", 0, i)
-	}
-	before := s.parts[0].StartOffset()
-	s.maintain()
-	if s.parts[0].StartOffset() == before {
-		t.Fatal("no snapshot")
-	}
+	// A snapshot rewrites the log that held the state; then the power
+	// goes.
+	forceSnapshot(t, s)
 	crashed := mem.CrashClone()
 	s.Close()
 	tm.Close()
