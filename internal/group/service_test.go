@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
+
 	"sluice/internal/partition"
 	"sluice/internal/topics"
 	"sluice/internal/vfs"
@@ -380,5 +382,41 @@ func TestMembersKeptAcrossRestart(t *testing.T) {
 		}
 	default:
 		t.Fatal("the first join of a group every member had left waited for members")
+	}
+}
+
+// A static member that restarts in a Stable group takes over under a new
+// member id without a rebalance (KIP-345); after a power loss the new id
+// is the member and the old one stays fenced.
+func TestStaticTakeoverKeptAcrossRestart(t *testing.T) {
+	mem := vfs.NewMem()
+	clock := &fakeClock{now: time.Unix(1_700_000_000, 0)}
+	instance := "i1"
+	req := JoinRequest{Group: "g", ProtocolType: "consumer", ClientID: "c", InstanceID: &instance,
+		Protocols: []Protocol{{Name: "range"}}, SessionTimeout: 10 * time.Second, RebalanceTimeout: 20 * time.Second}
+	s, tm := openService(t, mem, clock, 16<<10)
+	first := (<-s.Join(req)).Join
+	if first.ErrorCode != 0 {
+		t.Fatalf("join: %+v", first)
+	}
+	if r := (<-s.Sync(SyncRequest{Group: "g", MemberID: first.MemberID, InstanceID: &instance, Generation: first.Generation,
+		Assignments: map[string][]byte{first.MemberID: []byte("all")}})).Sync; r.ErrorCode != 0 {
+		t.Fatalf("sync: %+v", r)
+	}
+	again := (<-s.Join(req)).Join // the same instance, restarted: no member id
+	if again.ErrorCode != 0 || again.MemberID == first.MemberID || again.Generation != first.Generation {
+		t.Fatalf("static rejoin: %+v, first %+v", again, first)
+	}
+	crashed := mem.CrashClone()
+	s.Close()
+	tm.Close()
+	s, tm = openService(t, crashed, clock, 16<<10)
+	defer tm.Close()
+	defer s.Close()
+	if code := s.Heartbeat("g", again.MemberID, &instance, again.Generation); code != 0 {
+		t.Fatalf("the new member id after the restart: code %d", code)
+	}
+	if code := s.Heartbeat("g", first.MemberID, &instance, first.Generation); code != kerr.FencedInstanceID.Code {
+		t.Fatalf("the replaced member id after the restart: code %d, want FENCED_INSTANCE_ID", code)
 	}
 }
