@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -623,5 +625,73 @@ func TestGroupKeptAcrossBrokerRestart(t *testing.T) {
 	defer mu.Unlock()
 	if revoked != revokedBefore || lost != lostBefore {
 		t.Fatalf("partitions revoked %d and lost %d times across the restart, want none", revoked-revokedBefore, lost-lostBefore)
+	}
+}
+
+// librdkafka (python3-confluent-kafka, the seed's at-least-once consumer)
+// rides out a broker's power loss the same way: after the restart it
+// finds the coordinator again and goes on under the member id it had,
+// without a rebalance, and processes every new record exactly once.
+func TestPythonConsumerKeptAcrossBrokerRestart(t *testing.T) {
+	py := semNeedPythonKafka(t)
+	const n, parts = 300, 3
+	mem := vfs.NewMem()
+	b := brokertest.Start(t, brokertest.WithFS(mem))
+	adm := newAdmin(t, b.Addr())
+	topic := topicName(t, "pykeep")
+	group := topic + "-group"
+	createTopic(t, adm, topic, parts, nil)
+	_, ends := semProduce(t, b.Addr(), topic, n, parts)
+	run := brokertest.StartChild(t, "seed_consumer.py", py, filepath.Join("testdata", "seed_consumer.py"), b.Addr(), group, topic)
+	seen := map[int]int{}
+	deadline := time.After(90 * time.Second)
+	for len(seen) < n {
+		seen[semAtoi(t, run.Next(t, deadline))]++
+	}
+	semWaitCommitted(t, adm, group, topic, ends)
+	members := func(adm *kadm.Client) string {
+		t.Helper()
+		dg, err := adm.DescribeGroups(testCtx(t, 10*time.Second), group)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, m := range dg[group].Members {
+			ids = append(ids, m.MemberID)
+		}
+		return fmt.Sprintf("%s %v", dg[group].State, ids)
+	}
+	before := members(adm)
+	if !strings.HasPrefix(before, "Stable [") || strings.Count(before, " ") != 1 {
+		t.Fatalf("before the restart: %s, want one member in a Stable group", before)
+	}
+
+	crashed := mem.CrashClone() // the power goes
+	b.Close()
+	cfg := b.Cfg
+	cfg.FS, cfg.Listen, cfg.Logger = crashed, b.Addr(), nil
+	after := brokertest.StartConfig(t, cfg)
+	adm = newAdmin(t, after.Addr())
+	cl := newClient(t, after.Addr(), kgo.DefaultProduceTopic(topic), kgo.RequiredAcks(kgo.AllISRAcks()))
+	recs := make([]*kgo.Record, n)
+	for i := range recs {
+		recs[i] = &kgo.Record{Value: val(n + i)}
+	}
+	if err := cl.ProduceSync(testCtx(t, 30*time.Second), recs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	for len(seen) < 2*n {
+		seen[semAtoi(t, run.Next(t, deadline))]++
+	}
+	if now := members(adm); now != before {
+		t.Fatalf("after the restart the group is %s; before it: %s", now, before)
+	}
+	for _, l := range run.Stop(t, 30*time.Second) {
+		seen[semAtoi(t, l)]++
+	}
+	for v := n; v < 2*n; v++ {
+		if seen[v] != 1 {
+			t.Errorf("record %d, produced after the restart, processed %d times", v, seen[v])
+		}
 	}
 }
