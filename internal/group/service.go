@@ -80,7 +80,10 @@ type Service struct {
 	ceilings map[string]int32
 	// states holds each group's last durable state record
 	// (stored_group.go), for snapshots and the start.
-	states   map[string]recordbatch.Record
+	states map[string]recordbatch.Record
+	// unstored are the groups of the current dispatch whose state could
+	// not be stored.
+	unstored []string
 	lastTok  Token
 	applyQ   [][]pendingWrite // per offsets partition, in log order
 	snapshot []int64          // per partition: log size after the last snapshot
@@ -236,11 +239,21 @@ func (s *Service) register() (Token, chan Reply) {
 // dispatch hands replies to their waiters. The states of groups the call
 // changed are durable first (stored_group.go); a sync answer of a call
 // whose state could not be stored becomes COORDINATOR_NOT_AVAILABLE, so
-// its member finds the coordinator again and rejoins. A join answer that
+// its member finds the coordinator again and rejoins, and the group
+// rebalances. A join answer that
 // hands out a generation past its group's reserved ceiling waits until a
 // new ceiling is durable (generation.go). Requires s.mu.
 func (s *Service) dispatch(replies []Reply) {
 	stored := s.storeGroupsLocked()
+	if !stored {
+		// As Kafka does: a group whose settled generation could not be
+		// stored rebalances, so it does not stay Stable with an
+		// assignment a restart would not find.
+		for _, g := range s.unstored {
+			replies = append(replies, s.coord.storeFailed(s.cfg.Clock(), g)...)
+		}
+		s.unstored = s.unstored[:0]
+	}
 	for _, r := range replies {
 		ch, ok := s.waiting[r.Token]
 		if !ok {
@@ -271,7 +284,8 @@ func (s *Service) storeGroupsLocked() bool {
 	ok := true
 	for _, st := range s.coord.drainStored(s.cfg.Clock()) {
 		if err := s.writeDurableLocked(st.group, st.record); err != nil {
-			s.cfg.Logger.Error("group: could not store the group's state", "group", st.group, "err", err)
+			s.cfg.Logger.Error("group: could not store the group's state; it rebalances", "group", st.group, "err", err)
+			s.unstored = append(s.unstored, st.group)
 			ok = false
 			continue
 		}

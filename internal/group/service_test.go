@@ -420,3 +420,30 @@ func TestStaticTakeoverKeptAcrossRestart(t *testing.T) {
 		t.Fatalf("the replaced member id after the restart: code %d, want FENCED_INSTANCE_ID", code)
 	}
 }
+
+// A settled generation whose state cannot be stored is not handed out:
+// the SyncGroup is answered COORDINATOR_NOT_AVAILABLE and the group
+// rebalances, as Kafka does, rather than stay Stable with an assignment
+// a restart would not find.
+func TestUnstoredGenerationRebalances(t *testing.T) {
+	clock := &fakeClock{now: time.Unix(1_700_000_000, 0)}
+	s, tm := openService(t, vfs.NewMem(), clock, 16<<10)
+	defer tm.Close()
+	defer s.Close()
+	j := (<-s.Join(JoinRequest{Group: "g", ProtocolType: "consumer", ClientID: "c", Protocols: []Protocol{{Name: "range"}},
+		SessionTimeout: 10 * time.Second, RebalanceTimeout: 20 * time.Second})).Join
+	if j.ErrorCode != 0 {
+		t.Fatalf("join: %+v", j)
+	}
+	if err := s.parts[0].Close(); err != nil { // the offsets log can take no more writes
+		t.Fatal(err)
+	}
+	r := (<-s.Sync(SyncRequest{Group: "g", MemberID: j.MemberID, Generation: j.Generation,
+		Assignments: map[string][]byte{j.MemberID: []byte("all")}})).Sync
+	if r.ErrorCode != kerr.CoordinatorNotAvailable.Code {
+		t.Fatalf("sync whose state could not be stored: %+v, want COORDINATOR_NOT_AVAILABLE", r)
+	}
+	if d, _ := s.Describe("g"); d.State != StatePreparingRebalance {
+		t.Fatalf("group after the failed store: %s, want %s", d.State, StatePreparingRebalance)
+	}
+}

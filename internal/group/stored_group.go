@@ -55,6 +55,15 @@ func (c *Coordinator) drainStored(now time.Time) []storedGroup {
 	return out
 }
 
+// storeFailed starts a rebalance of a Stable group whose state could not
+// be stored: its members learn of it at their next heartbeat and rejoin.
+func (c *Coordinator) storeFailed(now time.Time, group string) []Reply {
+	if g, ok := c.groups[group]; ok && g.state == StateStable {
+		c.prepareRebalance(now, g)
+	}
+	return c.drain()
+}
+
 // storedGroup is one group's state record, ready to append.
 type storedGroup struct {
 	group  string
