@@ -80,10 +80,7 @@ type Service struct {
 	ceilings map[string]int32
 	// states holds each group's last durable state record
 	// (stored_group.go), for snapshots and the start.
-	states map[string]recordbatch.Record
-	// unstored are the groups of the current dispatch whose state could
-	// not be stored.
-	unstored []string
+	states   map[string]recordbatch.Record
 	lastTok  Token
 	applyQ   [][]pendingWrite // per offsets partition, in log order
 	snapshot []int64          // per partition: log size after the last snapshot
@@ -130,7 +127,7 @@ func NewService(cfg ServiceConfig, parts []*partition.Partition) (*Service, erro
 	restored := 0
 	for g, st := range s.states {
 		if r, ok := decodeGroupRecord(st.Key, st.Value); ok && len(r.value.Members) > 0 {
-			s.coord.Restore(start, &r.value, g, s.ceilings[g])
+			s.coord.Restore(start, &r.value, g)
 			restored++
 		}
 	}
@@ -240,19 +237,16 @@ func (s *Service) register() (Token, chan Reply) {
 // changed are durable first (stored_group.go); a sync answer of a call
 // whose state could not be stored becomes COORDINATOR_NOT_AVAILABLE, so
 // its member finds the coordinator again and rejoins, and the group
-// rebalances. A join answer that
-// hands out a generation past its group's reserved ceiling waits until a
-// new ceiling is durable (generation.go). Requires s.mu.
+// rebalances. A join answer that hands out a generation past its
+// group's reserved ceiling waits until a new ceiling is durable
+// (generation.go). Requires s.mu.
 func (s *Service) dispatch(replies []Reply) {
-	stored := s.storeGroupsLocked()
-	if !stored {
-		// As Kafka does: a group whose settled generation could not be
-		// stored rebalances, so it does not stay Stable with an
-		// assignment a restart would not find.
-		for _, g := range s.unstored {
-			replies = append(replies, s.coord.storeFailed(s.cfg.Clock(), g)...)
-		}
-		s.unstored = s.unstored[:0]
+	unstored := s.storeGroupsLocked()
+	// As Kafka does: a group whose settled generation could not be stored
+	// rebalances, so it does not stay Stable with an assignment a restart
+	// would not find.
+	for _, g := range unstored {
+		replies = append(replies, s.coord.storeFailed(s.cfg.Clock(), g)...)
 	}
 	for _, r := range replies {
 		ch, ok := s.waiting[r.Token]
@@ -268,7 +262,7 @@ func (s *Service) dispatch(replies []Reply) {
 				r.Join = &JoinResponse{ErrorCode: kerr.CoordinatorNotAvailable.Code, MemberID: r.Join.MemberID}
 			}
 		}
-		if !stored && r.Sync != nil && r.Sync.ErrorCode == 0 {
+		if len(unstored) > 0 && r.Sync != nil && r.Sync.ErrorCode == 0 {
 			r.Sync = &SyncResponse{ErrorCode: kerr.CoordinatorNotAvailable.Code}
 		}
 		ch <- r
@@ -276,22 +270,21 @@ func (s *Service) dispatch(replies []Reply) {
 }
 
 // storeGroupsLocked writes the state records of the groups the last
-// coordinator call changed and waits until they are durable; false if
-// one could not be. Like reserveGenerationsLocked it holds s.mu across
-// the fsync: it happens once per settled rebalance, and no answer of that
-// rebalance may go out before a restart would see it. Requires s.mu.
-func (s *Service) storeGroupsLocked() bool {
-	ok := true
+// coordinator call changed and waits until they are durable; it returns
+// the groups whose state could not be. Like reserveGenerationsLocked it
+// holds s.mu across the fsync: it happens once per settled rebalance, and
+// no answer of that rebalance may go out before a restart would see it.
+// Requires s.mu.
+func (s *Service) storeGroupsLocked() (unstored []string) {
 	for _, st := range s.coord.drainStored(s.cfg.Clock()) {
 		if err := s.writeDurableLocked(st.group, st.record); err != nil {
 			s.cfg.Logger.Error("group: could not store the group's state; it rebalances", "group", st.group, "err", err)
-			s.unstored = append(s.unstored, st.group)
-			ok = false
+			unstored = append(unstored, st.group)
 			continue
 		}
 		s.states[st.group] = st.record
 	}
-	return ok
+	return unstored
 }
 
 // writeDurableLocked appends one record to group's offsets partition and

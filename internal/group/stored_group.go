@@ -79,13 +79,10 @@ func encodeGroupState(g *classicGroup, now time.Time) recordbatch.Record {
 	v.Version = groupValueVersion
 	v.ProtocolType, v.Generation = g.protocolType, g.generation
 	v.CurrentStateTimestamp = now.UnixMilli()
-	if g.state != StateEmpty {
-		v.Protocol, v.Leader = g.protocolPtr(), strPtr(g.leader)
-	}
+	// An Empty group has no members, protocol or leader: nil, as Kafka
+	// writes it.
+	v.Protocol, v.Leader = g.protocolPtr(), strPtr(g.leader)
 	g.each(func(m *classicMember) {
-		if g.state == StateEmpty {
-			return
-		}
 		mm := kmsg.NewGroupMetadataValueMember()
 		mm.MemberID, mm.InstanceID = m.id, cloneString(m.instanceID)
 		mm.ClientID, mm.ClientHost = m.clientID, m.clientHost
@@ -127,15 +124,15 @@ func decodeGroupRecord(key, value []byte) (groupRecord, bool) {
 // Restore puts back a group with members as its last state record left
 // it: Stable in that generation, each member's session starting now, so
 // members that did not survive the restart expire and the group
-// rebalances without them. floor is the group's reserved ceiling: its
-// next generation exceeds it, since generations up to it may have been
-// handed out in joins whose sync never settled.
-func (c *Coordinator) Restore(now time.Time, v *kmsg.GroupMetadataValue, group string, floor int32) {
+// rebalances without them. The start then sets the group's floor to its
+// reserved ceiling (SetGenerationFloor): generations up to it may have
+// been handed out in joins whose sync never settled.
+func (c *Coordinator) Restore(now time.Time, v *kmsg.GroupMetadataValue, group string) {
 	if len(v.Members) == 0 || v.Protocol == nil {
 		return
 	}
 	g := newClassicGroup(group, time.Time{})
-	g.generation, g.floor = v.Generation, max(floor, v.Generation)
+	g.generation = v.Generation
 	g.protocolType, g.protocol = v.ProtocolType, *v.Protocol
 	for _, sm := range v.Members {
 		m := &classicMember{
@@ -163,5 +160,4 @@ func (c *Coordinator) Restore(now time.Time, v *kmsg.GroupMetadataValue, group s
 	}
 	g.state, g.prevState = StateStable, StateStable
 	c.groups[group] = g
-	c.floors[group] = max(c.floors[group], g.floor)
 }
