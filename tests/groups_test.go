@@ -546,6 +546,22 @@ func TestOffsetDelete(t *testing.T) {
 	}
 }
 
+// groupMembers describes a group as its state and its member ids, sorted:
+// "Stable [id1 id2]".
+func groupMembers(t *testing.T, adm *kadm.Client, group string) string {
+	t.Helper()
+	dg, err := adm.DescribeGroups(testCtx(t, 10*time.Second), group)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, m := range dg[group].Members {
+		ids = append(ids, m.MemberID)
+	}
+	slices.Sort(ids)
+	return fmt.Sprintf("%s %v", dg[group].State, ids)
+}
+
 // A broker restart, even a power loss, does not disturb a group: its
 // members were stored with the generation's assignment, so after the
 // restart they heartbeat and commit on in the same generation under the
@@ -589,18 +605,9 @@ func TestGroupKeptAcrossBrokerRestart(t *testing.T) {
 	// holds.
 	describe := func(adm *kadm.Client) string {
 		t.Helper()
-		dg, err := adm.DescribeGroups(testCtx(t, 10*time.Second), grp)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var ids []string
-		for _, m := range dg[grp].Members {
-			ids = append(ids, m.MemberID)
-		}
-		slices.Sort(ids)
 		id1, gen1 := m1.cl.GroupMetadata()
 		id2, gen2 := m2.cl.GroupMetadata()
-		return fmt.Sprintf("%s members %v; m1 %s in generation %d, m2 %s in generation %d", dg[grp].State, ids, id1, gen1, id2, gen2)
+		return fmt.Sprintf("%s; m1 %s in generation %d, m2 %s in generation %d", groupMembers(t, adm, grp), id1, gen1, id2, gen2)
 	}
 	before := describe(adm)
 	mu.Lock()
@@ -649,19 +656,7 @@ func TestPythonConsumerKeptAcrossBrokerRestart(t *testing.T) {
 		seen[semAtoi(t, run.Next(t, deadline))]++
 	}
 	semWaitCommitted(t, adm, group, topic, ends)
-	members := func(adm *kadm.Client) string {
-		t.Helper()
-		dg, err := adm.DescribeGroups(testCtx(t, 10*time.Second), group)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var ids []string
-		for _, m := range dg[group].Members {
-			ids = append(ids, m.MemberID)
-		}
-		return fmt.Sprintf("%s %v", dg[group].State, ids)
-	}
-	before := members(adm)
+	before := groupMembers(t, adm, group)
 	if !strings.HasPrefix(before, "Stable [") || strings.Count(before, " ") != 1 {
 		t.Fatalf("before the restart: %s, want one member in a Stable group", before)
 	}
@@ -683,7 +678,7 @@ func TestPythonConsumerKeptAcrossBrokerRestart(t *testing.T) {
 	for len(seen) < 2*n {
 		seen[semAtoi(t, run.Next(t, deadline))]++
 	}
-	if now := members(adm); now != before {
+	if now := groupMembers(t, adm, group); now != before {
 		t.Fatalf("after the restart the group is %s; before it: %s", now, before)
 	}
 	for _, l := range run.Stop(t, 30*time.Second) {
