@@ -96,6 +96,9 @@ func TestTinyLatency(t *testing.T) {
 		if s := rep.Results[k]; s.Runs != 1 || s.P50 <= 0 || s.P999 < s.P99 || s.P99 < s.P50 {
 			t.Errorf("%s: implausible %+v", k, s)
 		}
+		if s := rep.Results[k]; s.AnswerP99 <= 0 || s.AnswerP999 < s.AnswerP99 {
+			t.Errorf("%s: requests' answer times not measured: p99 %s p99.9 %s", k, s.AnswerP99, s.AnswerP999)
+		}
 	}
 	if rep.Disk.P50 <= 0 {
 		t.Errorf("disk probe not measured: %+v", rep.Disk)
@@ -103,6 +106,9 @@ func TestTinyLatency(t *testing.T) {
 	var md strings.Builder
 	if err := rep.WriteMarkdown(&md); err != nil {
 		t.Fatal(err)
+	}
+	if !strings.Contains(md.String(), "requests answered p99") {
+		t.Errorf("report lacks the answer-time columns:\n%s", md.String())
 	}
 	if !strings.Contains(md.String(), "Target: Sluice p99") {
 		t.Errorf("report lacks the target line:\n%s", md.String())
